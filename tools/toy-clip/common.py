@@ -59,7 +59,7 @@ def load_tokenizer(path=None):
 
 
 def load_model(ckpt=None, cfg_path=None):
-    ckpt = ckpt or os.path.join(WORK, "final.pt")
+    ckpt = ckpt or os.environ.get("TOY_CLIP_CKPT") or os.path.join(WORK, "final.pt")
     state = torch.load(ckpt, map_location="cpu")
     model = CLIP(state["config"])
     model.load_state_dict(state["model"])
