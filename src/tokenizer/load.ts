@@ -1,0 +1,44 @@
+import { mergeKey } from './bpe';
+import { byteSymbolsInVocabOrder } from './bytes';
+import { ClipTokenizer, EOS_TOKEN, SOS_TOKEN } from './tokenizer';
+
+/** Merges CLIP actually uses: 49152 vocabulary entries minus 512 byte symbols minus the 2 specials. */
+export const CLIP_MERGE_COUNT = 49152 - 256 - 2;
+
+/** The parts of a Hugging Face tokenizer.json this reader needs. */
+export interface HfTokenizerJson {
+  model: { vocab: Record<string, number>; merges: Array<string | [string, string]> };
+}
+
+function ranksOf(merges: Array<[string, string]>): Map<string, number> {
+  const ranks = new Map<string, number>();
+  // A repeated merge keeps its last rank, as the dict(zip(merges, range(...))) in CLIP does.
+  merges.forEach(([a, b], rank) => ranks.set(mergeKey(a, b), rank));
+  return ranks;
+}
+
+function splitMerge(m: string | [string, string]): [string, string] {
+  if (Array.isArray(m)) return m;
+  const space = m.indexOf(' ');
+  if (space <= 0) throw new Error(`Malformed merge ${JSON.stringify(m)}`);
+  return [m.slice(0, space), m.slice(space + 1)];
+}
+
+/** From a Hugging Face tokenizer.json (merges as "a b" strings or [a, b] pairs); ids come from its vocab. */
+export function tokenizerFromHfJson(json: HfTokenizerJson): ClipTokenizer {
+  const model = json?.model;
+  if (!model || typeof model.vocab !== 'object' || !Array.isArray(model.merges)) {
+    throw new Error('tokenizer.json has no BPE model.vocab / model.merges');
+  }
+  return new ClipTokenizer(new Map(Object.entries(model.vocab)), ranksOf(model.merges.map(splitMerge)));
+}
+
+/** From the decompressed text of OpenAI's bpe_simple_vocab_16e6.txt.gz (line 1 is a version header). */
+export function tokenizerFromMergesText(text: string, mergeCount = CLIP_MERGE_COUNT): ClipTokenizer {
+  const lines = text.split('\n').slice(1, 1 + mergeCount);
+  if (lines.length < mergeCount) throw new Error(`Merges file has ${lines.length} merges, expected ${mergeCount}`);
+  const merges = lines.map(splitMerge);
+  const bytes = byteSymbolsInVocabOrder();
+  const order = [...bytes, ...bytes.map((b) => b + '</w>'), ...merges.map(([a, b]) => a + b), SOS_TOKEN, EOS_TOKEN];
+  return new ClipTokenizer(new Map(order.map((t, id) => [t, id])), ranksOf(merges));
+}
