@@ -1,0 +1,46 @@
+/** Everything a person can change about a CoOp run, with the original's defaults (configs/trainers/CoOp). */
+
+export type ClassTokenPosition = 'end' | 'middle' | 'front';
+export type ContextInit = 'random' | 'words';
+
+export interface TrainSettings {
+  /** M, the number of context vectors (ignored with word init: the init phrase's token count wins). */
+  nCtx: number;
+  /** Class-specific context: each class learns its own M vectors. */
+  csc: boolean;
+  position: ClassTokenPosition;
+  init: ContextInit;
+  initWords: string;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  batchSize: number;
+  warmupEpochs: number;
+  warmupLr: number;
+  /** 'auto' picks by shots per class (schedule.ts epochsForShots). */
+  epochs: number | 'auto';
+  /** Augmented views encoded per training image; one is drawn per image per epoch. */
+  views: number;
+  seed: number;
+}
+
+export const DEFAULT_TRAIN_SETTINGS: Readonly<TrainSettings> = Object.freeze({
+  nCtx: 16,
+  csc: false,
+  position: 'end',
+  init: 'random',
+  initWords: 'a photo of a',
+  lr: 0.002,
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  batchSize: 32,
+  warmupEpochs: 1,
+  warmupLr: 1e-5,
+  epochs: 'auto',
+  views: 8,
+  seed: 1,
+});
+
+export function withDefaults(partial: Partial<TrainSettings> = {}): TrainSettings {
+  return { ...DEFAULT_TRAIN_SETTINGS, ...partial };
+}
