@@ -1,5 +1,7 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { modelListPlugin } from './src/models/vite-plugin';
+import { ortAssetsPlugin } from './src/encoders/ort-assets-plugin';
 
 // COOP/COEP make the page cross-origin isolated, so onnxruntime-web's WASM backend can use threads.
 const isolation = {
@@ -8,7 +10,7 @@ const isolation = {
 };
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), modelListPlugin(), ortAssetsPlugin(isolation)],
   server: { headers: isolation },
   preview: { headers: isolation },
   worker: { format: 'es' },

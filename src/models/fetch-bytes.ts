@@ -1,0 +1,66 @@
+import { ModelFileError } from './errors';
+
+/**
+ * Fetches a file as bytes, streaming so a progress bar can move while large ONNX files arrive.
+ * `file` is the display path used in messages; `onBytes` receives each chunk's length.
+ */
+export async function fetchBytes(
+  url: string,
+  file: string,
+  onBytes: (delta: number) => void = () => {},
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
+  let response: Response;
+  try {
+    response = await fetch(url, { signal });
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    throw new ModelFileError(file, `could not be fetched: ${(e as Error).message}`);
+  }
+  if (response.status === 404) throw new ModelFileError(file, 'is missing (HTTP 404)');
+  if (!response.ok) {
+    throw new ModelFileError(file, `could not be loaded (HTTP ${response.status} ${response.statusText})`.trimEnd());
+  }
+  // A dev server's SPA fallback answers a missing file with index.html and status 200.
+  if ((response.headers.get('content-type') ?? '').includes('text/html') && !file.endsWith('.html')) {
+    throw new ModelFileError(file, 'is missing (the server answered with an HTML page)');
+  }
+  if (!response.body) {
+    const buf = new Uint8Array(await response.arrayBuffer());
+    onBytes(buf.byteLength);
+    return buf;
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    total += value.byteLength;
+    onBytes(value.byteLength);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
+
+/** Fetches and decodes text; a decoding error names the file too. */
+export async function fetchText(
+  url: string,
+  file: string,
+  onBytes?: (delta: number) => void,
+  signal?: AbortSignal,
+): Promise<string> {
+  const bytes = await fetchBytes(url, file, onBytes, signal);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ModelFileError(file, 'is not valid UTF-8 text');
+  }
+}

@@ -1,0 +1,83 @@
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { scanModelsDir } from '../src/models/scan';
+import { modelListPlugin } from '../src/models/vite-plugin';
+
+const GOOD = { id: 'm', name: 'Model M', image_size: 64, embed_dim: 128, logit_scale: 100 };
+
+describe('model list', () => {
+  let dir = '';
+  afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
+
+  function makeModels(): string {
+    dir = mkdtempSync(join(tmpdir(), 'public-'));
+    const models = join(dir, 'models');
+    mkdirSync(join(models, 'good/onnx'), { recursive: true });
+    writeFileSync(join(models, 'good/manifest.json'), JSON.stringify(GOOD));
+    writeFileSync(join(models, 'good/onnx/text_model.onnx'), new Uint8Array(10));
+    mkdirSync(join(models, 'broken'));
+    writeFileSync(join(models, 'broken/manifest.json'), '{ nope');
+    mkdirSync(join(models, 'bare'));
+    mkdirSync(join(models, 'wrong'));
+    writeFileSync(join(models, 'wrong/manifest.json'), JSON.stringify({ ...GOOD, embed_dim: '128' }));
+    return models;
+  }
+
+  it('lists every folder, with file sizes, and says why a folder cannot be offered', () => {
+    const { models } = scanModelsDir(makeModels());
+    expect(models.map((m) => m.folder)).toEqual(['bare', 'broken', 'good', 'wrong']);
+    const [bare, broken, good, wrong] = models;
+    expect(good).toEqual({
+      folder: 'good',
+      name: 'Model M',
+      sizes: { 'manifest.json': JSON.stringify(GOOD).length, 'onnx/text_model.onnx': 10 },
+    });
+    expect(bare.error).toBe('public/models/bare/manifest.json is missing');
+    expect(broken.error).toMatch(/^public\/models\/broken\/manifest\.json is not valid JSON: /);
+    expect(wrong.error).toBe('public/models/wrong/manifest.json field "embed_dim" must be a positive integer (got "128")');
+  });
+
+  it('finds the bundled model', () => {
+    const { models } = scanModelsDir(resolve(__dirname, '../public/models'));
+    const toy = models.find((m) => m.folder === 'toy-clip');
+    expect(toy?.error).toBeUndefined();
+    expect(toy?.sizes['onnx/vision_model.onnx']).toBeGreaterThan(0);
+  });
+
+  it('is empty when there is no models folder', () => {
+    expect(scanModelsDir('/nonexistent/models')).toEqual({ models: [] });
+  });
+
+  /** Runs the plugin's hooks as Vite would, with just the parts of Vite's objects they use. */
+  function resolvedPlugin(publicDir: string, base = '/') {
+    const plugin = modelListPlugin();
+    (plugin.configResolved as (c: unknown) => void)({ publicDir, root: dir, base });
+    return plugin;
+  }
+
+  it('writes models/index.json into the build', () => {
+    makeModels();
+    const emitted: Array<{ fileName: string; source: string }> = [];
+    const plugin = resolvedPlugin(dir);
+    (plugin.generateBundle as (this: unknown) => void).call({ emitFile: (f: never) => emitted.push(f) });
+    expect(emitted).toHaveLength(1);
+    expect(emitted[0].fileName).toBe('models/index.json');
+    expect(JSON.parse(emitted[0].source).models.map((m: { folder: string }) => m.folder)).toContain('good');
+  });
+
+  it('serves models/index.json under the base path in dev', () => {
+    makeModels();
+    let handler: (req: unknown, res: unknown, next: () => void) => void = () => {};
+    const plugin = resolvedPlugin(dir, '/app/');
+    (plugin.configureServer as (s: unknown) => void)({ middlewares: { use: (h: typeof handler) => (handler = h) } });
+    let body = '';
+    let passed = 0;
+    const res = { setHeader: () => {}, end: (b: string) => (body = b) };
+    handler({ url: '/app/models/index.json?t=1' }, res, () => passed++);
+    expect(JSON.parse(body).models).toHaveLength(4);
+    handler({ url: '/models/index.json' }, res, () => passed++);
+    expect(passed).toBe(1);
+  });
+});
