@@ -1,0 +1,326 @@
+/**
+ * The CoOp training loop, independent of its host (Web Worker, Node) and of the engine computing the loss.
+ *
+ * Per step: gather the batch's cached view features, ask the injected `lossAndGrad` (the WGSL text engine) for the
+ * cross-entropy and its gradient with respect to the context, and apply SGD at the epoch's lr. After each epoch the
+ * injected `evaluate` scores the current context. The loop is an async generator of events, so the host decides
+ * how to forward them (postMessage, a store) and can stop between any two steps.
+ *
+ * Stop keeps everything (context, momentum, schedule position); run() again resumes exactly where it stopped, and
+ * because each epoch's sampling depends only on (seed, epoch), a stopped-and-resumed run equals an uninterrupted one.
+ */
+import { cloneContext, type ContextVectors } from './context-init';
+import { argmaxRows, accuracy } from './metrics';
+import { epochPlan, gatherBatch, type Batch } from './sampler';
+import { lrAtEpoch, resolveEpochs } from './schedule';
+import type { TrainSettings } from './settings';
+import { cloneSgdState, createSgdState, sgdStep, type SgdState } from './sgd';
+
+export interface LossAndGrad {
+  loss: number;
+  /** [B, K] row-major. */
+  logits: Float32Array;
+  /** Same layout as the context's data. */
+  gradCtx: Float32Array;
+}
+
+/** Must not modify `ctx`. */
+export type LossAndGradFn = (ctx: ContextVectors, features: Float32Array, labels: Int32Array) => Promise<LossAndGrad> | LossAndGrad;
+
+/** Accuracies in [0, 1]; any further named splits (e.g. a shifted test set) are passed through to the event. */
+export interface EvalResult {
+  trainAcc: number;
+  testAcc?: number;
+  [split: string]: number | undefined;
+}
+
+export type EvaluateFn = (ctx: ContextVectors) => Promise<EvalResult> | EvalResult;
+
+/** The training images' cached features: V augmented views each, L2-normalized, [N, V, E] row-major. */
+export interface TrainingSet {
+  viewFeatures: Float32Array;
+  nImages: number;
+  nViews: number;
+  dim: number;
+  labels: ArrayLike<number>;
+  nClasses: number;
+}
+
+export interface TrainerOptions {
+  settings: TrainSettings;
+  data: TrainingSet;
+  /** From context-init.ts; copied, and restored by reset(). */
+  initialContext: ContextVectors;
+  lossAndGrad: LossAndGradFn;
+  evaluate?: EvaluateFn;
+  /** Milliseconds clock; performance.now by default. */
+  now?: () => number;
+}
+
+/** Epochs and steps in events are 1-based, as a person counts them. */
+export type TrainEvent =
+  | {
+      type: 'step';
+      /** Steps completed since the start, all epochs. */
+      step: number;
+      epoch: number;
+      stepInEpoch: number;
+      stepsPerEpoch: number;
+      totalSteps: number;
+      loss: number;
+      lr: number;
+      batchAcc: number;
+      /** Time spent running (stopped time excluded), summed over resumes. */
+      elapsedMs: number;
+      /** Throughput since this run()/resume began, evaluation included. */
+      stepsPerSec: number;
+    }
+  | { type: 'epoch'; epoch: number; trainAcc: number; testAcc?: number; metrics: EvalResult; elapsedMs: number }
+  | { type: 'stopped'; epoch: number; step: number }
+  | { type: 'done'; epoch: number; step: number; elapsedMs: number }
+  | { type: 'error'; message: string; epoch: number; stepInEpoch: number };
+
+export type TrainerStatus = 'idle' | 'running' | 'stopped' | 'done' | 'failed';
+
+interface Position {
+  /** 0-based epoch in progress. */
+  epoch: number;
+  /** 0-based batch within the epoch to run next. */
+  batch: number;
+  /** Steps completed overall. */
+  step: number;
+}
+
+interface Snapshot {
+  ctx: Float32Array;
+  opt: SgdState;
+  pos: Position;
+}
+
+function describeNonFinite(x: number): string {
+  return Number.isNaN(x) ? 'NaN' : 'infinite';
+}
+
+function firstNonFinite(a: Float32Array): number {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return i;
+  return -1;
+}
+
+export class CoopTrainer {
+  readonly settings: TrainSettings;
+  readonly maxEpochs: number;
+  readonly stepsPerEpoch: number;
+  private readonly data: TrainingSet;
+  private readonly lossAndGrad: LossAndGradFn;
+  private readonly evaluate?: EvaluateFn;
+  private readonly now: () => number;
+  private initial: ContextVectors;
+  private ctx: ContextVectors;
+  private opt: SgdState = createSgdState();
+  private pos: Position = { epoch: 0, batch: 0, step: 0 };
+  private elapsed = 0;
+  private lastGood: Snapshot | null = null;
+  private planCache: { epoch: number; plan: Batch[] } | null = null;
+  private stopRequested = false;
+  // Bumped by reset(): a run whose generation is stale must not touch the fresh state when its await returns.
+  private generation = 0;
+  private _status: TrainerStatus = 'idle';
+  private _error: string | null = null;
+
+  constructor(opts: TrainerOptions) {
+    const { settings, data, initialContext } = opts;
+    if (data.viewFeatures.length !== data.nImages * data.nViews * data.dim) {
+      throw new RangeError(`view features have ${data.viewFeatures.length} values, expected ${data.nImages}×${data.nViews}×${data.dim}`);
+    }
+    if (data.labels.length !== data.nImages) throw new RangeError(`${data.labels.length} labels for ${data.nImages} images`);
+    if (data.nImages === 0) throw new RangeError('no training images');
+    this.settings = { ...settings };
+    this.data = data;
+    this.lossAndGrad = opts.lossAndGrad;
+    this.evaluate = opts.evaluate;
+    this.now = opts.now ?? (() => performance.now());
+    this.maxEpochs = resolveEpochs(settings, data.nImages, data.nClasses);
+    this.stepsPerEpoch = epochPlan({ nImages: data.nImages, nViews: data.nViews, batchSize: settings.batchSize, seed: settings.seed, epoch: 0 }).length;
+    this.initial = cloneContext(initialContext);
+    this.ctx = cloneContext(initialContext);
+  }
+
+  get status(): TrainerStatus {
+    return this._status;
+  }
+
+  /** The message of the last failure, until the next run or reset. */
+  get error(): string | null {
+    return this._error;
+  }
+
+  /** A copy of the current context. */
+  get context(): ContextVectors {
+    return cloneContext(this.ctx);
+  }
+
+  get totalSteps(): number {
+    return this.maxEpochs * this.stepsPerEpoch;
+  }
+
+  /** 0-based epoch in progress, 0-based next batch, steps completed. */
+  get position(): Readonly<Position> {
+    return { ...this.pos };
+  }
+
+  get elapsedMs(): number {
+    return this.elapsed;
+  }
+
+  /** lr the next step will use. */
+  get currentLr(): number {
+    return lrAtEpoch(Math.min(this.pos.epoch, this.maxEpochs - 1), this.maxEpochs, this.settings);
+  }
+
+  /** Ends the running loop after the step in flight; run() resumes. */
+  stop(): void {
+    if (this._status === 'running') this.stopRequested = true;
+  }
+
+  /** Back to the initial (or a new) context, a fresh optimizer and epoch 0. A running loop ends without emitting. */
+  reset(initialContext?: ContextVectors): void {
+    this.generation++;
+    if (initialContext) this.initial = cloneContext(initialContext);
+    this.ctx = cloneContext(this.initial);
+    this.opt = createSgdState();
+    this.pos = { epoch: 0, batch: 0, step: 0 };
+    this.elapsed = 0;
+    this.lastGood = null;
+    this.stopRequested = false;
+    this._status = 'idle';
+    this._error = null;
+  }
+
+  private plan(epoch: number): Batch[] {
+    if (this.planCache?.epoch !== epoch) {
+      const { nImages, nViews } = this.data;
+      this.planCache = { epoch, plan: epochPlan({ nImages, nViews, batchSize: this.settings.batchSize, seed: this.settings.seed, epoch }) };
+    }
+    return this.planCache.plan;
+  }
+
+  private fail(message: string, at: Position): TrainEvent {
+    // Back to the state before the last update, whose result is the one that went bad; momentum and schedule
+    // position go back with it so that a resume replays that update at the (lowered) lr.
+    if (this.lastGood) {
+      this.ctx.data.set(this.lastGood.ctx);
+      this.opt = this.lastGood.opt;
+      this.pos = this.lastGood.pos;
+      this.lastGood = null;
+    }
+    this._status = 'failed';
+    this._error = message;
+    return { type: 'error', message, epoch: at.epoch + 1, stepInEpoch: at.batch + 1 };
+  }
+
+  /** Runs (or resumes) until done, stop(), reset() or a non-finite loss. */
+  async *run(): AsyncGenerator<TrainEvent, void, void> {
+    if (this._status === 'running') throw new Error('training is already running');
+    const gen = this.generation;
+    this._status = 'running';
+    this._error = null;
+    this.stopRequested = false;
+    try {
+      yield* this.loop(gen);
+    } finally {
+      // A consumer that breaks out of its for-await ends the loop too; the state stays resumable.
+      if (gen === this.generation && this._status === 'running') this._status = 'stopped';
+    }
+  }
+
+  private async *loop(gen: number): AsyncGenerator<TrainEvent, void, void> {
+    const { settings, data } = this;
+    const runStart = this.now();
+    let last = runStart;
+    let stepsThisRun = 0;
+    const tick = () => {
+      const t = this.now();
+      this.elapsed += t - last;
+      last = t;
+    };
+
+    while (this.pos.epoch < this.maxEpochs) {
+      const epoch = this.pos.epoch;
+      const plan = this.plan(epoch);
+      const lr = lrAtEpoch(epoch, this.maxEpochs, settings);
+      while (this.pos.batch < plan.length) {
+        if (this.stopRequested) {
+          tick();
+          this.stopRequested = false;
+          this._status = 'stopped';
+          yield { type: 'stopped', epoch: epoch + 1, step: this.pos.step };
+          return;
+        }
+        const at = { ...this.pos };
+        const { features, labels } = gatherBatch(plan[at.batch], data.viewFeatures, data.nViews, data.dim, data.labels);
+        const res = await this.lossAndGrad(this.ctx, features, labels);
+        if (gen !== this.generation) return;
+        const where = `epoch ${at.epoch + 1} step ${at.batch + 1}`;
+        const advice = 'the context was restored to the last finite values. Lower the learning rate and resume.';
+        if (!Number.isFinite(res.loss)) {
+          tick();
+          yield this.fail(`Loss became ${describeNonFinite(res.loss)} at ${where}; ${advice}`, at);
+          return;
+        }
+        if (res.gradCtx.length !== this.ctx.data.length) {
+          tick();
+          this._status = 'failed';
+          this._error = `The engine returned a gradient of ${res.gradCtx.length} values for a context of ${this.ctx.data.length}.`;
+          yield { type: 'error', message: this._error, epoch: at.epoch + 1, stepInEpoch: at.batch + 1 };
+          return;
+        }
+        const badGrad = firstNonFinite(res.gradCtx);
+        if (badGrad >= 0) {
+          tick();
+          yield this.fail(`The gradient became ${describeNonFinite(res.gradCtx[badGrad])} at ${where}; ${advice}`, at);
+          return;
+        }
+        this.lastGood = { ctx: this.ctx.data.slice(), opt: cloneSgdState(this.opt), pos: at };
+        sgdStep(this.ctx.data, res.gradCtx, this.opt, lr, settings);
+        const badCtx = firstNonFinite(this.ctx.data);
+        if (badCtx >= 0) {
+          // The update itself overflowed: the state before it is the last finite one.
+          tick();
+          yield this.fail(`The context became ${describeNonFinite(this.ctx.data[badCtx])} after the update at ${where}; ${advice}`, at);
+          return;
+        }
+        this.pos = { epoch, batch: at.batch + 1, step: at.step + 1 };
+        stepsThisRun++;
+        tick();
+        const nClasses = res.logits.length / labels.length;
+        const batchAcc = Number.isInteger(nClasses) && nClasses > 0 ? accuracy(argmaxRows(res.logits, labels.length, nClasses), labels) : NaN;
+        const sinceRun = last - runStart;
+        yield {
+          type: 'step',
+          step: this.pos.step,
+          epoch: epoch + 1,
+          stepInEpoch: at.batch + 1,
+          stepsPerEpoch: plan.length,
+          totalSteps: this.totalSteps,
+          loss: res.loss,
+          lr,
+          batchAcc,
+          elapsedMs: this.elapsed,
+          stepsPerSec: sinceRun > 0 ? (1000 * stepsThisRun) / sinceRun : 0,
+        };
+        if (gen !== this.generation) return;
+      }
+      this.pos = { epoch: epoch + 1, batch: 0, step: this.pos.step };
+      if (this.evaluate) {
+        const metrics = await this.evaluate(this.ctx);
+        if (gen !== this.generation) return;
+        tick();
+        yield { type: 'epoch', epoch: epoch + 1, trainAcc: metrics.trainAcc, testAcc: metrics.testAcc, metrics, elapsedMs: this.elapsed };
+        if (gen !== this.generation) return;
+      }
+    }
+    tick();
+    this._status = 'done';
+    yield { type: 'done', epoch: this.maxEpochs, step: this.pos.step, elapsedMs: this.elapsed };
+  }
+}
