@@ -2,9 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Connect, Plugin } from 'vite';
-
-/** Where the app serves ORT's runtime files from; ort-env.ts points wasmPaths here. */
-export const ORT_ASSET_DIR = 'ort/';
+import { ORT_ASSET_DIR } from './ort-paths';
 
 /**
  * The `onnxruntime-web/webgpu` build runs both the WebGPU and the WASM EP on this one runtime
