@@ -1,4 +1,4 @@
-import { defineConfig } from 'vite';
+import { defaultClientConditions, defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { modelListPlugin } from './src/models/vite-plugin';
 import { ortAssetsPlugin } from './src/encoders/ort-assets-plugin';
@@ -11,6 +11,9 @@ const isolation = {
 
 export default defineConfig({
   plugins: [react(), modelListPlugin(), ortAssetsPlugin(isolation)],
+  // ORT's "extern wasm" build loads its runtime from env.wasm.wasmPaths (our ort/ folder) instead of
+  // carrying an embedded copy and a second, hashed copy of the 27 MB .wasm into assets/.
+  resolve: { conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions] },
   server: { headers: isolation },
   preview: { headers: isolation },
   worker: { format: 'es' },

@@ -12,7 +12,8 @@ export const ORT_RUNTIME_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wa
 
 function ortDistDir(root: string): string {
   const require = createRequire(join(root, 'package.json'));
-  return dirname(require.resolve('onnxruntime-web/package.json')) + '/dist';
+  // The package exports each runtime file but not package.json, so locate dist/ through one of them.
+  return dirname(require.resolve(`onnxruntime-web/${ORT_RUNTIME_FILES[1]}`));
 }
 
 const CONTENT_TYPES: Record<string, string> = { mjs: 'text/javascript', wasm: 'application/wasm' };

@@ -1,0 +1,11 @@
+import type { ComponentType } from 'react';
+import { ZeroShotPage } from './zero-shot/ZeroShotPage';
+
+/** A page of the app, shown as a tab. Add new pages (e.g. "Train (CoOp)") to SECTIONS. */
+export interface Section {
+  id: string;
+  title: string;
+  Component: ComponentType;
+}
+
+export const SECTIONS: readonly Section[] = [{ id: 'zero-shot', title: 'Zero-shot', Component: ZeroShotPage }];

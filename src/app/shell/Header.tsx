@@ -1,0 +1,14 @@
+import { EpBadge } from './EpBadge';
+import { ModelPicker } from './ModelPicker';
+
+export function Header() {
+  return (
+    <header className="header">
+      <h1>CoOp Playground</h1>
+      <div className="header-controls">
+        <ModelPicker />
+        <EpBadge />
+      </div>
+    </header>
+  );
+}
