@@ -1,0 +1,45 @@
+/** Page helpers for the app's zero-shot page (selectors are the app's data-testid attributes). */
+
+export async function waitForModel(page, timeout = 180_000) {
+  await page.waitForSelector('[data-testid="model-ready"], [data-testid="model-error"]', { timeout });
+  const error = await page.$('[data-testid="model-error"]');
+  if (error) throw new Error(`model failed to load: ${await error.textContent()}`);
+  return page.getAttribute('[data-testid="ep-badge"]', 'data-ep');
+}
+
+/** Waits until every image card has a prediction or an error; returns them by file name. */
+export async function waitForResults(page, count, timeout = 300_000) {
+  await page.waitForFunction(
+    (n) => {
+      const cards = [...document.querySelectorAll('[data-testid="result"]')];
+      return cards.length === n && cards.every((c) => c.dataset.state !== 'pending');
+    },
+    count,
+    { timeout, polling: 250 },
+  );
+  return page.$$eval('[data-testid="result"]', (cards) =>
+    cards.map((c) => ({
+      name: c.dataset.name,
+      state: c.dataset.state,
+      top1: c.dataset.top1,
+      topP: Number.parseFloat(c.querySelector('.score.top .score-p')?.textContent ?? 'NaN') / 100,
+      error: c.querySelector('[data-testid="image-error"]')?.textContent ?? null,
+    })),
+  );
+}
+
+export async function setClasses(page, names) {
+  await page.fill('[data-testid="classes"]', names.join('\n'));
+}
+
+export async function clearImages(page) {
+  const clear = page.getByRole('button', { name: 'Clear' });
+  if (await clear.count()) await clear.click();
+}
+
+export function readAccuracy(page) {
+  return page.$eval('[data-testid="accuracy"]', (el) => ({
+    correct: Number(el.dataset.correct),
+    total: Number(el.dataset.total),
+  }));
+}

@@ -1,0 +1,55 @@
+// End-to-end run: the production build in Chromium (WebGPU on SwiftShader), checked against
+// onnxruntime-node. Plain Node: `npm run e2e` (builds first only if dist/ is missing).
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { register } from 'tsx/esm/api';
+import { launchBrowser } from './lib/browser.mjs';
+import { createReference } from './lib/reference.mjs';
+import { ensureBuild, startPreview } from './lib/server.mjs';
+import { inputErrors, modelFileErrors } from './tests/errors.mjs';
+import { wasmPredictions, webgpuPredictions } from './tests/predictions.mjs';
+
+// The reference imports the project's TypeScript tokenizer.
+register();
+
+const TESTS = [
+  ['WebGPU EP: predictions equal onnxruntime-node, sample accuracy', webgpuPredictions],
+  ['WASM EP (?ep=wasm): predictions equal onnxruntime-node, sample accuracy', wasmPredictions],
+  ['input errors: non-image file, duplicate, single and over-long class names', inputErrors],
+  ['model file errors name the file', modelFileErrors],
+];
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const only = process.argv.slice(2);
+let passed = 0;
+let failed = 0;
+let stopServer = async () => {};
+let browser;
+try {
+  ensureBuild(root);
+  stopServer = await startPreview(root);
+  browser = await launchBrowser();
+  const reference = await createReference(root);
+  for (const [name, test] of TESTS) {
+    if (only.length && !only.some((o) => name.toLowerCase().includes(o.toLowerCase()))) continue;
+    const started = Date.now();
+    const lines = [];
+    try {
+      await test({ context: browser.context, reference, root, log: (l) => lines.push(l) });
+      passed++;
+      console.log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    } catch (e) {
+      failed++;
+      console.log(`FAIL ${name}\n  ${e.stack ?? e}`);
+    }
+    for (const l of lines) console.log(l);
+  }
+} catch (e) {
+  failed++;
+  console.log(`FAIL setup\n  ${e.stack ?? e}`);
+} finally {
+  await browser?.close();
+  await stopServer();
+}
+console.log(`e2e: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
