@@ -67,17 +67,36 @@ describe('model list', () => {
     expect(JSON.parse(emitted[0].source).models.map((m: { folder: string }) => m.folder)).toContain('good');
   });
 
+  /** The plugin's dev middlewares as one chain; returns what the request got. */
+  function devServer(base: string) {
+    const handlers: Array<(req: unknown, res: unknown, next: () => void) => void> = [];
+    const plugin = resolvedPlugin(dir, base);
+    (plugin.configureServer as (s: unknown) => void)({ middlewares: { use: (h: (typeof handlers)[0]) => handlers.push(h) } });
+    return (url: string) => {
+      const got = { status: 200, body: '', passedOn: false };
+      const res = { setHeader: () => {}, end: (b: string) => (got.body = b), set statusCode(s: number) { got.status = s; } };
+      const step = (i: number): void => {
+        if (i === handlers.length) got.passedOn = true;
+        else handlers[i]({ url }, res, () => step(i + 1));
+      };
+      step(0);
+      return got;
+    };
+  }
+
   it('serves models/index.json under the base path in dev', () => {
     makeModels();
-    let handler: (req: unknown, res: unknown, next: () => void) => void = () => {};
-    const plugin = resolvedPlugin(dir, '/app/');
-    (plugin.configureServer as (s: unknown) => void)({ middlewares: { use: (h: typeof handler) => (handler = h) } });
-    let body = '';
-    let passed = 0;
-    const res = { setHeader: () => {}, end: (b: string) => (body = b) };
-    handler({ url: '/app/models/index.json?t=1' }, res, () => passed++);
-    expect(JSON.parse(body).models).toHaveLength(4);
-    handler({ url: '/models/index.json' }, res, () => passed++);
-    expect(passed).toBe(1);
+    const request = devServer('/app/');
+    expect(JSON.parse(request('/app/models/index.json?t=1').body).models).toHaveLength(4);
+    expect(request('/models/index.json').passedOn).toBe(true);
+  });
+
+  it('answers 404 for a missing model file instead of the SPA fallback', () => {
+    makeModels();
+    const request = devServer('/');
+    expect(request('/models/good/onnx/vision_model.onnx').status).toBe(404);
+    expect(request('/models/good/onnx/text_model.onnx').passedOn).toBe(true);
+    expect(request('/models/../../etc/passwd').passedOn).toBe(true);
+    expect(request('/samples/index.json').passedOn).toBe(true);
   });
 });
