@@ -7,6 +7,7 @@
  * becomes that token count.
  */
 import { createRng, deriveSeed, STREAM } from './random';
+import type { TrainSettings } from './settings';
 
 /** Row-major context: [M, D] when shared by all classes, [K, M, D] when class-specific (CSC). */
 export interface ContextVectors {
@@ -91,4 +92,26 @@ export function wordContext({ ids, tokenEmbedding, csc, nClasses }: WordInitOpti
   for (let s = 0; s < sets; s++) rows.forEach((r, m) => data.set(r, (s * nCtx + m) * dim));
   const ctx = { data, nCtx, dim, cscClasses: csc ? nClasses : 0 };
   return csc ? { ctx, note: CSC_WORD_INIT_NOTE } : { ctx };
+}
+
+export interface InitContextDeps {
+  /** D, the token-embedding width. */
+  dim: number;
+  nClasses: number;
+  /** The tokenizer's encode (ids without start/end tokens); needed for word init. */
+  encode?: (text: string) => number[];
+  tokenEmbedding?: (id: number) => Float32Array;
+}
+
+/** The context a run starts from, as chosen in its settings (random: nCtx vectors; words: one per init token). */
+export function initContext(
+  settings: Pick<TrainSettings, 'init' | 'initWords' | 'nCtx' | 'csc' | 'seed'>,
+  { dim, nClasses, encode, tokenEmbedding }: InitContextDeps,
+): WordInitResult {
+  if (settings.init === 'random') {
+    return { ctx: randomContext({ nCtx: settings.nCtx, dim, csc: settings.csc, nClasses, seed: settings.seed }) };
+  }
+  if (!encode || !tokenEmbedding) throw new Error('word init needs the tokenizer and the token-embedding table');
+  const ids = encode(normalizeInitWords(settings.initWords));
+  return wordContext({ ids, tokenEmbedding, csc: settings.csc, nClasses });
 }

@@ -1,6 +1,8 @@
 /** Everything a person can change about a CoOp run, with the original's defaults (configs/trainers/CoOp). */
 
-export type ClassTokenPosition = 'end' | 'middle' | 'front';
+import type { ClassTokenPosition } from '../engine/prompt';
+
+export type { ClassTokenPosition };
 export type ContextInit = 'random' | 'words';
 
 export interface TrainSettings {

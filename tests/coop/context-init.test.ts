@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CSC_WORD_INIT_NOTE, contextShape, normalizeInitWords, randomContext, wordContext } from '../../src/coop/context-init';
+import { CSC_WORD_INIT_NOTE, contextShape, initContext, normalizeInitWords, randomContext, wordContext } from '../../src/coop/context-init';
 
 describe('context init', () => {
   it('random unified: [M, D], N(0, 0.02), reproducible by seed', () => {
@@ -43,5 +43,20 @@ describe('context init', () => {
 
   it('refuses an empty init phrase', () => {
     expect(() => wordContext({ ids: [], tokenEmbedding: () => new Float32Array(2), csc: false, nClasses: 1 })).toThrow(/no tokens/);
+  });
+});
+
+describe('initContext', () => {
+  it('dispatches on the settings', () => {
+    const random = initContext({ init: 'random', initWords: '', nCtx: 3, csc: true, seed: 2 }, { dim: 4, nClasses: 2 });
+    expect(contextShape(random.ctx)).toEqual([2, 3, 4]);
+    const encode = (t: string) => t.split(' ').map((w) => w.length);
+    const words = initContext(
+      { init: 'words', initWords: 'a_photo_of_a', nCtx: 16, csc: false, seed: 2 },
+      { dim: 2, nClasses: 2, encode, tokenEmbedding: (id) => Float32Array.of(id, id) },
+    );
+    expect(contextShape(words.ctx)).toEqual([4, 2]);
+    expect([...words.ctx.data]).toEqual([1, 1, 5, 5, 2, 2, 1, 1]);
+    expect(() => initContext({ init: 'words', initWords: 'a', nCtx: 1, csc: false, seed: 1 }, { dim: 2, nClasses: 1 })).toThrow(/tokenizer/);
   });
 });
