@@ -1,0 +1,131 @@
+/**
+ * Messages between the Train page and the training worker.
+ *
+ * The page computes every image feature (its ORT session already owns the image tower) and sends them; the worker
+ * owns the text side: the text weights, the engine (WGSL on its own GPUDevice, or the CPU twin), the CoOp trainer
+ * and the learned context. Page → worker messages are structured-cloned (the page keeps its features for the
+ * predict panel); worker → page messages transfer their buffers, which the worker never reads again.
+ */
+import type { ContextVectors } from '../coop/context-init';
+import type { TrainSettings } from '../coop/settings';
+import type { TrainEvent } from '../coop/trainer';
+import type { ClassTokenPosition } from '../engine/prompt';
+import type { EngineKind } from './text-engine';
+
+/** A labelled set of L2-normalized features [N, E], evaluated after every epoch. */
+export interface EvalSet {
+  name: string;
+  features: Float32Array;
+  labels: Int32Array;
+}
+
+export interface PromptTokens {
+  /** Per class "X … X name." tokenized to the context length: [K, T] row-major. */
+  ids: Int32Array;
+  contextLength: number;
+  /** BPE tokens of each class name. */
+  nameLens: number[];
+}
+
+export interface SetupRequest {
+  type: 'setup';
+  settings: TrainSettings;
+  position: ClassTokenPosition;
+  prompts: PromptTokens;
+  /** Token ids of the init phrase (word init only), without SOS/EOS. */
+  initWordIds: number[] | null;
+  /** Start from this context instead of a fresh init (an imported prompt). */
+  context: ContextVectors | null;
+  /** [N, V, E] augmented views, normalized. */
+  viewFeatures: Float32Array;
+  nViews: number;
+  labels: Int32Array;
+  nClasses: number;
+  /** Clean (center-crop) features of the training images, for the train accuracy. */
+  trainFeatures: Float32Array;
+  evalSets: EvalSet[];
+}
+
+export type WorkerRequest =
+  | { type: 'init'; textModelUrl: string; config: unknown; logitScale: number; preferGpu: boolean }
+  | SetupRequest
+  | { type: 'train' }
+  | { type: 'stop' }
+  | { type: 'reset' }
+  | { type: 'nearest'; k: number }
+  | { type: 'linear-probe'; features: Float32Array; labels: Int32Array; nClasses: number; evalSets: EvalSet[] };
+
+export interface Snapshot {
+  context: ContextVectors;
+  /** [K, E] learned prompts' text features, normalized. */
+  textFeatures: Float32Array;
+  /** Predicted class per image of each evaluated split ('train' and every eval set). */
+  predictions: Record<string, Int32Array>;
+  accuracies: Record<string, number>;
+  /** Completed epochs and steps when taken. */
+  epoch: number;
+  step: number;
+}
+
+export type WorkerReply =
+  | { type: 'ready'; engine: EngineKind; detail: string }
+  | { type: 'setup-done'; nCtx: number; csc: boolean; maxEpochs: number; stepsPerEpoch: number; note: string | null }
+  | { type: 'event'; event: TrainEvent }
+  | { type: 'snapshot'; snapshot: Snapshot }
+  | { type: 'nearest'; sets: number; nCtx: number; k: number; ids: Int32Array; distances: Float32Array }
+  | { type: 'linear-probe'; accuracies: Record<string, number>; lambda: number }
+  /** `during` names the request that failed; `deviceLost` when the GPU went away (the context is kept). */
+  | { type: 'error'; during: WorkerRequest['type'] | 'worker'; message: string; deviceLost?: boolean };
+
+/**
+ * The distinct ArrayBuffers under a message, for postMessage's transfer list. A buffer is listed once however
+ * many views share it (a repeated buffer makes postMessage throw), and shared memory is never listed.
+ */
+export function transferablesOf(value: unknown): ArrayBuffer[] {
+  const found = new Set<ArrayBuffer>();
+  const seen = new Set<object>();
+  const walk = (v: unknown) => {
+    if (v === null || typeof v !== 'object' || seen.has(v)) return;
+    seen.add(v);
+    if (ArrayBuffer.isView(v)) {
+      if (v.buffer instanceof ArrayBuffer) found.add(v.buffer);
+      return;
+    }
+    if (v instanceof ArrayBuffer) {
+      found.add(v);
+      return;
+    }
+    for (const x of Array.isArray(v) ? v : Object.values(v)) walk(x);
+  };
+  walk(value);
+  return [...found];
+}
+
+/**
+ * Copies every typed array in `value` that is a view into a larger buffer, so that transferring it does not
+ * detach (or ship) memory the view does not own.
+ */
+export function compactViews<T>(value: T): T {
+  const copy = (v: unknown): unknown => {
+    if (v === null || typeof v !== 'object') return v;
+    if (ArrayBuffer.isView(v)) {
+      const a = v as unknown as Float32Array;
+      return a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : a.slice();
+    }
+    if (Array.isArray(v)) return v.map(copy);
+    if (Object.getPrototypeOf(v) !== Object.prototype) return v;
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, copy(x)]));
+  };
+  return copy(value) as T;
+}
+
+/** Readable message of anything thrown. */
+export function errorMessage(e: unknown): string {
+  if (e instanceof Error) return e.message || e.name;
+  if (typeof e === 'string') return e;
+  try {
+    return JSON.stringify(e);
+  } catch {
+    return String(e);
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * The worker's state machine, independent of the Worker global so Node tests can drive it: it answers
+ * WorkerRequests by posting WorkerReplies. It owns the text engine, the CoOp trainer and the learned context.
+ *
+ * Nothing learned is lost on failure: after every epoch, stop, finish or error the current context goes to the
+ * page in a snapshot, and the trainer itself keeps the last finite context when a loss turns NaN.
+ */
+import { argmaxRows, accuracy } from '../coop/metrics';
+import { cloneContext, randomContext, wordContext, type ContextVectors } from '../coop/context-init';
+import { linearProbe, probePredict } from '../coop/linear-probe';
+import { nearestTokens } from '../coop/nearest-tokens';
+import { CoopTrainer, type EvalResult } from '../coop/trainer';
+import type { TextEngineLike } from './text-engine';
+import { errorMessage, type EvalSet, type SetupRequest, type Snapshot, type WorkerReply, type WorkerRequest } from './protocol';
+
+export type Post = (reply: WorkerReply) => void;
+
+/**
+ * Creates the engine once the text weights are known; `preferGpu` false forces the CPU twin. `onLost` is called
+ * if the engine's GPU device goes away later.
+ */
+export type EngineFactory = (req: Extract<WorkerRequest, { type: 'init' }>, onLost: (message: string) => void) => Promise<TextEngineLike>;
+
+/** Lets queued messages (Stop) in between steps: a CPU step never yields to the event loop by itself. */
+const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/** Scores normalized [N, E] features against normalized [K, E] text features: predicted class per row. */
+export function predictClasses(features: Float32Array, text: Float32Array, dim: number): Int32Array {
+  const n = features.length / dim;
+  const k = text.length / dim;
+  const scores = new Float32Array(n * k);
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < k; c++) {
+      let s = 0;
+      for (let e = 0; e < dim; e++) s += features[r * dim + e] * text[c * dim + e];
+      scores[r * k + c] = s;
+    }
+  }
+  return argmaxRows(scores, n, k);
+}
+
+export class TrainSession {
+  private engine: TextEngineLike | null = null;
+  private setupReq: SetupRequest | null = null;
+  private trainer: CoopTrainer | null = null;
+  private running = false;
+  private lastSnapshot: Snapshot | null = null;
+
+  constructor(
+    private readonly post: Post,
+    private readonly createEngine: EngineFactory,
+  ) {}
+
+  async handle(req: WorkerRequest): Promise<void> {
+    try {
+      switch (req.type) {
+        case 'init': {
+          this.engine?.dispose();
+          this.engine = await this.createEngine(req, (message) => this.deviceLost(message));
+          this.post({ type: 'ready', engine: this.engine.kind, detail: this.engine.detail });
+          return;
+        }
+        case 'setup':
+          return await this.setup(req);
+        case 'train':
+          return await this.train();
+        case 'stop':
+          this.trainer?.stop();
+          return;
+        case 'reset': {
+          if (!this.trainer) return;
+          this.trainer.reset();
+          this.running = false;
+          await this.sendSnapshot();
+          return;
+        }
+        case 'nearest':
+          return this.nearest(req.k);
+        case 'linear-probe':
+          return this.linearProbe(req);
+      }
+    } catch (e) {
+      this.post({ type: 'error', during: req.type, message: errorMessage(e) });
+    }
+  }
+
+  private deviceLost(message: string): void {
+    this.trainer?.stop();
+    this.post({ type: 'error', during: 'worker', message, deviceLost: true });
+  }
+
+  /** The context the page would lose if the worker died now. */
+  get snapshot(): Snapshot | null {
+    return this.lastSnapshot;
+  }
+
+  private requireEngine(): TextEngineLike {
+    if (!this.engine) throw new Error('the text engine is not loaded yet');
+    return this.engine;
+  }
+
+  private initialContext(req: SetupRequest): { ctx: ContextVectors; note: string | null } {
+    const engine = this.requireEngine();
+    const { settings, nClasses } = req;
+    const { D, V } = engine.weights.config;
+    if (req.context) {
+      const c = req.context;
+      if (c.dim !== D) throw new Error(`the context has width ${c.dim}, the text encoder ${D}`);
+      if (c.cscClasses !== 0 && c.cscClasses !== nClasses) throw new Error(`the context has ${c.cscClasses} class-specific sets for ${nClasses} classes`);
+      return { ctx: cloneContext(c), note: null };
+    }
+    if (settings.init === 'words') {
+      const ids = req.initWordIds ?? [];
+      if (ids.length === 0) throw new Error(`the init words "${settings.initWords}" give no tokens`);
+      const table = engine.weights.tokenEmbedding;
+      const res = wordContext({
+        ids,
+        tokenEmbedding: (id) => {
+          if (!(id >= 0 && id < V)) throw new Error(`init word token ${id} is outside the vocabulary`);
+          return Float32Array.from(table.subarray(id * D, (id + 1) * D));
+        },
+        csc: settings.csc,
+        nClasses,
+      });
+      return { ctx: res.ctx, note: res.note ?? null };
+    }
+    return { ctx: randomContext({ nCtx: settings.nCtx, dim: D, csc: settings.csc, nClasses, seed: settings.seed }), note: null };
+  }
+
+  private async setup(req: SetupRequest): Promise<void> {
+    const engine = this.requireEngine();
+    if (this.running) throw new Error('stop training before changing the setup');
+    const { ctx, note } = this.initialContext(req);
+    const T = req.prompts.contextLength;
+    const K = req.nClasses;
+    if (req.prompts.ids.length !== K * T) throw new Error(`prompt ids hold ${req.prompts.ids.length} values for ${K} classes × ${T}`);
+    engine.setPrompts({
+      tokenIds: Array.from({ length: K }, (_, k) => req.prompts.ids.subarray(k * T, (k + 1) * T)),
+      nameLens: req.prompts.nameLens,
+      nCtx: ctx.nCtx,
+      csc: ctx.cscClasses > 0,
+      position: req.position,
+    });
+    const dim = engine.weights.config.E;
+    this.setupReq = req;
+    this.trainer = new CoopTrainer({
+      settings: { ...req.settings, nCtx: ctx.nCtx, csc: ctx.cscClasses > 0 },
+      data: {
+        viewFeatures: req.viewFeatures,
+        nImages: req.labels.length,
+        nViews: req.nViews,
+        dim,
+        labels: req.labels,
+        nClasses: K,
+      },
+      initialContext: ctx,
+      lossAndGrad: (c, features, labels) => engine.step(c.data, features, labels),
+      evaluate: (c) => this.evaluate(c),
+    });
+    this.post({
+      type: 'setup-done',
+      nCtx: ctx.nCtx,
+      csc: ctx.cscClasses > 0,
+      maxEpochs: this.trainer.maxEpochs,
+      stepsPerEpoch: this.trainer.stepsPerEpoch,
+      note,
+    });
+    await this.sendSnapshot();
+  }
+
+  private pendingEval: Omit<Snapshot, 'epoch' | 'step' | 'context'> | null = null;
+
+  private async scoreAll(ctx: ContextVectors) {
+    const engine = this.requireEngine();
+    const req = this.setupReq!;
+    const dim = engine.weights.config.E;
+    const textFeatures = await engine.textFeatures(ctx.data);
+    const sets: EvalSet[] = [{ name: 'train', features: req.trainFeatures, labels: req.labels }, ...req.evalSets];
+    const predictions: Record<string, Int32Array> = {};
+    const accuracies: Record<string, number> = {};
+    for (const s of sets) {
+      if (s.labels.length === 0) continue;
+      predictions[s.name] = predictClasses(s.features, textFeatures, dim);
+      accuracies[s.name] = accuracy(predictions[s.name], s.labels);
+    }
+    return { textFeatures, predictions, accuracies };
+  }
+
+  private async evaluate(ctx: ContextVectors): Promise<EvalResult> {
+    const scored = await this.scoreAll(ctx);
+    this.pendingEval = scored;
+    const { train, test, ...rest } = scored.accuracies;
+    return { trainAcc: train ?? NaN, testAcc: test, ...rest };
+  }
+
+  private async sendSnapshot(): Promise<void> {
+    if (!this.trainer || !this.setupReq) return;
+    const context = this.trainer.context;
+    let scored: Omit<Snapshot, 'epoch' | 'step' | 'context'>;
+    try {
+      scored = this.pendingEval ?? (await this.scoreAll(context));
+    } catch {
+      // The engine cannot score (its device is gone): the context alone still reaches the page.
+      scored = { textFeatures: new Float32Array(0), predictions: {}, accuracies: {} };
+    }
+    this.pendingEval = null;
+    const pos = this.trainer.position;
+    const snapshot: Snapshot = { context, ...scored, epoch: pos.epoch, step: pos.step };
+    this.lastSnapshot = snapshot;
+    this.post({ type: 'snapshot', snapshot });
+  }
+
+  private async train(): Promise<void> {
+    const trainer = this.trainer;
+    if (!trainer) throw new Error('nothing to train: set up the classes first');
+    if (this.running) return;
+    this.running = true;
+    try {
+      for await (const event of trainer.run()) {
+        this.post({ type: 'event', event });
+        await nextTask();
+        // An epoch's evaluation already scored this exact context, so the snapshot reuses it.
+        if (event.type === 'epoch') await this.sendSnapshot();
+        else if (event.type === 'stopped' || event.type === 'done' || event.type === 'error') {
+          this.pendingEval = null;
+          await this.sendSnapshot();
+        }
+      }
+    } catch (e) {
+      // An engine failure mid-step (device lost, out of memory): the trainer's context is the last updated one.
+      this.post({ type: 'error', during: 'train', message: errorMessage(e) });
+      this.pendingEval = null;
+      await this.sendSnapshot();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private nearest(k: number): void {
+    const engine = this.requireEngine();
+    if (!this.trainer) throw new Error('no learned context yet');
+    const ctx = this.trainer.context;
+    const table = engine.weights.tokenEmbedding;
+    const lists = nearestTokens(ctx, table instanceof Float32Array ? table : Float32Array.from(table), (id) => String(id), k);
+    const sets = lists.length;
+    const kk = lists[0]?.[0]?.length ?? 0;
+    const ids = new Int32Array(sets * ctx.nCtx * kk);
+    const distances = new Float32Array(sets * ctx.nCtx * kk);
+    lists.forEach((perSet, s) =>
+      perSet.forEach((nbrs, m) =>
+        nbrs.forEach((n, j) => {
+          ids[(s * ctx.nCtx + m) * kk + j] = n.id;
+          distances[(s * ctx.nCtx + m) * kk + j] = n.distance;
+        }),
+      ),
+    );
+    this.post({ type: 'nearest', sets, nCtx: ctx.nCtx, k: kk, ids, distances });
+  }
+
+  private linearProbe(req: Extract<WorkerRequest, { type: 'linear-probe' }>): void {
+    const dim = req.features.length / Math.max(1, req.labels.length);
+    const res = linearProbe(req.features, req.labels, dim, req.nClasses);
+    const accuracies: Record<string, number> = { train: accuracy(probePredict(res.model, req.features), req.labels) };
+    for (const s of req.evalSets) if (s.labels.length) accuracies[s.name] = accuracy(probePredict(res.model, s.features), s.labels);
+    this.post({ type: 'linear-probe', accuracies, lambda: res.model.lambda });
+  }
+}

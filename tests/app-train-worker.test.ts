@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { compactViews, errorMessage, transferablesOf, type WorkerReply } from '../src/worker/protocol';
+import { predictClasses, TrainSession } from '../src/worker/train-session';
+import { CpuTextEngine } from '../src/worker/cpu-text-engine';
+import { withDefaults } from '../src/coop/settings';
+import { toyClipWeights, toyClipManifest } from './engine/dumps';
+
+describe('worker protocol encoding', () => {
+  it('lists each buffer once, however many views share it', () => {
+    const buf = new ArrayBuffer(64);
+    const a = new Float32Array(buf, 0, 4);
+    const b = new Int32Array(buf, 16, 4);
+    const c = new Float32Array(3);
+    const msg = { type: 'snapshot', snapshot: { a, nested: [b, { c }], again: a } };
+    const list = transferablesOf(msg);
+    expect(list).toHaveLength(2);
+    expect(list).toContain(buf);
+    expect(list).toContain(c.buffer);
+  });
+
+  it('copies views into larger buffers so a transfer ships only their bytes', () => {
+    const big = new Float32Array(100);
+    const view = big.subarray(10, 14);
+    view.set([1, 2, 3, 4]);
+    const whole = new Float32Array([5, 6]);
+    const out = compactViews({ view, whole, n: 3, s: 'x', list: [view] });
+    expect(out.view.buffer.byteLength).toBe(16);
+    expect(Array.from(out.view)).toEqual([1, 2, 3, 4]);
+    expect(out.whole).toBe(whole);
+    expect(out.list[0].buffer.byteLength).toBe(16);
+    expect(out.n).toBe(3);
+  });
+
+  it('survives a real structured clone with transfer', () => {
+    const msg = compactViews({ type: 'nearest', ids: new Int32Array([1, 2]), distances: new Float32Array([0.5, 1]) });
+    const { port1, port2 } = new MessageChannel();
+    return new Promise<void>((resolve) => {
+      port2.onmessage = (e) => {
+        expect(Array.from(e.data.ids)).toEqual([1, 2]);
+        expect(msg.ids.byteLength).toBe(0); // transferred, not copied
+        port1.close();
+        port2.close();
+        resolve();
+      };
+      port1.postMessage(msg, transferablesOf(msg));
+    });
+  });
+
+  it('turns anything thrown into a message', () => {
+    expect(errorMessage(new Error('boom'))).toBe('boom');
+    expect(errorMessage('plain')).toBe('plain');
+    expect(errorMessage({ code: 3 })).toBe('{"code":3}');
+  });
+});
+
+describe('training session (CPU engine, toy-clip weights)', () => {
+  it('predicts by cosine', () => {
+    const text = new Float32Array([1, 0, 0, 1]);
+    expect(Array.from(predictClasses(new Float32Array([0.9, 0.1, 0.2, 0.8]), text, 2))).toEqual([0, 1]);
+  });
+
+  it('sets up, trains, stops, resumes and keeps the context in snapshots', async () => {
+    const weights = toyClipWeights();
+    const E = weights.config.E;
+    const K = 3;
+    const T = 77;
+    // "X X name." with M = 2, names of one token: [SOS, X, X, name, '.', EOS]
+    const ids = new Int32Array(K * T);
+    const names = [10, 20, 30];
+    for (let k = 0; k < K; k++) ids.set([weights.config.V - 2, 1, 1, names[k], 13, weights.config.V - 1], k * T);
+    // Image features: class k's images lie near a fixed random direction.
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5;
+    const dirs = Array.from({ length: K }, () => Float32Array.from({ length: E }, rnd));
+    const N = 12;
+    const V = 2;
+    const labels = Int32Array.from({ length: N }, (_, i) => i % K);
+    const unit = (v: Float32Array) => {
+      const n = Math.hypot(...v);
+      return v.map((x) => x / n);
+    };
+    const views = new Float32Array(N * V * E);
+    for (let i = 0; i < N; i++) for (let v = 0; v < V; v++) views.set(unit(dirs[labels[i]].map((x) => x + 0.1 * rnd())), (i * V + v) * E);
+    const clean = new Float32Array(N * E);
+    for (let i = 0; i < N; i++) clean.set(views.subarray(i * V * E, i * V * E + E), i * E);
+
+    const replies: WorkerReply[] = [];
+    const session = new TrainSession(
+      (r) => replies.push(r),
+      async () => new CpuTextEngine({ weights, logitScale: toyClipManifest().logit_scale }),
+    );
+    await session.handle({ type: 'init', textModelUrl: '', config: {}, logitScale: 1, preferGpu: false });
+    expect(replies[0]).toMatchObject({ type: 'ready', engine: 'cpu' });
+    await session.handle({
+      type: 'setup',
+      settings: withDefaults({ nCtx: 2, epochs: 4, batchSize: 4, lr: 0.05, warmupEpochs: 0, views: V }),
+      position: 'end',
+      prompts: { ids, contextLength: T, nameLens: [1, 1, 1] },
+      initWordIds: null,
+      context: null,
+      viewFeatures: views,
+      nViews: V,
+      labels,
+      nClasses: K,
+      trainFeatures: clean,
+      evalSets: [{ name: 'test', features: clean, labels }],
+    });
+    const setup = replies.find((r) => r.type === 'setup-done');
+    expect(setup).toMatchObject({ nCtx: 2, csc: false, maxEpochs: 4, stepsPerEpoch: 3 });
+    const first = replies.find((r) => r.type === 'snapshot');
+    expect(first?.type === 'snapshot' && first.snapshot.epoch).toBe(0);
+
+    // Stop arrives while the loop runs; it must take effect between steps.
+    const run = session.handle({ type: 'train' });
+    await new Promise((r) => setTimeout(r, 0));
+    await session.handle({ type: 'stop' });
+    await run;
+    const stopped = replies.filter((r) => r.type === 'event' && r.event.type === 'stopped');
+    expect(stopped).toHaveLength(1);
+    const stepsBefore = replies.filter((r) => r.type === 'event' && r.event.type === 'step').length;
+    expect(stepsBefore).toBeGreaterThan(0);
+    expect(stepsBefore).toBeLessThan(12);
+
+    await session.handle({ type: 'train' });
+    const steps = replies.flatMap((r) => (r.type === 'event' && r.event.type === 'step' ? [r.event] : []));
+    expect(steps).toHaveLength(12);
+    expect(steps.map((s) => s.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(replies.some((r) => r.type === 'event' && r.event.type === 'done')).toBe(true);
+    const epochs = replies.flatMap((r) => (r.type === 'event' && r.event.type === 'epoch' ? [r.event] : []));
+    expect(epochs).toHaveLength(4);
+    const last = session.snapshot!;
+    expect(last.epoch).toBe(4);
+    expect(last.context.data).toHaveLength(2 * weights.config.D);
+    expect(last.accuracies.train).toBeGreaterThanOrEqual(epochs[0].trainAcc);
+    expect(steps[11].loss).toBeLessThan(steps[0].loss);
+
+    await session.handle({ type: 'nearest', k: 3 });
+    const near = replies.find((r) => r.type === 'nearest');
+    expect(near).toMatchObject({ sets: 1, nCtx: 2, k: 3 });
+
+    await session.handle({ type: 'reset' });
+    expect(session.snapshot!.epoch).toBe(0);
+  }, 60_000);
+});
