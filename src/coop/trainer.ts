@@ -8,6 +8,8 @@
  *
  * Stop keeps everything (context, momentum, schedule position); run() again resumes exactly where it stopped, and
  * because each epoch's sampling depends only on (seed, epoch), a stopped-and-resumed run equals an uninterrupted one.
+ * An exception from `lossAndGrad` or `evaluate` (a lost GPU device) propagates to the consumer with no update
+ * applied, and leaves the trainer stopped and resumable.
  */
 import { cloneContext, type ContextVectors } from './context-init';
 import { argmaxRows, accuracy } from './metrics';

@@ -169,3 +169,20 @@ describe('CoopTrainer', () => {
     expect(tr.totalSteps).toBe(400);
   });
 });
+
+describe('CoopTrainer with a failing engine', () => {
+  it('an engine exception reaches the consumer and leaves the trainer resumable', async () => {
+    let calls = 0;
+    const inner = quadratic();
+    const flaky: LossAndGradFn = (ctx, f, l) => {
+      if (++calls === 3) throw new Error('device lost');
+      return inner(ctx, f, l);
+    };
+    const tr = make({ lossAndGrad: flaky });
+    await expect(drain(tr.run())).rejects.toThrow('device lost');
+    expect(tr.status).toBe('stopped');
+    expect(tr.position.step).toBe(2);
+    await drain(tr.run());
+    expect(tr.context.data).toEqual(replay());
+  });
+});
