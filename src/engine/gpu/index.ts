@@ -1,0 +1,6 @@
+export * from './device';
+export * from './allocator';
+export * from './pipelines';
+export * from './uniforms';
+export * from './readback';
+export * from './dispatch';

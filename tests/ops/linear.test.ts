@@ -1,0 +1,113 @@
+import { describe, expect, it, afterAll } from 'vitest';
+import { linearBackwardCpu, linearForwardCpu } from '../../src/engine/ops/linear/cpu';
+import { encodeLinearBackward, encodeLinearForward } from '../../src/engine/ops/linear/gpu';
+import { matmulCpu } from '../../src/engine/ops/matmul/cpu';
+import { encodeMatmul } from '../../src/engine/ops/matmul/gpu';
+import { GpuAllocator } from '../../src/engine/gpu/allocator';
+import { submitPass } from '../../src/engine/gpu/dispatch';
+import { readF32 } from '../../src/engine/gpu/readback';
+import { pipelineCount } from '../../src/engine/gpu/pipelines';
+import { getTestDevice, withValidation, GPU_ENV_HINT } from '../helpers/webgpu';
+import { f32, randn } from '../helpers/random';
+import { gradCheck } from '../helpers/gradcheck';
+import { relErr, report } from '../helpers/compare';
+import { uploadF32, zerosF32 } from '../helpers/buffers';
+
+describe('linear (CPU twin)', () => {
+  it('backward matches central differences (Float64)', () => {
+    const [n, i, o] = [5, 7, 6];
+    const x = randn(n * i, 1);
+    const w = randn(i * o, 2);
+    const b = randn(o, 3);
+    const { relErrors } = gradCheck(
+      [x],
+      ([x]) => linearForwardCpu(x, w, b, n, i, o),
+      (_, dy) => [linearBackwardCpu(dy, w, n, i, o)],
+    );
+    expect(report('linear cpu dX vs FD', relErrors[0])).toBeLessThan(1e-7);
+  });
+
+  it('Float32 and Float64 inputs give matching results', () => {
+    const x = randn(12, 4);
+    const w = randn(12, 5);
+    const y64 = linearForwardCpu(x, w, undefined, 3, 4, 3);
+    const y32 = linearForwardCpu(f32(x), f32(w), undefined, 3, 4, 3);
+    expect(y64).toBeInstanceOf(Float64Array);
+    expect(y32).toBeInstanceOf(Float32Array);
+    expect(relErr(y32, y64)).toBeLessThan(1e-6);
+  });
+});
+
+const device = await getTestDevice();
+if (!device) console.warn(`linear GPU tests skipped. ${GPU_ENV_HINT}`);
+
+describe.skipIf(!device)('linear / matmul (WGSL vs CPU)', () => {
+  const dev = device!;
+  const alloc = device ? new GpuAllocator(dev) : (undefined as unknown as GpuAllocator);
+  afterAll(() => alloc?.destroyAll());
+
+  it('forward with bias, N=37 in=45 out=70', async () => {
+    const [n, i, o] = [37, 45, 70];
+    const x = f32(randn(n * i, 10));
+    const w = f32(randn(i * o, 11, 0.2));
+    const b = f32(randn(o, 12));
+    const want = linearForwardCpu(x, w, b, n, i, o);
+    const bx = uploadF32(alloc, x), bw = uploadF32(alloc, w), bb = uploadF32(alloc, b), by = zerosF32(alloc, n * o);
+    const got = await withValidation(dev, async () => {
+      submitPass(dev, (p) => encodeLinearForward(dev, p, { x: bx, w: bw, b: bb, y: by }, { n, inDim: i, outDim: o }));
+      return readF32(dev, by);
+    });
+    expect(report('linear fwd gpu', relErr(got, want))).toBeLessThan(1e-5);
+  });
+
+  it('backward dX = dY·Wᵀ, plain and accumulate, N=37 in=45 out=70', async () => {
+    const [n, i, o] = [37, 45, 70];
+    const dy = f32(randn(n * o, 20));
+    const w = f32(randn(i * o, 21, 0.2));
+    const prior = f32(randn(n * i, 22));
+    const want = linearBackwardCpu(dy, w, n, i, o);
+    const bdy = uploadF32(alloc, dy), bw = uploadF32(alloc, w), bdx = zerosF32(alloc, n * i), bacc = uploadF32(alloc, prior);
+    const [got, gotAcc] = await withValidation(dev, async () => {
+      submitPass(dev, (p) => {
+        encodeLinearBackward(dev, p, { dy: bdy, w: bw, dx: bdx }, { n, inDim: i, outDim: o });
+        encodeLinearBackward(dev, p, { dy: bdy, w: bw, dx: bacc }, { n, inDim: i, outDim: o, accumulate: true });
+      });
+      return [await readF32(dev, bdx), await readF32(dev, bacc)];
+    });
+    expect(report('linear bwd gpu', relErr(got, want))).toBeLessThan(1e-5);
+    const wantAcc = want.map((v, k) => v + prior[k]);
+    expect(report('linear bwd accumulate gpu', relErr(gotAcc, wantAcc))).toBeLessThan(1e-5);
+  });
+
+  it('generic matmul: transA, transB, alpha, batch with shared B, sizes crossing several tiles', async () => {
+    const cases = [
+      { m: 70, n: 130, k: 33, transA: false, transB: false },
+      { m: 65, n: 17, k: 81, transA: true, transB: false },
+      { m: 19, n: 66, k: 40, transA: false, transB: true, alpha: 2.5 },
+      { m: 9, n: 11, k: 130, transA: true, transB: true, alpha: -0.5 },
+      { m: 13, n: 21, k: 10, batch: 3, strideB: 0 },
+    ];
+    for (const [ci, s] of cases.entries()) {
+      const batch = s.batch ?? 1;
+      const a = f32(randn(batch * s.m * s.k, 30 + ci));
+      const b = f32(randn((s.strideB === 0 ? 1 : batch) * s.k * s.n, 40 + ci));
+      const want = matmulCpu(a, b, s);
+      const ba = uploadF32(alloc, a), bb = uploadF32(alloc, b), bc = zerosF32(alloc, batch * s.m * s.n);
+      const got = await withValidation(dev, async () => {
+        submitPass(dev, (p) => encodeMatmul(dev, p, { a: ba, b: bb, c: bc }, s));
+        return readF32(dev, bc);
+      });
+      expect(report(`matmul case ${ci} ${JSON.stringify(s)}`, relErr(got, want))).toBeLessThan(1e-5);
+    }
+  });
+
+  it('compiles each variant once', async () => {
+    const before = pipelineCount(dev);
+    const x = uploadF32(alloc, randn(6, 1)), w = uploadF32(alloc, randn(6, 2)), y = zerosF32(alloc, 4);
+    submitPass(dev, (p) => {
+      for (let r = 0; r < 3; r++) encodeLinearForward(dev, p, { x, w, y }, { n: 2, inDim: 3, outDim: 2 });
+    });
+    await dev.queue.onSubmittedWorkDone();
+    expect(pipelineCount(dev) - before).toBeLessThanOrEqual(1);
+  });
+});
