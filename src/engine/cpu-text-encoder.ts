@@ -1,0 +1,304 @@
+/**
+ * CPU twin of the text engine: CLIP's text transformer, the CoOp loss, and the backward
+ * pass to the context vectors, composed from the ops' CPU twins. It is the reference the
+ * WGSL engine is tested against and runs in Float64 for finite-difference checks.
+ *
+ * The shared-prefix split is the same as on the GPU: the P leading positions that every
+ * prompt has in common run once as their own causal sequence; each class then runs only
+ * its S = T − P own positions, attending to the prefix's keys/values. Gradients flow only
+ * from the classes into the prefix (never back), so all classes' backward passes come
+ * first, summing the prefix's key/value gradients per layer, and the prefix's own
+ * backward runs last.
+ */
+import { addCpu, addInPlaceCpu } from './ops/add/cpu';
+import { attentionBackwardCpu, attentionForwardCpu, type AttentionDims } from './ops/attention/cpu';
+import { cosineCEBackwardCpu, cosineCEForwardCpu } from './ops/cosine-ce/cpu';
+import { embeddingForwardCpu } from './ops/embedding/cpu';
+import { gatherRowsBackwardCpu, gatherRowsForwardCpu } from './ops/gather/cpu';
+import { l2NormalizeBackwardCpu, l2NormalizeForwardCpu } from './ops/l2norm/cpu';
+import { layerNormBackwardCpu, layerNormForwardCpu } from './ops/layernorm/cpu';
+import { linearBackwardCpu, linearForwardCpu } from './ops/linear/cpu';
+import { quickGeluBackwardCpu, quickGeluForwardCpu } from './ops/quickgelu/cpu';
+import { like, type Arr, type IndexArr } from './ops/tensor';
+import type { TextConfig, TextLayerWeights, TextWeights } from './model/text-weights';
+import type { EngineMode } from './plan';
+import { eosIndex, scatterContextGrad, sharedPrefixLength, usedLength, type PromptLayout } from './prompt';
+
+/** What a layer keeps for its backward pass. */
+interface LayerSaved {
+  x: Arr;
+  ln1Mean: Arr;
+  ln1Rstd: Arr;
+  q: Arr;
+  k: Arr;
+  v: Arr;
+  /** attention output (the attention backward needs it) */
+  o: Arr;
+  xmid: Arr;
+  ln2Mean: Arr;
+  ln2Rstd: Arr;
+  /** fc1 output, the QuickGELU pre-activation */
+  f: Arr;
+}
+
+/** The prefix's keys and values per layer, as every class's attention sees them. */
+export interface PrefixKV {
+  P: number;
+  k: Arr[];
+  v: Arr[];
+}
+
+function attnDims(cfg: TextConfig, B: number, S: number, P: number): AttentionDims {
+  return { b: B, t: S, p: P, h: cfg.H, dh: cfg.D / cfg.H };
+}
+
+function layerForward(cfg: TextConfig, lw: TextLayerWeights, x: Arr, B: number, S: number, prefix?: { P: number; k: Arr; v: Arr }): { out: Arr; saved: LayerSaved } {
+  const { D, F, eps } = cfg;
+  const rows = B * S;
+  const ln1 = layerNormForwardCpu(x, lw.ln1.weight, lw.ln1.bias, rows, D, eps);
+  const q = linearForwardCpu(ln1.y, lw.q.w, lw.q.b, rows, D, D);
+  const k = linearForwardCpu(ln1.y, lw.k.w, lw.k.b, rows, D, D);
+  const v = linearForwardCpu(ln1.y, lw.v.w, lw.v.b, rows, D, D);
+  const o = attentionForwardCpu({ q, k, v, kp: prefix?.k, vp: prefix?.v }, attnDims(cfg, B, S, prefix?.P ?? 0));
+  const xmid = addCpu(x, linearForwardCpu(o, lw.out.w, lw.out.b, rows, D, D));
+  const ln2 = layerNormForwardCpu(xmid, lw.ln2.weight, lw.ln2.bias, rows, D, eps);
+  const f = linearForwardCpu(ln2.y, lw.fc1.w, lw.fc1.b, rows, D, F);
+  const out = addCpu(xmid, linearForwardCpu(quickGeluForwardCpu(f), lw.fc2.w, lw.fc2.b, rows, F, D));
+  return { out, saved: { x, ln1Mean: ln1.mean, ln1Rstd: ln1.rstd, q, k, v, o, xmid, ln2Mean: ln2.mean, ln2Rstd: ln2.rstd, f } };
+}
+
+/**
+ * d(layer input) from d(layer output). With a prefix, also returns d K_p / d V_p summed over
+ * the B sequences. `extraKV` adds gradients that other sequences sent to this one's keys and
+ * values (the prefix receiving every class's contribution).
+ */
+function layerBackward(
+  cfg: TextConfig,
+  lw: TextLayerWeights,
+  s: LayerSaved,
+  dOut: Arr,
+  B: number,
+  S: number,
+  prefix?: { P: number; k: Arr; v: Arr },
+  extraKV?: { dk: Arr; dv: Arr },
+): { dx: Arr; dkp?: Arr; dvp?: Arr } {
+  const { D, F } = cfg;
+  const rows = B * S;
+  const dg = linearBackwardCpu(dOut, lw.fc2.w, rows, F, D);
+  const df = quickGeluBackwardCpu(dg, s.f);
+  const dh2 = linearBackwardCpu(df, lw.fc1.w, rows, D, F);
+  const dxmid = addCpu(dOut, layerNormBackwardCpu(dh2, s.xmid, lw.ln2.weight, s.ln2Mean, s.ln2Rstd, rows, D));
+  const dO = linearBackwardCpu(dxmid, lw.out.w, rows, D, D);
+  const g = attentionBackwardCpu({ q: s.q, k: s.k, v: s.v, kp: prefix?.k, vp: prefix?.v }, s.o, dO, attnDims(cfg, B, S, prefix?.P ?? 0));
+  if (extraKV) {
+    addInPlaceCpu(g.dk, extraKV.dk);
+    addInPlaceCpu(g.dv, extraKV.dv);
+  }
+  const dh1 = linearBackwardCpu(g.dq, lw.q.w, rows, D, D);
+  addInPlaceCpu(dh1, linearBackwardCpu(g.dk, lw.k.w, rows, D, D));
+  addInPlaceCpu(dh1, linearBackwardCpu(g.dv, lw.v.w, rows, D, D));
+  const dx = addCpu(dxmid, layerNormBackwardCpu(dh1, s.x, lw.ln1.weight, s.ln1Mean, s.ln1Rstd, rows, D));
+  return prefix ? { dx, dkp: g.dkp, dvp: g.dvp } : { dx };
+}
+
+/** The transformer on B sequences of S positions (positions already added), optionally after a shared prefix. */
+export function transformerForwardCpu(w: TextWeights, x0: Arr, B: number, S: number, prefix?: PrefixKV): { out: Arr; saved: LayerSaved[] } {
+  let x = x0;
+  const saved: LayerSaved[] = [];
+  w.layers.forEach((lw, l) => {
+    const r = layerForward(w.config, lw, x, B, S, prefix && prefix.P > 0 ? { P: prefix.P, k: prefix.k[l], v: prefix.v[l] } : undefined);
+    saved.push(r.saved);
+    x = r.out;
+  });
+  return { out: x, saved };
+}
+
+export function transformerBackwardCpu(
+  w: TextWeights,
+  saved: LayerSaved[],
+  dOut: Arr,
+  B: number,
+  S: number,
+  prefix?: PrefixKV,
+  extraKV?: { dk: Arr[]; dv: Arr[] },
+): { dx: Arr; dkp: Arr[]; dvp: Arr[] } {
+  let d = dOut;
+  const dkp: Arr[] = [];
+  const dvp: Arr[] = [];
+  for (let l = w.layers.length - 1; l >= 0; l--) {
+    const p = prefix && prefix.P > 0 ? { P: prefix.P, k: prefix.k[l], v: prefix.v[l] } : undefined;
+    const r = layerBackward(w.config, w.layers[l], saved[l], d, B, S, p, extraKV ? { dk: extraKV.dk[l], dv: extraKV.dv[l] } : undefined);
+    d = r.dx;
+    if (r.dkp && r.dvp) {
+      dkp[l] = r.dkp;
+      dvp[l] = r.dvp;
+    }
+  }
+  return { dx: d, dkp, dvp };
+}
+
+/** EOS row → final layer norm → text projection: text_embeds [B, E] (not normalized). */
+export function headForwardCpu(w: TextWeights, xL: Arr, eosRel: IndexArr, B: number, S: number) {
+  const { D, E, eps } = w.config;
+  const pooled = gatherRowsForwardCpu(xL, eosRel, B, S, D);
+  const ln = layerNormForwardCpu(pooled, w.finalLn.weight, w.finalLn.bias, B, D, eps);
+  const feats = linearForwardCpu(ln.y, w.projection, undefined, B, D, E);
+  return { feats, pooled, mean: ln.mean, rstd: ln.rstd };
+}
+
+export function headBackwardCpu(w: TextWeights, h: ReturnType<typeof headForwardCpu>, dFeats: Arr, eosRel: IndexArr, B: number, S: number): Arr {
+  const { D, E } = w.config;
+  const dy = linearBackwardCpu(dFeats, w.projection, B, D, E);
+  const dPooled = layerNormBackwardCpu(dy, h.pooled, w.finalLn.weight, h.mean, h.rstd, B, D);
+  return gatherRowsBackwardCpu(dPooled, eosRel, B, S, D);
+}
+
+/** x + positional embedding rows offset..offset+S−1, for B sequences. */
+function addPositions(w: TextWeights, x: Arr, B: number, S: number, offset: number): Arr {
+  const D = w.config.D;
+  const out = like(x, B * S * D);
+  for (let b = 0; b < B; b++)
+    for (let s = 0; s < S; s++)
+      for (let d = 0; d < D; d++) out[(b * S + s) * D + d] = x[(b * S + s) * D + d] + w.positionEmbedding[(offset + s) * D + d];
+  return out;
+}
+
+/**
+ * text_embeds for tokenized prompts [B×T ids] (CLIPTextModelWithProjection's output).
+ * Computes positions only up to the last EOS, which is exact under the causal mask.
+ */
+export function encodeTokensCpu(w: TextWeights, ids: IndexArr, B: number): Float32Array {
+  const T = ids.length / B;
+  const eos = Array.from({ length: B }, (_, b) => eosIndex(Array.prototype.slice.call(ids, b * T, (b + 1) * T) as number[]));
+  const S = Math.max(...eos) + 1;
+  const cut = new Int32Array(B * S);
+  for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) cut[b * S + s] = ids[b * T + s];
+  const x0 = embeddingForwardCpu(w.tokenEmbedding, w.positionEmbedding, cut, { b: B, t: S, d: w.config.D });
+  const { out } = transformerForwardCpu(w, x0, B, S);
+  return Float32Array.from(headForwardCpu(w, out, eos, B, S).feats);
+}
+
+export interface EncoderLossInput {
+  /** Input embeddings of the prompts [K, T, D], positional embeddings not added. */
+  embeddings: Arr;
+  K: number;
+  T: number;
+  /** EOS position per class (< T). */
+  eos: IndexArr;
+  /** Leading positions shared by every class (0: none). Their embeddings are read from class 0. */
+  prefix: number;
+  /** [N, E], L2-normalized. */
+  imageFeatures: Arr;
+  labels: IndexArr;
+  /** exp(logit_scale) */
+  logitScale: number;
+}
+
+export interface EncoderLossResult {
+  loss: number;
+  /** [N, K] */
+  logits: Arr;
+  /** Normalized text features [K, E]. */
+  textFeatures: Arr;
+  /** d loss / d embeddings [K, T, D]; a shared prefix's gradient (summed over classes) sits in class 0's rows. */
+  dEmbeddings: Arr;
+}
+
+/** Forward to the CoOp loss and backward to the input embeddings. */
+export function encoderLossCpu(w: TextWeights, input: EncoderLossInput): EncoderLossResult {
+  const { D, E } = w.config;
+  const { embeddings: emb, K, T, eos, prefix: P } = input;
+  const S = T - P;
+  for (let k = 0; k < K; k++) if (!(eos[k] >= P && eos[k] < T)) throw new Error(`class ${k}: EOS at ${eos[k]} is outside positions ${P}..${T - 1}`);
+  let pre: { kv: PrefixKV; saved: LayerSaved[] } | undefined;
+  if (P > 0) {
+    const xp = addPositions(w, emb.subarray(0, P * D), 1, P, 0);
+    const f = transformerForwardCpu(w, xp, 1, P);
+    pre = { kv: { P, k: f.saved.map((s) => s.k), v: f.saved.map((s) => s.v) }, saved: f.saved };
+  }
+  const own = like(emb, K * S * D);
+  for (let k = 0; k < K; k++) own.set(emb.subarray((k * T + P) * D, (k * T + T) * D), k * S * D);
+  const x0 = addPositions(w, own, K, S, P);
+  const fw = transformerForwardCpu(w, x0, K, S, pre?.kv);
+  const eosRel = Array.from(eos, (e) => e - P);
+  const head = headForwardCpu(w, fw.out, eosRel, K, S);
+  const txt = l2NormalizeForwardCpu(head.feats, K, E);
+  const img = like(emb, input.imageFeatures.length);
+  img.set(input.imageFeatures);
+  const N = input.labels.length;
+  const dims = { n: N, k: K, e: E, scale: input.logitScale };
+  const ce = cosineCEForwardCpu(img, txt, input.labels, dims);
+
+  const { dTxt } = cosineCEBackwardCpu(img, ce.logits, ce.lse, input.labels, dims);
+  const dFeats = l2NormalizeBackwardCpu(dTxt, head.feats, K, E);
+  const dxL = headBackwardCpu(w, head, dFeats, eosRel, K, S);
+  const bw = transformerBackwardCpu(w, fw.saved, dxL, K, S, pre?.kv);
+
+  const dEmb = like(emb, K * T * D);
+  for (let k = 0; k < K; k++) dEmb.set(bw.dx.subarray(k * S * D, (k + 1) * S * D), (k * T + P) * D);
+  if (pre) {
+    const pb = transformerBackwardCpu(w, pre.saved, like(emb, P * D), 1, P, undefined, { dk: bw.dkp, dv: bw.dvp });
+    dEmb.set(pb.dx, 0);
+  }
+  return { loss: ce.loss, logits: ce.logits, textFeatures: txt, dEmbeddings: dEmb };
+}
+
+export interface CoopStepInput {
+  layout: PromptLayout;
+  /** [M, D] or [K, M, D]; Float64 here makes the whole step Float64. */
+  ctx: Arr;
+  imageFeatures: Arr;
+  labels: IndexArr;
+  logitScale: number;
+}
+
+export interface CoopStepResult {
+  loss: number;
+  logits: Arr;
+  gradCtx: Arr;
+  textFeatures: Arr;
+  /** Token positions run through the transformer this step. */
+  positions: number;
+  T: number;
+  prefix: number;
+}
+
+/** How many positions a path computes per class and how many lead the prompts in common. */
+export function pathLengths(layout: PromptLayout, mode: EngineMode): { T: number; P: number } {
+  if (mode === 'naive') return { T: layout.T, P: 0 };
+  return { T: usedLength(layout), P: sharedPrefixLength(layout) };
+}
+
+/** One CoOp step on the CPU: assembled prompts → loss, logits, d loss / d ctx. */
+export function coopStepCpu(w: TextWeights, input: CoopStepInput, mode: EngineMode = 'fast'): CoopStepResult {
+  const { layout } = input;
+  const { D } = w.config;
+  const { T, P } = pathLengths(layout, mode);
+  // Build the combined table the GPU engine also uses: token rows, then the context rows.
+  const table = like(input.ctx, w.tokenEmbedding.length + input.ctx.length);
+  table.set(w.tokenEmbedding);
+  table.set(input.ctx, w.tokenEmbedding.length);
+  const ids = new Int32Array(layout.K * T);
+  for (let k = 0; k < layout.K; k++) ids.set(layout.rows.subarray(k * layout.T, k * layout.T + T), k * T);
+  const zeroPos = like(input.ctx, T * D);
+  const emb = embeddingForwardCpu(table, zeroPos, ids, { b: layout.K, t: T, d: D });
+  const r = encoderLossCpu(w, {
+    embeddings: emb,
+    K: layout.K,
+    T,
+    eos: layout.eos,
+    prefix: P,
+    imageFeatures: input.imageFeatures,
+    labels: input.labels,
+    logitScale: input.logitScale,
+  });
+  return {
+    loss: r.loss,
+    logits: r.logits,
+    textFeatures: r.textFeatures,
+    gradCtx: scatterContextGrad(layout, r.dEmbeddings, D, T),
+    positions: P + layout.K * (T - P),
+    T,
+    prefix: P,
+  };
+}
