@@ -44,6 +44,8 @@ export interface SetupRequest {
   /** Clean (center-crop) features of the training images, for the train accuracy. */
   trainFeatures: Float32Array;
   evalSets: EvalSet[];
+  /** Only score `context` (an imported prompt); no trainer is built and the view features may be empty. */
+  evalOnly?: boolean;
 }
 
 export type WorkerRequest =

@@ -43,6 +43,8 @@ export class TrainSession {
   private engine: TextEngineLike | null = null;
   private setupReq: SetupRequest | null = null;
   private trainer: CoopTrainer | null = null;
+  /** The context of an evaluation-only setup (an imported prompt), which has no trainer. */
+  private fixed: ContextVectors | null = null;
   private running = false;
   private lastSnapshot: Snapshot | null = null;
 
@@ -143,6 +145,14 @@ export class TrainSession {
     });
     const dim = engine.weights.config.E;
     this.setupReq = req;
+    this.trainer = null;
+    this.fixed = null;
+    if (req.evalOnly || req.labels.length === 0) {
+      this.fixed = ctx;
+      this.post({ type: 'setup-done', nCtx: ctx.nCtx, csc: ctx.cscClasses > 0, maxEpochs: 0, stepsPerEpoch: 0, note });
+      await this.sendSnapshot();
+      return;
+    }
     this.trainer = new CoopTrainer({
       settings: { ...req.settings, nCtx: ctx.nCtx, csc: ctx.cscClasses > 0 },
       data: {
@@ -194,8 +204,9 @@ export class TrainSession {
   }
 
   private async sendSnapshot(): Promise<void> {
-    if (!this.trainer || !this.setupReq) return;
-    const context = this.trainer.context;
+    if (!this.setupReq) return;
+    const context = this.trainer?.context ?? (this.fixed ? cloneContext(this.fixed) : null);
+    if (!context) return;
     let scored: Omit<Snapshot, 'epoch' | 'step' | 'context'>;
     try {
       scored = this.pendingEval ?? (await this.scoreAll(context));
@@ -204,7 +215,7 @@ export class TrainSession {
       scored = { textFeatures: new Float32Array(0), predictions: {}, accuracies: {} };
     }
     this.pendingEval = null;
-    const pos = this.trainer.position;
+    const pos = this.trainer?.position ?? { epoch: 0, step: 0 };
     const snapshot: Snapshot = { context, ...scored, epoch: pos.epoch, step: pos.step };
     this.lastSnapshot = snapshot;
     this.post({ type: 'snapshot', snapshot });
@@ -212,7 +223,7 @@ export class TrainSession {
 
   private async train(): Promise<void> {
     const trainer = this.trainer;
-    if (!trainer) throw new Error('nothing to train: set up the classes first');
+    if (!trainer) throw new Error(this.fixed ? 'this setup only evaluates a prompt: set up training first' : 'nothing to train: set up the classes first');
     if (this.running) return;
     this.running = true;
     try {
@@ -238,8 +249,8 @@ export class TrainSession {
 
   private nearest(k: number): void {
     const engine = this.requireEngine();
-    if (!this.trainer) throw new Error('no learned context yet');
-    const ctx = this.trainer.context;
+    const ctx = this.trainer?.context ?? this.fixed;
+    if (!ctx) throw new Error('no learned context yet');
     const table = engine.weights.tokenEmbedding;
     const lists = nearestTokens(ctx, table instanceof Float32Array ? table : Float32Array.from(table), (id) => String(id), k);
     const sets = lists.length;
