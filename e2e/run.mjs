@@ -6,16 +6,16 @@ import { register } from 'tsx/esm/api';
 import { launchBrowser } from './lib/browser.mjs';
 import { createReference } from './lib/reference.mjs';
 import { ensureBuild, startPreview } from './lib/server.mjs';
-import { inputErrors, modelFileErrors } from './tests/errors.mjs';
-import { wasmPredictions, webgpuPredictions } from './tests/predictions.mjs';
 
-// The reference imports the project's TypeScript tokenizer.
+// The reference and the tests import some of the project's TypeScript (tokenizer, templates).
 register();
+const { inputErrors, modelFileErrors } = await import('./tests/errors.mjs');
+const { wasmPredictions, webgpuPredictions } = await import('./tests/predictions.mjs');
 
 const TESTS = [
-  ['WebGPU EP: predictions equal onnxruntime-node, sample accuracy', webgpuPredictions],
-  ['WASM EP (?ep=wasm): predictions equal onnxruntime-node, sample accuracy', wasmPredictions],
-  ['input errors: non-image file, duplicate, single and over-long class names', inputErrors],
+  ['WebGPU EP: predictions (one template and ensemble) equal onnxruntime-node, sample accuracy', webgpuPredictions],
+  ['WASM EP (?ep=wasm): predictions (one template and ensemble) equal onnxruntime-node, sample accuracy', wasmPredictions],
+  ['input: drag-and-drop; errors for a non-image file, duplicate, single and over-long class names', inputErrors],
   ['model file errors name the file', modelFileErrors],
 ];
 

@@ -22,7 +22,7 @@ export async function createReference(root, folder = 'toy-clip') {
     return v.map((x) => x / n);
   };
 
-  async function classFeatures(names, template) {
+  async function templateFeatures(names, template) {
     const ids = new BigInt64Array(names.length * ctx);
     names.forEach((n, k) => tokenizer.tokenize(template.replaceAll('{}', n), { contextLength: ctx }).forEach((id, i) => (ids[k * ctx + i] = BigInt(id))));
     const out = await text.run({ input_ids: new ort.Tensor('int64', ids, [names.length, ctx]) });
@@ -30,9 +30,15 @@ export async function createReference(root, folder = 'toy-clip') {
     return names.map((_, k) => unit(Array.from(e.subarray(k * dim, (k + 1) * dim))));
   }
 
+  /** CLIP's prompt ensembling: mean of unit features over templates, renormalised. */
+  async function classFeatures(names, templates) {
+    const perTemplate = await Promise.all(templates.map((t) => templateFeatures(names, t)));
+    return names.map((_, k) => unit(Array.from({ length: dim }, (_, j) => perTemplate.reduce((acc, f) => acc + f[k][j], 0))));
+  }
+
   /** Probabilities over `names` for each image's pixels ([3, S, S] floats). */
-  async function predict(pixelsList, names, template = 'a photo of a {}.') {
-    const classes = await classFeatures(names, template);
+  async function predict(pixelsList, names, templates = ['a photo of a {}.']) {
+    const classes = await classFeatures(names, templates);
     const batch = new Float32Array(pixelsList.length * 3 * s * s);
     pixelsList.forEach((p, i) => batch.set(p, i * 3 * s * s));
     const out = await vision.run({ pixel_values: new ort.Tensor('float32', batch, [pixelsList.length, 3, s, s]) });

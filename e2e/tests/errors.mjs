@@ -17,6 +17,21 @@ export async function inputErrors({ context }) {
     assert.equal(card.state, 'error');
     assert.equal(card.error, 'notes.txt is not an image the browser can decode');
 
+    // A real drop, as from the desktop: a DragEvent carrying a File.
+    await page.evaluate(async () => {
+      const canvas = new OffscreenCanvas(40, 40);
+      const c = canvas.getContext('2d');
+      c.fillStyle = '#1c7ed6';
+      c.fillRect(8, 8, 24, 24);
+      const file = new File([await canvas.convertToBlob({ type: 'image/png' })], 'dropped.png', { type: 'image/png' });
+      const dataTransfer = new DataTransfer();
+      dataTransfer.items.add(file);
+      const zone = document.querySelector('[data-testid="dropzone"]');
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer, bubbles: true, cancelable: true }));
+    });
+    const dropped = (await waitForResults(page, 2)).find((r) => r.name === 'dropped.png');
+    assert.equal(dropped?.state, 'done', 'a dropped image is classified');
+
     await setClasses(page, ['circle', 'Circle', 'circle']);
     await page.waitForSelector('[data-testid="class-problems"]');
     assert.deepEqual(await problems(page), [

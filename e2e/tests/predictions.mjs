@@ -6,17 +6,18 @@ import { BASE_URL } from '../lib/server.mjs';
 import { openPage } from '../lib/browser.mjs';
 import { drawShapes } from '../lib/shapes.mjs';
 
+const { DEFAULT_TEMPLATE, TEMPLATES } = await import('../../src/app/zero-shot/templates.ts');
 const CLASSES = ['circle', 'square', 'triangle', 'star', 'cross', 'ring', 'heart', 'diamond'];
 // WebGPU and CPU kernels sum in different orders; a top-1 that differs only where the reference
 // itself has a near tie is float noise, not a bug.
 const TIE = 0.02;
 
-async function comparePredictions(page, reference, files, names) {
+async function comparePredictions(page, reference, files, names, templates) {
   const results = await waitForResults(page, files.length);
   const pixels = await page.evaluate(() => window.__coopE2E.pixels);
   const done = results.filter((r) => r.state === 'done');
   assert.equal(done.length, files.length, `all images classified: ${JSON.stringify(results.filter((r) => r.state !== 'done'))}`);
-  const expected = await reference.predict(done.map((r) => Float32Array.from(pixels[r.name])), names);
+  const expected = await reference.predict(done.map((r) => Float32Array.from(pixels[r.name])), names, templates);
   let maxDiff = 0;
   done.forEach((r, i) => {
     const exp = expected[i];
@@ -53,9 +54,13 @@ function predictionTest(ep) {
       await setClasses(page, CLASSES);
       const files = await drawShapes(page);
       await page.setInputFiles('[data-testid="file-input"]', files.map(({ label: _l, ...f }) => f));
-      const results = await comparePredictions(page, reference, files, CLASSES);
-      const correct = results.filter((r) => r.top1 === files.find((f) => f.name === r.name).label).length;
-      log(`  (${ep}) drawn shapes: ${correct}/${files.length} correct, all equal to onnxruntime-node's labels`);
+      const single = await comparePredictions(page, reference, files, CLASSES, [DEFAULT_TEMPLATE]);
+      await page.selectOption('[data-testid="template"]', { label: `Ensemble of all ${TEMPLATES.length} templates` });
+      await page.waitForSelector(`[data-testid="zero-shot"][data-text-status="ready"][data-text-templates="${TEMPLATES.length}"]`, { timeout: 300_000 });
+      const ensemble = await comparePredictions(page, reference, files, CLASSES, TEMPLATES);
+      const correct = (rs) => rs.filter((r) => r.top1 === files.find((f) => f.name === r.name).label).length;
+      log(`  (${ep}) drawn shapes, labels equal to onnxruntime-node's: ${correct(single)}/${files.length} correct with one template, ${correct(ensemble)}/${files.length} with the ensemble`);
+      await page.selectOption('[data-testid="template"]', DEFAULT_TEMPLATE);
       await clearImages(page);
       await sampleAccuracy(page, root, ep, log);
     } catch (e) {

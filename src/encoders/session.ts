@@ -22,7 +22,12 @@ export async function createSession(
   ) as InferenceSession.SessionOptions['executionProviders'];
   let session: InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, { executionProviders, graphOptimizationLevel: 'all' });
+    session = await ort.InferenceSession.create(bytes, {
+      executionProviders,
+      graphOptimizationLevel: 'all',
+      // Node-placement notes (shape ops kept on the CPU) are expected, not worth a console warning.
+      logSeverityLevel: 3,
+    });
   } catch (e) {
     throw new Error(`${file} could not be opened by onnxruntime-web (${backend.ep}): ${(e as Error).message ?? e}`);
   }

@@ -29,6 +29,8 @@ export interface TextState {
   features: Float32Array | null;
   problems: string[];
   runtimeKey: string | null;
+  /** How many templates the features average over (1 unless ensembling). */
+  templateCount: number;
 }
 
 interface ZeroShotState {
@@ -59,7 +61,7 @@ export const useZeroShotStore = create<ZeroShotState>()((set, get) => ({
   images: [],
   featureProgress: null,
   featureError: null,
-  text: { status: 'idle', names: [], features: null, problems: [], runtimeKey: null },
+  text: { status: 'idle', names: [], features: null, problems: [], runtimeKey: null, templateCount: 0 },
 
   setClassText: (classText) => set({ classText }),
   setTemplate: (template) => set({ template }),
@@ -124,19 +126,18 @@ export const useZeroShotStore = create<ZeroShotState>()((set, get) => ({
     const templates = templatesOf(get().template);
     const templateProblems = templates.map(checkTemplate).filter((p): p is string => p !== null);
     const allProblems = [...problems, ...templateProblems];
-    if (allProblems.length > 0) {
-      set({ text: { status: 'error', names, features: null, problems: allProblems, runtimeKey: runtime.key } });
-      return;
-    }
+    const settle = (fields: Pick<TextState, 'status' | 'features' | 'problems'>) =>
+      set({ text: { ...fields, names, runtimeKey: runtime.key, templateCount: templates.length } });
+    if (allProblems.length > 0) return settle({ status: 'error', features: null, problems: allProblems });
     set({ text: { ...get().text, status: 'computing' } });
     try {
       const features = await classFeatures(runtime.encoders.text, runtime.model.tokenizer, names, templates);
       if (mine !== textGeneration) return;
-      set({ text: { status: 'ready', names, features, problems: [], runtimeKey: runtime.key } });
+      settle({ status: 'ready', features, problems: [] });
     } catch (e) {
       if (mine !== textGeneration) return;
       const problems = e instanceof ClassNameError ? e.problems : [`Text features failed: ${(e as Error).message}`];
-      set({ text: { status: 'error', names, features: null, problems, runtimeKey: runtime.key } });
+      settle({ status: 'error', features: null, problems });
     }
   },
 }));

@@ -42,7 +42,7 @@ export function ZeroShotPage() {
   const encodingNow = featureProgress && featureProgress.done < featureProgress.total;
 
   return (
-    <div className="zero-shot">
+    <div className="zero-shot" data-testid="zero-shot" data-text-status={text.status} data-text-templates={text.templateCount}>
       <aside className="panel">
         <ClassInput />
         <TemplatePicker />
