@@ -7,12 +7,12 @@ export async function waitForModel(page, timeout = 180_000) {
   return page.getAttribute('[data-testid="ep-badge"]', 'data-ep');
 }
 
-/** Waits until every image card has a prediction or an error; returns them by file name. */
+/** Waits until every image card has a prediction or an error (so the class list must be valid). */
 export async function waitForResults(page, count, timeout = 300_000) {
   await page.waitForFunction(
     (n) => {
       const cards = [...document.querySelectorAll('[data-testid="result"]')];
-      return cards.length === n && cards.every((c) => c.dataset.state !== 'pending');
+      return cards.length === n && cards.every((c) => c.dataset.state === 'done' || c.dataset.state === 'error');
     },
     count,
     { timeout, polling: 250 },

@@ -1,8 +1,9 @@
 import { formatPercent } from '../shell/format';
 import type { ImageResult } from './results';
 
-function ResultCard({ item, top, correct }: ImageResult) {
-  const state = item.error ? 'error' : top.length ? 'done' : 'pending';
+function ResultCard({ item, encoded, top, correct }: ImageResult) {
+  // 'unscored': the image is encoded but there is no valid class list to score it against.
+  const state = item.error ? 'error' : top.length ? 'done' : encoded ? 'unscored' : 'pending';
   return (
     <figure
       className={`card ${state}${correct === false ? ' wrong' : ''}`}
@@ -22,6 +23,7 @@ function ResultCard({ item, top, correct }: ImageResult) {
           </p>
         )}
         {state === 'pending' && <p className="hint">encoding…</p>}
+        {state === 'unscored' && <p className="hint">waiting for a valid class list</p>}
         {top.map(({ name, p }, i) => (
           <div key={name} className={i === 0 ? 'score top' : 'score'}>
             <span className="score-bar" style={{ width: formatPercent(p) }} />

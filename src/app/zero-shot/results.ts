@@ -3,6 +3,8 @@ import { topK, zeroShotProbabilities } from './scores';
 
 export interface ImageResult {
   item: ImageItem;
+  /** Whether the image has a feature from the current model. */
+  encoded: boolean;
   /** Best classes first, with probabilities; empty while features are pending or on error. */
   top: Array<{ name: string; p: number }>;
   /** For labelled images: whether the top class is the label. */
@@ -19,11 +21,12 @@ export function scoreImages(
   shown = 3,
 ): ImageResult[] {
   return images.map((item) => {
-    if (!classFeatures || !item.feature || item.featureKey !== runtimeKey) return { item, top: [] };
-    const probs = zeroShotProbabilities(item.feature, classFeatures, logitScale);
+    const encoded = !!item.feature && item.featureKey === runtimeKey;
+    if (!classFeatures || !encoded) return { item, encoded, top: [] };
+    const probs = zeroShotProbabilities(item.feature!, classFeatures, logitScale);
     const top = topK(probs, Math.min(shown, names.length)).map((k) => ({ name: names[k], p: probs[k] }));
     const correct = item.label === undefined ? undefined : top[0]?.name === item.label;
-    return { item, top, correct };
+    return { item, encoded, top, correct };
   });
 }
 
