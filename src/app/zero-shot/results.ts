@@ -22,8 +22,8 @@ export function scoreImages(
 ): ImageResult[] {
   return images.map((item) => {
     const encoded = !!item.feature && item.featureKey === runtimeKey;
-    if (!classFeatures || !encoded) return { item, encoded, top: [] };
-    const probs = zeroShotProbabilities(item.feature!, classFeatures, logitScale);
+    if (!classFeatures || !item.feature || !encoded) return { item, encoded, top: [] };
+    const probs = zeroShotProbabilities(item.feature, classFeatures, logitScale);
     const top = topK(probs, Math.min(shown, names.length)).map((k) => ({ name: names[k], p: probs[k] }));
     const correct = item.label === undefined ? undefined : top[0]?.name === item.label;
     return { item, encoded, top, correct };
