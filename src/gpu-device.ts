@@ -50,7 +50,11 @@ async function acquire(): Promise<GpuAcquisition> {
   }
   if (!adapter) return { ok: false, reason: 'WebGPU is present but no GPU adapter is available' };
   const requiredLimits: Record<string, number> = {};
-  for (const name of MAX_LIMITS) requiredLimits[name] = adapter.limits[name];
+  for (const name of MAX_LIMITS) {
+    // A browser that lacks a limit would reject undefined in requiredLimits.
+    const value = adapter.limits[name];
+    if (typeof value === 'number') requiredLimits[name] = value;
+  }
   let device: GPUDevice;
   try {
     device = await adapter.requestDevice({
