@@ -7,7 +7,7 @@ export interface SampleIndex {
 }
 
 export interface LabelledFile {
-  blob: Blob;
+  blob: File;
   name: string;
   label: string;
 }
@@ -34,7 +34,8 @@ export async function loadSampleSplit(index: SampleIndex, split: string): Promis
       if (!response.ok) throw new Error(`public/samples/${file} is missing (HTTP ${response.status})`);
       const name = typeof label === 'number' ? index.classes[label] : label;
       if (name === undefined) throw new Error(`public/samples/index.json: ${file} has label ${label}, not a class`);
-      return { blob: await response.blob(), name: file, label: name };
+      // A File, so decoding errors can name it like a dropped file.
+      return { blob: new File([await response.blob()], file), name: file, label: name };
     }),
   );
 }
