@@ -6,7 +6,7 @@ export function addWgsl(inPlace: boolean): string {
 @group(0) @binding(2) var<storage, read> b: array<f32>;`
     : `@group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;`;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;`;
   return /* wgsl */ `
 struct Params { n: u32, _p0: u32, _p1: u32, _p2: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -16,7 +16,7 @@ ${WGSL_FLAT_INDEX}
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lidx: u32) {
   let i = flatIndex(wid, nwg, lidx);
   if (i >= p.n) { return; }
-  ${inPlace ? 'a[i] = a[i] + b[i];' : 'out[i] = a[i] + b[i];'}
+  ${inPlace ? 'a[i] = a[i] + b[i];' : 'dst[i] = a[i] + b[i];'}
 }
 `;
 }

@@ -188,7 +188,7 @@ export function attentionBackwardKeysWgsl(prefix: boolean): string {
         accV += scratch[r] * dO[qo];
       }
     }
-    let out = j * p.D + col + c;`
+    let dst = j * p.D + col + c;`
     : `let b = wid.z;
     for (var i = j; i < p.T; i++) {
       let r = ((b * p.H + h) * p.T + i) * p.L + p.P + j;
@@ -196,7 +196,7 @@ export function attentionBackwardKeysWgsl(prefix: boolean): string {
       accK += scratch[dsBase + r] * q[qo];
       accV += scratch[r] * dO[qo];
     }
-    let out = (b * p.T + j) * p.D + col + c;`;
+    let dst = (b * p.T + j) * p.D + col + c;`;
   return /* wgsl */ `${PARAMS}
 @group(0) @binding(1) var<storage, read> scratch: array<f32>;
 @group(0) @binding(2) var<storage, read> q: array<f32>;
@@ -214,8 +214,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     var accK = 0.0;
     var accV = 0.0;
     ${loop}
-    dk[out] = p.scale * accK;
-    dv[out] = accV;
+    dk[dst] = p.scale * accK;
+    dv[dst] = accV;
   }
 }
 `;

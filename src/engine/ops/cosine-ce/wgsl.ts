@@ -36,14 +36,14 @@ export function meanWgsl(): string {
 struct Params { n: u32, _p0: u32, _p1: u32, _p2: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> v: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 ${WGSL_ROW_REDUCE}
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_index) lidx: u32) {
   var s = 0.0;
   for (var i = lidx; i < p.n; i += WG) { s += v[i]; }
   let total = reduceSum(lidx, s);
-  if (lidx == 0u) { out[0] = total / f32(p.n); }
+  if (lidx == 0u) { dst[0] = total / f32(p.n); }
 }
 `;
 }

@@ -9,7 +9,7 @@ export function gatherRowsForwardWgsl(): string {
   return /* wgsl */ `${HEAD}
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> idx: array<u32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
 ${WGSL_FLAT_INDEX}
 @compute @workgroup_size(${ELEM_WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lidx: u32) {
@@ -17,7 +17,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (e >= p.b * p.d) { return; }
   let s = e / p.d;
   let c = e % p.d;
-  out[e] = x[(s * p.t + idx[s]) * p.d + c];
+  dst[e] = x[(s * p.t + idx[s]) * p.d + c];
 }
 `;
 }
