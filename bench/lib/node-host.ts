@@ -1,0 +1,81 @@
+/**
+ * Runs the suite in Node on Dawn (the `webgpu` package): the same WGSL on Vulkan, Metal or
+ * D3D12 without a browser, e.g. on a GPU server. Image encoding here is onnxruntime-node's
+ * CPU EP, labelled as such: ORT's WebGPU and WASM EPs are browser builds.
+ */
+import { readFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { create, globals } from 'webgpu';
+import { requestEngineDevice } from '../../src/engine/gpu/device';
+import { loadTextWeights } from '../../src/engine/model/text-weights';
+import { imagesPerSecond } from './image';
+import { runSuite } from './suite';
+import type { Log } from './timing';
+import type { AdapterInfo, BenchOptions, BenchResult, ImageEncodeResult } from './types';
+
+const TOY = 'public/models/toy-clip';
+
+export async function runInNode(root: string, opts: BenchOptions, dawn: string[], log: Log): Promise<BenchResult> {
+  Object.assign(globalThis, globals);
+  // dawn.node lives as long as this object is referenced; it is dropped at the end so Node can exit.
+  let gpu: GPU | undefined = create(dawn);
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new Error('Dawn found no WebGPU adapter (on this machine: LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json)');
+  const device = await requestEngineDevice(gpu);
+  device.addEventListener('uncapturederror', (e) => log(`WebGPU error: ${(e as GPUUncapturedErrorEvent).error.message}`));
+  const info = adapter.info;
+  const adapterInfo: AdapterInfo = {
+    runner: 'node',
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description: info.description,
+    host: `Node ${process.version}, dawn.node (webgpu package)${dawn.length ? ` [${dawn.join(' ')}]` : ''}, ${cpus().length} CPU cores`,
+    maxBufferSize: adapter.limits.maxBufferSize,
+    maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+    features: [...adapter.features].map(String).sort(),
+  };
+  try {
+    return await runSuite(
+      {
+        device,
+        adapter: adapterInfo,
+        log,
+        loadToyWeights: async () => {
+          const [bytes, config] = await Promise.all([readFile(join(root, TOY, 'onnx/text_model.onnx')), readFile(join(root, TOY, 'config.json'), 'utf8')]);
+          return loadTextWeights(new Uint8Array(bytes), JSON.parse(config));
+        },
+        imageEncode: (l) => nodeImageEncode(root, opts, l),
+      },
+      opts,
+    );
+  } finally {
+    device.destroy();
+    gpu = undefined;
+  }
+}
+
+async function nodeImageEncode(root: string, opts: BenchOptions, log: Log): Promise<ImageEncodeResult> {
+  const ort = await import('onnxruntime-node');
+  const manifest = JSON.parse(await readFile(join(root, TOY, 'manifest.json'), 'utf8')) as { image_size: number };
+  const s = manifest.image_size;
+  const session = await ort.InferenceSession.create(join(root, TOY, 'onnx/vision_model.onnx'), { executionProviders: ['cpu'], logSeverityLevel: 3 });
+  const encode = async (pixels: Float32Array, count: number) => {
+    const out = await session.run({ pixel_values: new ort.Tensor('float32', pixels, [count, 3, s, s]) });
+    return out.image_embeds;
+  };
+  const b1 = await imagesPerSecond(encode, 3 * s * s, 1, Math.max(5, opts.reps), 3000);
+  const b32 = await imagesPerSecond(encode, 3 * s * s, 32, opts.reps, 5000);
+  await session.release();
+  log(`image encode (onnxruntime-node CPU EP): ${b1.toFixed(1)} img/s at batch 1, ${b32.toFixed(1)} at batch 32`);
+  return {
+    webgpu_ips_b1: null,
+    webgpu_ips_b32: null,
+    wasm_ips_b1: null,
+    wasm_ips_b32: null,
+    node_cpu_ips_b1: b1,
+    node_cpu_ips_b32: b32,
+    note: '--node: ORT-web\'s WebGPU and WASM EPs need a browser; node_cpu_* is onnxruntime-node\'s CPU EP, not comparable to them',
+  };
+}

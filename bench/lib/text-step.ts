@@ -1,0 +1,286 @@
+/**
+ * One CoOp training step (forward, loss, backward to the context vectors) on the naive
+ * path (all 77 positions of every class, as the original) and the fast path (cut at EOS,
+ * shared prefix), timed alternately in the same run so that both see the same machine state.
+ *
+ * Each (case, path) gets its own engine: an engine keeps one layout's buffers, so sharing
+ * one between the paths would free and reallocate them at every alternation and time the
+ * allocator. A fresh engine per case also makes its allocator's peak that case's peak,
+ * comparable with the planner's.
+ */
+import { createTextEngine, type StepInput, type TextEngine } from '../../src/engine/text-engine';
+import type { TextConfig, TextWeights } from '../../src/engine/model/text-weights';
+import { planStep, type EngineMode, type StepPlan } from '../../src/engine/plan';
+import { promptLayout, sharedPrefixLength, usedLength, type ClassTokenPosition } from '../../src/engine/prompt';
+import { modelShape, syntheticTokenIds } from './shapes';
+import { median, now, type Budget, type Log } from './timing';
+import type { BenchOptions, ShapeName, TextStepRow } from './types';
+
+/** The engine's default classes per chunk (TextEngineOptions.chunk), used for plans of sizes not run. */
+export const ENGINE_DEFAULT_CHUNK = 128;
+
+/** Images per step: CoOp's default batch size. */
+export const BATCH = 32;
+
+/** Used before anything has been timed on this adapter: SwiftShader's order of magnitude. */
+const FALLBACK_GFLOPS = 0.03;
+
+export function engineChunk(_cfg: TextConfig, K: number, _M: number, _csc: boolean, _position: ClassTokenPosition): number {
+  return Math.min(K, ENGINE_DEFAULT_CHUNK);
+}
+
+export interface StepCase {
+  k: number;
+  csc: boolean;
+  position: ClassTokenPosition;
+}
+
+export function stepCases(opts: BenchOptions): StepCase[] {
+  return [
+    ...opts.ks.map((k) => ({ k, csc: false, position: 'end' as const })),
+    { k: opts.extraK, csc: true, position: 'end' },
+    { k: opts.extraK, csc: false, position: 'middle' },
+  ];
+}
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296 - 0.5;
+  };
+}
+
+export function stepInput(cfg: TextConfig, c: StepCase, M: number): StepInput {
+  const next = rng(c.k * 31 + M);
+  const { tokenIds, nameLens } = syntheticTokenIds(cfg.V, c.k, M);
+  const ctx = new Float32Array((c.csc ? c.k : 1) * M * cfg.D).map(() => 0.04 * next());
+  const imageFeatures = new Float32Array(BATCH * cfg.E);
+  for (let n = 0; n < BATCH; n++) {
+    const row = imageFeatures.subarray(n * cfg.E, (n + 1) * cfg.E);
+    let norm = 0;
+    for (let e = 0; e < cfg.E; e++) norm += (row[e] = next()) ** 2;
+    for (let e = 0; e < cfg.E; e++) row[e] /= Math.sqrt(norm);
+  }
+  const labels = Array.from({ length: BATCH }, (_, n) => (n * 7) % c.k);
+  return { ctx, tokenIds, nameLens, csc: c.csc, position: c.position, imageFeatures, labels, logitScale: 100 };
+}
+
+/** The planner fed the real prompts' lengths, as the engine itself derives them. */
+export function planForInput(cfg: TextConfig, input: StepInput, M: number, chunk: number): StepPlan {
+  const layout = promptLayout({ tokenIds: input.tokenIds, nameLens: input.nameLens, nCtx: M, csc: input.csc, position: input.position }, cfg.V);
+  const T = usedLength(layout);
+  const P = sharedPrefixLength(layout);
+  let prefixHasCtx = false;
+  for (let p = 0; p < P; p++) if (layout.rows[p] >= layout.vocab) prefixHasCtx = true;
+  let suffixHasCtx = false;
+  for (let k = 0; k < layout.K && !suffixHasCtx; k++) {
+    for (let t = P; t < T; t++) if (layout.rows[k * layout.T + t] >= layout.vocab) suffixHasCtx = true;
+  }
+  return planStep({
+    shape: modelShape(cfg),
+    K: layout.K,
+    M,
+    csc: input.csc,
+    position: input.position,
+    chunk,
+    batch: BATCH,
+    usedLength: T,
+    prefixLength: P,
+    prefixHasCtx,
+    suffixHasCtx,
+  });
+}
+
+interface PathRun {
+  engine: TextEngine;
+  flops: number;
+  times: number[];
+  /** Loss and gradient of the last step, to check that both paths agree. */
+  loss?: number;
+  grad?: Float32Array;
+  positions?: number;
+}
+
+/** Best step throughput seen so far per path on this adapter, for estimating what still fits the budget. */
+const gflopsSeen = new Map<EngineMode, number>();
+
+/**
+ * One K = 1 step per path before any timed case compiles the shape's pipelines, so that a case
+ * whose steps are long anyway can skip its own warm-up (K = 1 costs 77 positions naive).
+ */
+async function compileWarmup(device: GPUDevice, weights: TextWeights, M: number, log: Log): Promise<void> {
+  const input = stepInput(weights.config, { k: 1, csc: false, position: 'end' }, M);
+  const plan = planForInput(weights.config, input, M, 1);
+  for (const mode of ['naive', 'fast'] as const) {
+    const engine = createTextEngine(device, weights, { mode, chunk: 1 });
+    try {
+      const t0 = now();
+      await engine.step(input);
+      const ms = now() - t0;
+      log(`compile warm-up (K=1, ${mode}): ${(ms / 1000).toFixed(1)} s`);
+      // Compilation included, so this underestimates the rate: budget estimates err on the safe side.
+      if (!gflopsSeen.has(mode)) gflopsSeen.set(mode, (mode === 'naive' ? plan.naive.flops : plan.fast.flops) / ms / 1e6);
+    } finally {
+      engine.destroy();
+    }
+  }
+}
+
+export async function benchTextStep(
+  device: GPUDevice,
+  shape: ShapeName,
+  weights: TextWeights,
+  opts: BenchOptions,
+  budget: Budget,
+  matmulBest: number | null,
+  log: Log,
+): Promise<TextStepRow[]> {
+  const cfg = weights.config;
+  const rows: TextStepRow[] = [];
+  let warmedUp = false;
+  for (const c of stepCases(opts)) {
+    const input = stepInput(cfg, c, opts.m);
+    const chunk = engineChunk(cfg, c.k, opts.m, c.csc, c.position);
+    const plan = planForInput(cfg, input, opts.m, chunk);
+    const label = `${shape} K=${c.k} ${c.csc ? 'CSC' : 'unified'} ${c.position}`;
+    const row: TextStepRow = {
+      shape,
+      k: c.k,
+      m: opts.m,
+      csc: c.csc,
+      position: c.position,
+      naive_ms: null,
+      fast_ms: null,
+      speedup: null,
+      naive_positions: plan.naivePositions,
+      fast_positions: plan.fastPositions,
+      gflop_per_step: plan.fast.flops / 1e9,
+      naive_gflop_per_step: plan.naive.flops / 1e9,
+      fast_gflops: null,
+      naive_gflops: null,
+      fast_fraction_of_matmul: null,
+      fast_peak_bytes_measured: null,
+      fast_peak_bytes_planned: plan.fast.peakBytes,
+      naive_peak_bytes_measured: null,
+      naive_peak_bytes_planned: plan.naive.peakBytes,
+      max_abs_diff: null,
+      reps: 0,
+    };
+    rows.push(row);
+    const notes: string[] = [];
+    const rate = (mode: EngineMode) => gflopsSeen.get(mode) ?? (matmulBest ? matmulBest / 4 : FALLBACK_GFLOPS);
+    const flopsOf = (mode: EngineMode) => (mode === 'naive' ? plan.naive.flops : plan.fast.flops);
+    const estMs = (mode: EngineMode) => flopsOf(mode) / rate(mode) / 1e6;
+    // Once pipelines are compiled, a step that is long anyway is dominated by compute, so its
+    // first run is timed rather than thrown away as a warm-up.
+    const wantWarmup = (mode: EngineMode) => estMs(mode) < 10_000;
+    const cost = (mode: EngineMode) => estMs(mode) * (wantWarmup(mode) ? 2 : 1);
+    if (!warmedUp) {
+      await compileWarmup(device, weights, opts.m, log);
+      warmedUp = true;
+    }
+    const modes: EngineMode[] = [];
+    let left = budget.leftMs;
+    for (const mode of ['fast', 'naive'] as const) {
+      if (cost(mode) <= left) {
+        modes.push(mode);
+        left -= cost(mode);
+      } else {
+        notes.push(
+          `${mode} not run: ~${(cost(mode) / 1000).toFixed(0)} s estimated at ${rate(mode).toFixed(3)} GFLOP/s, ` +
+            `${(Math.max(0, left) / 1000).toFixed(0)} s of --budget left`,
+        );
+      }
+    }
+    if (!modes.length) {
+      row.note = notes.join('; ');
+      log(`${label}: ${row.note}`);
+      continue;
+    }
+    // Fast was budgeted first (it is the cheap one); naive runs first in each alternation.
+    modes.reverse();
+
+    const runs = new Map<EngineMode, PathRun>();
+    try {
+      for (const mode of modes) {
+        runs.set(mode, { engine: createTextEngine(device, weights, { mode, chunk }), flops: mode === 'naive' ? plan.naive.flops : plan.fast.flops, times: [] });
+      }
+      const stepOnce = async (mode: EngineMode) => {
+        const r = runs.get(mode)!;
+        const t0 = now();
+        const res = await r.engine.step(input);
+        const ms = now() - t0;
+        r.loss = res.loss;
+        r.grad = res.gradCtx.slice();
+        r.positions = res.stats.positions;
+        return ms;
+      };
+      for (const mode of modes) {
+        const r = runs.get(mode)!;
+        if (wantWarmup(mode)) {
+          const ms = await stepOnce(mode);
+          log(`${label} ${mode}: warm-up ${(ms / 1000).toFixed(1)} s`);
+        } else {
+          notes.push(`${mode}: no warm-up (first step timed)`);
+          r.times.push(await stepOnce(mode));
+        }
+      }
+      // Alternate naive, fast, naive, fast… within the budget.
+      for (let rep = 0; rep < opts.reps; rep++) {
+        const need = modes.reduce((s, m) => s + (runs.get(m)!.times.length ? median(runs.get(m)!.times) : estMs(m)), 0);
+        if (rep > 0 && need > budget.leftMs) {
+          notes.push(`stopped after ${rep} reps: --budget`);
+          break;
+        }
+        for (const mode of modes) {
+          const r = runs.get(mode)!;
+          if (r.times.length > rep) continue;
+          r.times.push(await stepOnce(mode));
+        }
+      }
+      for (const mode of modes) {
+        const r = runs.get(mode)!;
+        const ms = median(r.times);
+        const gflops = r.flops / ms / 1e6;
+        gflopsSeen.set(mode, Math.max(gflopsSeen.get(mode) ?? 0, gflops));
+        const planned = mode === 'naive' ? plan.naivePositions : plan.fastPositions;
+        if (r.positions !== planned) notes.push(`${mode}: engine computed ${r.positions} positions, plan says ${planned}`);
+        if (mode === 'naive') {
+          row.naive_ms = ms;
+          row.naive_gflops = gflops;
+          row.naive_peak_bytes_measured = r.engine.allocator.peakBytes;
+        } else {
+          row.fast_ms = ms;
+          row.fast_gflops = gflops;
+          row.fast_peak_bytes_measured = r.engine.allocator.peakBytes;
+          row.fast_fraction_of_matmul = matmulBest ? gflops / matmulBest : null;
+        }
+        row.reps = Math.max(row.reps, r.times.length);
+      }
+      if (row.naive_ms !== null && row.fast_ms !== null) row.speedup = row.naive_ms / row.fast_ms;
+      const n = runs.get('naive');
+      const f = runs.get('fast');
+      if (n?.grad && f?.grad) {
+        let d = Math.abs(n.loss! - f.loss!);
+        for (let i = 0; i < n.grad.length; i++) d = Math.max(d, Math.abs(n.grad[i] - f.grad[i]));
+        row.max_abs_diff = d;
+      }
+    } finally {
+      for (const r of runs.values()) r.engine.destroy();
+    }
+    if (notes.length) row.note = notes.join('; ');
+    log(
+      `${label}: naive ${fmtMs(row.naive_ms)}, fast ${fmtMs(row.fast_ms)}` +
+        (row.speedup ? `, ${row.speedup.toFixed(1)}×` : '') +
+        `, positions ${row.naive_positions} → ${row.fast_positions}` +
+        (row.max_abs_diff !== null ? `, max |naive − fast| ${row.max_abs_diff.toExponential(1)}` : '') +
+        (row.note ? ` (${row.note})` : ''),
+    );
+  }
+  return rows;
+}
+
+function fmtMs(ms: number | null): string {
+  return ms === null ? '—' : `${ms.toFixed(0)} ms`;
+}

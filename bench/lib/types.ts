@@ -1,0 +1,115 @@
+/** The benchmark's options and its JSON result; shared by the CLI, the Node runner and the bench page. */
+import type { ClassTokenPosition } from '../../src/engine/prompt';
+
+export type ShapeName = 'toy' | 'small' | 'vit-b32';
+export const SHAPE_NAMES: readonly ShapeName[] = ['toy', 'small', 'vit-b32'];
+
+export interface BenchOptions {
+  /** Shapes whose text step is measured. */
+  shapes: ShapeName[];
+  /** Class counts of the unified/end rows. */
+  ks: number[];
+  /** Class count of the CSC and middle-position rows. */
+  extraK: number;
+  m: number;
+  /** Timed repetitions per path (after one untimed warm-up step). */
+  reps: number;
+  /** Class counts planned (never run) for vit-b32. */
+  planKs: number[];
+  /** Rows whose estimated time would pass this many seconds are skipped and reported as such. */
+  budgetS: number;
+  image: boolean;
+  matmul: boolean;
+  textStep: boolean;
+}
+
+export interface AdapterInfo {
+  runner: 'browser' | 'node';
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** Chromium's user agent, or Node's version and Dawn's backend. */
+  host: string;
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+  features: string[];
+}
+
+export interface TextStepRow {
+  shape: ShapeName;
+  k: number;
+  m: number;
+  csc: boolean;
+  position: ClassTokenPosition;
+  naive_ms: number | null;
+  fast_ms: number | null;
+  speedup: number | null;
+  naive_positions: number;
+  fast_positions: number;
+  /** Planned FLOPs of one fast step (forward + backward to the context); `naive_gflop_per_step` for the naive path. */
+  gflop_per_step: number;
+  naive_gflop_per_step: number;
+  fast_gflops: number | null;
+  naive_gflops: number | null;
+  /** fast_gflops over the best matmul GFLOP/s measured for this shape. */
+  fast_fraction_of_matmul: number | null;
+  /** Bytes the engine's allocator really held at its peak, next to what the planner predicted. */
+  fast_peak_bytes_measured: number | null;
+  fast_peak_bytes_planned: number | null;
+  naive_peak_bytes_measured: number | null;
+  naive_peak_bytes_planned: number | null;
+  /** Largest |naive − fast| over loss and context gradient (both paths must agree). */
+  max_abs_diff: number | null;
+  reps: number;
+  note?: string;
+}
+
+export interface PlanRow {
+  shape: ShapeName;
+  k: number;
+  naive_positions: number;
+  fast_positions: number;
+  naive_gflop_per_step: number;
+  fast_gflop_per_step: number;
+  /** Planned peak bytes of the fast path's GPU buffers (what the engine would allocate). */
+  peak_bytes: number;
+  naive_peak_bytes: number;
+  chunk: number;
+}
+
+export interface MatmulRow {
+  shape: ShapeName;
+  label: string;
+  m: number;
+  n: number;
+  k: number;
+  transB: boolean;
+  ms: number;
+  gflops: number;
+}
+
+export interface ImageEncodeResult {
+  webgpu_ips_b1: number | null;
+  webgpu_ips_b32: number | null;
+  wasm_ips_b1: number | null;
+  wasm_ips_b32: number | null;
+  /** Only in --node mode: onnxruntime-node's CPU EP, which is neither WebGPU nor WASM. */
+  node_cpu_ips_b1?: number | null;
+  node_cpu_ips_b32?: number | null;
+  note?: string;
+}
+
+export interface BenchResult {
+  adapter: AdapterInfo;
+  options: BenchOptions;
+  started: string;
+  seconds: number;
+  text_step: TextStepRow[];
+  plan: PlanRow[];
+  /** Best GFLOP/s of the engine's matmul over the step's main shapes. */
+  matmul_gflops: number | null;
+  matmul: MatmulRow[];
+  image_encode: ImageEncodeResult | null;
+  errors: string[];
+}
