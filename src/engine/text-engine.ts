@@ -1,0 +1,663 @@
+/**
+ * The WGSL text engine: CLIP's frozen text transformer, forward and backward, on WebGPU,
+ * for CoOp steps (loss, logits and d loss / d context vectors) and for plain text_embeds.
+ *
+ * It takes a GPUDevice and parsed weights and knows nothing of pages, workers or Node.
+ * The algorithm is the CPU twin's (cpu-text-encoder.ts) with the memory plan of plan.ts:
+ * the shared prefix runs once, classes run in chunks, the last chunk's activations are
+ * reused by backward and earlier chunks are recomputed. Every buffer comes from the plan,
+ * through the byte-counting allocator.
+ */
+import { GpuAllocator } from './gpu/allocator';
+import { encodeAddInPlace, encodeAdd } from './ops/add/gpu';
+import { encodeAttentionBackward, encodeAttentionForward } from './ops/attention/gpu';
+import { encodeCosineCEBackward, encodeCosineCEForward } from './ops/cosine-ce/gpu';
+import { encodeEmbeddingForward } from './ops/embedding/gpu';
+import { encodeGatherRowsBackward, encodeGatherRowsForward } from './ops/gather/gpu';
+import { encodeL2NormalizeBackward, encodeL2NormalizeForward } from './ops/l2norm/gpu';
+import { encodeLayerNormBackward, encodeLayerNormForward } from './ops/layernorm/gpu';
+import { encodeLinearBackward, encodeLinearForward } from './ops/linear/gpu';
+import { encodeMatmul } from './ops/matmul/gpu';
+import { encodeQuickGeluBackward, encodeQuickGeluForward } from './ops/quickgelu/gpu';
+import type { Arr } from './ops/tensor';
+import type { TextConfig, TextWeights } from './model/text-weights';
+import { loadTextWeights } from './model/text-weights';
+import { chunkSizes, stepBuffers, weightBuffers, workspaceBuffers, type EngineMode, type ModelShape, type PlannedBuffer, type StepShape } from './plan';
+import { eosIndex, promptLayout, sharedPrefixLength, usedLength, type ClassTokenPosition, type PromptLayout } from './prompt';
+
+export interface TextEngineOptions {
+  /** 'fast' (cut at EOS, shared prefix) or 'naive' (all positions of every class, as the original). */
+  mode?: EngineMode;
+  /** Classes per chunk: activation memory is proportional to it, not to K. Default 128. */
+  chunk?: number;
+}
+
+export interface StepInput {
+  /** [M·D] unified or [K·M·D] class-specific context vectors. */
+  ctx: Float32Array;
+  /** Per class, the tokenized "X … X name." (77 ids). */
+  tokenIds: ArrayLike<number>[];
+  /** BPE tokens of each class name. */
+  nameLens: ArrayLike<number>;
+  csc: boolean;
+  position: ClassTokenPosition;
+  /** [N·E] flat, or N rows of E; L2-normalized. */
+  imageFeatures: Float32Array | ArrayLike<number>[];
+  labels: ArrayLike<number>;
+  /** exp(logit_scale), the scale multiplying cosines. */
+  logitScale: number;
+  /** Overrides the engine's mode for this step. */
+  mode?: EngineMode;
+}
+
+export interface StepStats {
+  mode: EngineMode;
+  /** Token positions run through the transformer (first forward). */
+  positions: number;
+  /** Positions run a second time to rebuild activations of earlier chunks. */
+  recomputedPositions: number;
+  /** Positions per class computed, and the shared prefix. */
+  T: number;
+  prefix: number;
+  chunks: number;
+}
+
+export interface StepResult {
+  loss: number;
+  /** [N·K] */
+  logits: Float32Array;
+  /** Same layout as ctx. */
+  gradCtx: Float32Array;
+  stats: StepStats;
+}
+
+export interface TextEngine {
+  readonly config: TextConfig;
+  readonly allocator: GpuAllocator;
+  readonly mode: EngineMode;
+  step(input: StepInput): Promise<StepResult>;
+  /** text_embeds [B·E] (unnormalized, as CLIPTextModelWithProjection) for B rows of token ids. */
+  encodeTokens(ids: Int32Array | ArrayLike<number>[], batch?: number): Promise<Float32Array>;
+  /** The buffers the last step allocated, as planned. */
+  readonly lastPlan: PlannedBuffer[];
+  readonly lastStats: StepStats | undefined;
+  destroy(): void;
+}
+
+/** Parses the model file (text_model.onnx bytes + config.json) and creates the engine. */
+export function createTextEngineFromModel(device: GPUDevice, modelBytes: ArrayBuffer | Uint8Array, configJson: unknown, options?: TextEngineOptions): TextEngine {
+  return createTextEngine(device, loadTextWeights(modelBytes, configJson), options);
+}
+
+export function createTextEngine(device: GPUDevice, weights: TextWeights, options: TextEngineOptions = {}): TextEngine {
+  return new WgslTextEngine(device, weights, options);
+}
+
+const MAP_READ = 0x0001;
+const COPY_DST = 0x0008;
+
+type Bufs = Map<string, GPUBuffer>;
+
+function toF32(a: Arr): Float32Array {
+  return a instanceof Float32Array ? a : Float32Array.from(a);
+}
+
+/** Typed arrays over a plain or shared ArrayBuffer both upload fine; TS's lib types disagree. */
+function bytesOf(a: ArrayBufferView): GPUAllowSharedBufferSource {
+  return a as unknown as GPUAllowSharedBufferSource;
+}
+
+/** Buffers of one run of B sequences × S positions (prefix or class chunk), looked up by plan name. */
+class Workspace {
+  constructor(
+    readonly bufs: Bufs,
+    readonly prefix: string,
+    /** capacity in sequences */
+    readonly B: number,
+    readonly S: number,
+    /** prefix length its attention sees */
+    readonly P: number,
+  ) {}
+  get(name: string): GPUBuffer {
+    const b = this.bufs.get(this.prefix + name);
+    if (!b) throw new Error(`text engine: no buffer '${this.prefix + name}' in the plan`);
+    return b;
+  }
+}
+
+interface LayoutState {
+  key: string;
+  layout: PromptLayout;
+  mode: EngineMode;
+  shape: StepShape;
+  sizes: number[];
+  bufs: Bufs;
+  prefix?: Workspace;
+  chunk: Workspace;
+  planned: PlannedBuffer[];
+}
+
+interface BatchState {
+  N: number;
+  K: number;
+  ctxFloats: number;
+  bufs: Bufs;
+  planned: PlannedBuffer[];
+}
+
+const BATCH_NAMES = new Set(['image', 'labels', 'logits', 'dLogits', 'lse', 'rowLoss', 'loss', 'readback']);
+
+class WgslTextEngine implements TextEngine {
+  readonly config: TextConfig;
+  readonly allocator: GpuAllocator;
+  readonly mode: EngineMode;
+  private readonly chunk: number;
+  private readonly shape: ModelShape;
+  private weightBufs: Bufs = new Map();
+  private tableCtxRows = -1;
+  private layoutState?: LayoutState;
+  private batchState?: BatchState;
+  private busy = false;
+  lastStats: StepStats | undefined;
+  lastPlan: PlannedBuffer[] = [];
+
+  constructor(
+    readonly device: GPUDevice,
+    private readonly weights: TextWeights,
+    options: TextEngineOptions,
+  ) {
+    this.config = weights.config;
+    this.allocator = new GpuAllocator(device);
+    this.mode = options.mode ?? 'fast';
+    this.chunk = Math.max(1, Math.floor(options.chunk ?? 128));
+    const c = this.config;
+    this.shape = { D: c.D, L: c.L, H: c.H, V: c.V, E: c.E, P: c.P, F: c.F };
+    this.uploadWeights(0);
+  }
+
+  // ---- buffers -------------------------------------------------------------------------------
+
+  private allocate(list: PlannedBuffer[], into: Bufs): void {
+    for (const b of list) {
+      const usage = b.group === 'readback' ? MAP_READ | COPY_DST : undefined;
+      into.set(b.name, this.allocator.create(b.bytes, { usage, label: b.name }));
+    }
+  }
+
+  private free(bufs: Bufs): void {
+    for (const b of bufs.values()) this.allocator.destroy(b);
+    bufs.clear();
+  }
+
+  /** Weights go up once; the token table is rebuilt only when the number of context rows changes. */
+  private uploadWeights(ctxRows: number): void {
+    const w = this.weights;
+    const q = this.device.queue;
+    if (this.weightBufs.size === 0) {
+      const list = weightBuffers(this.shape, ctxRows);
+      const data = new Map<string, Arr>([
+        ['position', w.positionEmbedding],
+        ['final.w', w.finalLn.weight],
+        ['final.b', w.finalLn.bias],
+        ['projection', w.projection],
+      ]);
+      w.layers.forEach((lw, l) => {
+        data.set(`${l}.ln1.w`, lw.ln1.weight).set(`${l}.ln1.b`, lw.ln1.bias);
+        data.set(`${l}.ln2.w`, lw.ln2.weight).set(`${l}.ln2.b`, lw.ln2.bias);
+        for (const n of ['q', 'k', 'v', 'out', 'fc1', 'fc2'] as const) data.set(`${l}.${n}.w`, lw[n].w).set(`${l}.${n}.b`, lw[n].b);
+      });
+      for (const b of list) {
+        if (b.name === 'table') continue;
+        const src = data.get(b.name);
+        if (!src) throw new Error(`text engine: no weight for planned buffer '${b.name}'`);
+        this.weightBufs.set(b.name, this.allocator.fromData(toF32(src), { label: b.name }));
+      }
+    }
+    if (ctxRows !== this.tableCtxRows) {
+      const old = this.weightBufs.get('table');
+      if (old) this.allocator.destroy(old);
+      const bytes = weightBuffers(this.shape, ctxRows).find((b) => b.name === 'table')!.bytes;
+      const table = this.allocator.create(bytes, { label: 'table' });
+      q.writeBuffer(table, 0, bytesOf(toF32(w.tokenEmbedding)));
+      this.weightBufs.set('table', table);
+      this.tableCtxRows = ctxRows;
+    }
+  }
+
+  private w(name: string): GPUBuffer {
+    const b = this.weightBufs.get(name);
+    if (!b) throw new Error(`text engine: no weight buffer '${name}'`);
+    return b;
+  }
+
+  private prepareLayout(layout: PromptLayout, mode: EngineMode): LayoutState {
+    const T = mode === 'fast' ? usedLength(layout) : layout.T;
+    const P = mode === 'fast' ? sharedPrefixLength(layout) : 0;
+    const { K, vocab } = layout;
+    const key = `${mode}|${K}|${layout.M}|${layout.csc}|${T}|${P}|${layout.rows.join(',')}`;
+    if (this.layoutState?.key === key) return this.layoutState;
+    if (this.layoutState) this.free(this.layoutState.bufs);
+    this.layoutState = undefined;
+
+    let prefixHasCtx = false;
+    for (let p = 0; p < P; p++) if (layout.rows[p] >= vocab) prefixHasCtx = true;
+    let suffixHasCtx = false;
+    for (let k = 0; k < K && !suffixHasCtx; k++) for (let t = P; t < T; t++) if (layout.rows[k * layout.T + t] >= vocab) suffixHasCtx = true;
+    const shape: StepShape = { K, M: layout.M, csc: layout.csc, T, P, chunk: this.chunk, N: 0, prefixHasCtx, suffixHasCtx };
+    const planned = stepBuffers(this.shape, shape).filter((b) => !BATCH_NAMES.has(b.name));
+    const bufs: Bufs = new Map();
+    this.uploadWeights(layout.ctxRows);
+    this.allocate(planned, bufs);
+
+    // Static per-layout data: which table row each position reads, EOS, and the selection
+    // matrices that gather d(input embeddings) into d ctx.
+    const S = T - P;
+    const q = this.device.queue;
+    const M = layout.M;
+    const sizes = chunkSizes(K, this.chunk);
+    let k0 = 0;
+    sizes.forEach((c, i) => {
+      const rows = new Uint32Array(c * S);
+      const eos = new Uint32Array(c);
+      const sel = suffixHasCtx ? new Float32Array(M * c * S) : undefined;
+      for (let j = 0; j < c; j++) {
+        const k = k0 + j;
+        eos[j] = layout.eos[k] - P;
+        for (let s = 0; s < S; s++) {
+          const r = layout.rows[k * layout.T + P + s];
+          rows[j * S + s] = r;
+          if (sel && r >= vocab) {
+            const m = r - vocab - (layout.csc ? k * M : 0);
+            if (layout.csc) sel[(j * M + m) * S + s] = 1;
+            else sel[m * c * S + j * S + s] = 1;
+          }
+        }
+      }
+      q.writeBuffer(bufs.get(`rows.${i}`)!, 0, rows);
+      q.writeBuffer(bufs.get(`eos.${i}`)!, 0, eos);
+      if (sel) q.writeBuffer(bufs.get(`sel.${i}`)!, 0, sel);
+      k0 += c;
+    });
+    if (P > 0) {
+      q.writeBuffer(bufs.get('prefix.rows')!, 0, Uint32Array.from(layout.rows.subarray(0, P)));
+      if (prefixHasCtx) {
+        const sel = new Float32Array(layout.ctxRows * P);
+        for (let p = 0; p < P; p++) {
+          const r = layout.rows[p];
+          if (r >= vocab) sel[(r - vocab) * P + p] = 1;
+        }
+        q.writeBuffer(bufs.get('prefix.sel')!, 0, sel);
+      }
+    }
+    const C = sizes[0];
+    this.layoutState = {
+      key,
+      layout,
+      mode,
+      shape,
+      sizes,
+      bufs,
+      prefix: P > 0 ? new Workspace(bufs, 'p.', 1, P, 0) : undefined,
+      chunk: new Workspace(bufs, 'c.', C, S, P),
+      planned,
+    };
+    return this.layoutState;
+  }
+
+  private prepareBatch(N: number, K: number, ctxFloats: number): BatchState {
+    const b = this.batchState;
+    if (b && b.N === N && b.K === K && b.ctxFloats === ctxFloats) return b;
+    if (b) this.free(b.bufs);
+    const st = this.layoutState!.shape;
+    const planned = stepBuffers(this.shape, { ...st, N }).filter((x) => BATCH_NAMES.has(x.name));
+    const bufs: Bufs = new Map();
+    this.allocate(planned, bufs);
+    this.batchState = { N, K, ctxFloats, bufs, planned };
+    return this.batchState;
+  }
+
+  // ---- encoding ------------------------------------------------------------------------------
+
+  private encodeLayersForward(pass: GPUComputePassEncoder, ws: Workspace, B: number, prefix?: Workspace): void {
+    const dev = this.device;
+    const { D, F, H, L, eps } = this.config;
+    const rows = B * ws.S;
+    const dims = { b: B, t: ws.S, p: ws.P, h: H, dh: D / H };
+    for (let l = 0; l < L; l++) {
+      const x = ws.get(`x.${l}`);
+      const h = ws.get('h');
+      const t = ws.get('t');
+      encodeLayerNormForward(dev, pass, { x, gamma: this.w(`${l}.ln1.w`), beta: this.w(`${l}.ln1.b`), y: h, mean: ws.get(`m1.${l}`), rstd: ws.get(`r1.${l}`) }, { rows, d: D, eps });
+      for (const n of ['q', 'k', 'v'] as const) {
+        encodeLinearForward(dev, pass, { x: h, w: this.w(`${l}.${n}.w`), b: this.w(`${l}.${n}.b`), y: ws.get(`${n}.${l}`) }, { n: rows, inDim: D, outDim: D });
+      }
+      const o = ws.get(`o.${l}`);
+      encodeAttentionForward(
+        dev,
+        pass,
+        { q: ws.get(`q.${l}`), k: ws.get(`k.${l}`), v: ws.get(`v.${l}`), kp: prefix?.get(`k.${l}`), vp: prefix?.get(`v.${l}`), o },
+        dims,
+      );
+      encodeLinearForward(dev, pass, { x: o, w: this.w(`${l}.out.w`), b: this.w(`${l}.out.b`), y: t }, { n: rows, inDim: D, outDim: D });
+      const xmid = ws.get(`xmid.${l}`);
+      encodeAdd(dev, pass, { a: x, b: t, out: xmid }, rows * D);
+      encodeLayerNormForward(dev, pass, { x: xmid, gamma: this.w(`${l}.ln2.w`), beta: this.w(`${l}.ln2.b`), y: h, mean: ws.get(`m2.${l}`), rstd: ws.get(`r2.${l}`) }, { rows, d: D, eps });
+      const f = ws.get(`f.${l}`);
+      const g = ws.get('g');
+      encodeLinearForward(dev, pass, { x: h, w: this.w(`${l}.fc1.w`), b: this.w(`${l}.fc1.b`), y: f }, { n: rows, inDim: D, outDim: F });
+      encodeQuickGeluForward(dev, pass, { x: f, y: g }, rows * F);
+      encodeLinearForward(dev, pass, { x: g, w: this.w(`${l}.fc2.w`), b: this.w(`${l}.fc2.b`), y: t }, { n: rows, inDim: F, outDim: D });
+      encodeAdd(dev, pass, { a: xmid, b: t, out: ws.get(`x.${l + 1}`) }, rows * D);
+    }
+  }
+
+  /**
+   * From d x.L in ws 'dX' down to d x.0 (in place). With a prefix, adds this run's prefix
+   * key/value gradients into `accum`; `extra` adds gradients other runs sent to this run's
+   * own keys/values (the classes' contributions to the prefix).
+   */
+  private encodeLayersBackward(
+    pass: GPUComputePassEncoder,
+    ws: Workspace,
+    B: number,
+    prefix?: Workspace,
+    accum?: { dK: GPUBuffer[]; dV: GPUBuffer[] },
+    extra?: { dK: GPUBuffer[]; dV: GPUBuffer[] },
+  ): void {
+    const dev = this.device;
+    const { D, F, H, L } = this.config;
+    const rows = B * ws.S;
+    const dims = { b: B, t: ws.S, p: ws.P, h: H, dh: D / H };
+    const dX = ws.get('dX');
+    const h = ws.get('h');
+    const t = ws.get('t');
+    const g = ws.get('g');
+    const dF = ws.get('dF');
+    const [dq, dk, dv] = [ws.get('dq'), ws.get('dk'), ws.get('dv')];
+    for (let l = L - 1; l >= 0; l--) {
+      encodeLinearBackward(dev, pass, { dy: dX, w: this.w(`${l}.fc2.w`), dx: g }, { n: rows, inDim: F, outDim: D });
+      encodeQuickGeluBackward(dev, pass, { dy: g, x: ws.get(`f.${l}`), dx: dF }, rows * F);
+      encodeLinearBackward(dev, pass, { dy: dF, w: this.w(`${l}.fc1.w`), dx: h }, { n: rows, inDim: D, outDim: F });
+      encodeLayerNormBackward(
+        dev,
+        pass,
+        { dy: h, x: ws.get(`xmid.${l}`), gamma: this.w(`${l}.ln2.w`), mean: ws.get(`m2.${l}`), rstd: ws.get(`r2.${l}`), dx: dX },
+        { rows, d: D, accumulate: true },
+      );
+      encodeLinearBackward(dev, pass, { dy: dX, w: this.w(`${l}.out.w`), dx: t }, { n: rows, inDim: D, outDim: D });
+      encodeAttentionBackward(
+        dev,
+        pass,
+        {
+          q: ws.get(`q.${l}`),
+          k: ws.get(`k.${l}`),
+          v: ws.get(`v.${l}`),
+          kp: prefix?.get(`k.${l}`),
+          vp: prefix?.get(`v.${l}`),
+          o: ws.get(`o.${l}`),
+          dO: t,
+          scratch: ws.get('scratch'),
+          dq,
+          dk,
+          dv,
+          dkp: ws.P > 0 ? ws.get('dkp') : undefined,
+          dvp: ws.P > 0 ? ws.get('dvp') : undefined,
+        },
+        dims,
+      );
+      if (ws.P > 0 && accum) {
+        encodeAddInPlace(dev, pass, { a: accum.dK[l], b: ws.get('dkp') }, ws.P * D);
+        encodeAddInPlace(dev, pass, { a: accum.dV[l], b: ws.get('dvp') }, ws.P * D);
+      }
+      if (extra) {
+        encodeAddInPlace(dev, pass, { a: dk, b: extra.dK[l] }, rows * D);
+        encodeAddInPlace(dev, pass, { a: dv, b: extra.dV[l] }, rows * D);
+      }
+      encodeLinearBackward(dev, pass, { dy: dq, w: this.w(`${l}.q.w`), dx: h }, { n: rows, inDim: D, outDim: D });
+      encodeLinearBackward(dev, pass, { dy: dk, w: this.w(`${l}.k.w`), dx: h }, { n: rows, inDim: D, outDim: D, accumulate: true });
+      encodeLinearBackward(dev, pass, { dy: dv, w: this.w(`${l}.v.w`), dx: h }, { n: rows, inDim: D, outDim: D, accumulate: true });
+      encodeLayerNormBackward(
+        dev,
+        pass,
+        { dy: h, x: ws.get(`x.${l}`), gamma: this.w(`${l}.ln1.w`), mean: ws.get(`m1.${l}`), rstd: ws.get(`r1.${l}`), dx: dX },
+        { rows, d: D, accumulate: true },
+      );
+    }
+  }
+
+  /** Embedding gather (+ positions from `posOffset`) into x.0, then all layers. */
+  private encodeRunForward(pass: GPUComputePassEncoder, ws: Workspace, B: number, rows: GPUBuffer, posOffset: number, prefix?: Workspace): void {
+    encodeEmbeddingForward(
+      this.device,
+      pass,
+      { table: this.w('table'), pos: this.w('position'), ids: rows, out: ws.get('x.0') },
+      { b: B, t: ws.S, d: this.config.D, posOffset },
+    );
+    this.encodeLayersForward(pass, ws, B, prefix);
+  }
+
+  private encodeHeadForward(pass: GPUComputePassEncoder, ws: Workspace, B: number, eos: GPUBuffer): void {
+    const dev = this.device;
+    const { D, E, L, eps } = this.config;
+    encodeGatherRowsForward(dev, pass, { x: ws.get(`x.${L}`), idx: eos, out: ws.get('pooled') }, { b: B, t: ws.S, d: D });
+    encodeLayerNormForward(dev, pass, { x: ws.get('pooled'), gamma: this.w('final.w'), beta: this.w('final.b'), y: ws.get('hf'), mean: ws.get('mf'), rstd: ws.get('rf') }, { rows: B, d: D, eps });
+    encodeLinearForward(dev, pass, { x: ws.get('hf'), w: this.w('projection'), y: ws.get('feat') }, { n: B, inDim: D, outDim: E });
+  }
+
+  /** d feat (in 'feat') → d x.L (in 'dX'). */
+  private encodeHeadBackward(pass: GPUComputePassEncoder, ws: Workspace, B: number, eos: GPUBuffer): void {
+    const dev = this.device;
+    const { D, E } = this.config;
+    encodeLinearBackward(dev, pass, { dy: ws.get('feat'), w: this.w('projection'), dx: ws.get('hf') }, { n: B, inDim: D, outDim: E });
+    encodeLayerNormBackward(
+      dev,
+      pass,
+      { dy: ws.get('hf'), x: ws.get('pooled'), gamma: this.w('final.w'), mean: ws.get('mf'), rstd: ws.get('rf'), dx: ws.get('dPooled') },
+      { rows: B, d: D },
+    );
+    encodeGatherRowsBackward(dev, pass, { dOut: ws.get('dPooled'), idx: eos, dx: ws.get('dX') }, { b: B, t: ws.S, d: D });
+  }
+
+  // ---- public --------------------------------------------------------------------------------
+
+  async step(input: StepInput): Promise<StepResult> {
+    if (this.busy) throw new Error('text engine: step() called while another step or encode is running');
+    this.busy = true;
+    try {
+      return await this.runStep(input);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async runStep(input: StepInput): Promise<StepResult> {
+    const dev = this.device;
+    const { D, E, V } = this.config;
+    const K = input.tokenIds.length;
+    const perClass = input.csc ? K : 1;
+    const M = input.ctx.length / D / perClass;
+    if (!Number.isInteger(M) || M < 1) {
+      throw new Error(`text engine: ctx has ${input.ctx.length} values, not a multiple of ${input.csc ? `K·D = ${K}·${D}` : `D = ${D}`}`);
+    }
+    const mode = input.mode ?? this.mode;
+    const layout = promptLayout({ tokenIds: input.tokenIds, nameLens: input.nameLens, nCtx: M, csc: input.csc, position: input.position }, V);
+    const img = flattenRows(input.imageFeatures, E);
+    const N = img.length / E;
+    if (input.labels.length !== N) throw new Error(`text engine: ${N} image features but ${input.labels.length} labels`);
+    for (const y of Array.from(input.labels)) if (!(y >= 0 && y < K && Number.isInteger(y))) throw new Error(`text engine: label ${y} is not a class index in 0..${K - 1}`);
+
+    const ls = this.prepareLayout(layout, mode);
+    const bs = this.prepareBatch(N, K, input.ctx.length);
+    const { T, P } = ls.shape;
+    const S = T - P;
+    const bufs = (name: string) => (ls.bufs.get(name) ?? bs.bufs.get(name))!;
+    const q = dev.queue;
+    q.writeBuffer(this.w('table'), V * D * 4, bytesOf(input.ctx));
+    q.writeBuffer(bufs('image'), 0, bytesOf(img));
+    q.writeBuffer(bufs('labels'), 0, Uint32Array.from(input.labels));
+
+    const enc = dev.createCommandEncoder({ label: 'coop step' });
+    const pre = ls.prefix;
+    const ws = ls.chunk;
+    const dKs = Array.from({ length: this.config.L }, (_, l) => bufs(`prefix.dK.${l}`));
+    const dVs = Array.from({ length: this.config.L }, (_, l) => bufs(`prefix.dV.${l}`));
+    const ctxRows = layout.ctxRows;
+    enc.clearBuffer(bufs('dCtx'));
+    if (pre) {
+      for (const b of [...dKs, ...dVs, pre.get('dX')]) enc.clearBuffer(b);
+      const pass = enc.beginComputePass({ label: 'prefix forward' });
+      this.encodeRunForward(pass, pre, 1, bufs('prefix.rows'), 0);
+      pass.end();
+    }
+    const starts: number[] = [];
+    ls.sizes.reduce((k0, c) => (starts.push(k0), k0 + c), 0);
+    const forwardChunk = (i: number) => {
+      const pass = enc.beginComputePass({ label: `chunk ${i} forward` });
+      this.encodeRunForward(pass, ws, ls.sizes[i], bufs(`rows.${i}`), P, pre);
+      this.encodeHeadForward(pass, ws, ls.sizes[i], bufs(`eos.${i}`));
+      pass.end();
+    };
+    ls.sizes.forEach((c, i) => {
+      forwardChunk(i);
+      enc.copyBufferToBuffer(ws.get('feat'), 0, bufs('features'), starts[i] * E * 4, c * E * 4);
+    });
+    {
+      const pass = enc.beginComputePass({ label: 'loss' });
+      const dims = { n: N, k: K, e: E, scale: input.logitScale };
+      encodeL2NormalizeForward(dev, pass, { x: bufs('features'), y: bufs('textFeatures') }, { rows: K, d: E });
+      encodeCosineCEForward(
+        dev,
+        pass,
+        { img: bufs('image'), txt: bufs('textFeatures'), labels: bufs('labels'), logits: bufs('logits'), lse: bufs('lse'), rowLoss: bufs('rowLoss'), loss: bufs('loss') },
+        dims,
+      );
+      encodeCosineCEBackward(
+        dev,
+        pass,
+        { img: bufs('image'), logits: bufs('logits'), lse: bufs('lse'), labels: bufs('labels'), dLogits: bufs('dLogits'), dTxt: bufs('dTextFeatures') },
+        dims,
+      );
+      encodeL2NormalizeBackward(dev, pass, { dy: bufs('dTextFeatures'), x: bufs('features'), dx: bufs('dFeatures') }, { rows: K, d: E });
+      pass.end();
+    }
+    // The last chunk still holds its activations: backward starts there.
+    const order = ls.sizes.map((_, i) => ls.sizes.length - 1 - i);
+    let recomputed = 0;
+    for (const i of order) {
+      const c = ls.sizes[i];
+      if (i !== ls.sizes.length - 1) {
+        forwardChunk(i);
+        recomputed += c * S;
+      }
+      enc.copyBufferToBuffer(bufs('dFeatures'), starts[i] * E * 4, ws.get('feat'), 0, c * E * 4);
+      const pass = enc.beginComputePass({ label: `chunk ${i} backward` });
+      this.encodeHeadBackward(pass, ws, c, bufs(`eos.${i}`));
+      this.encodeLayersBackward(pass, ws, c, pre, pre ? { dK: dKs, dV: dVs } : undefined);
+      if (ls.shape.suffixHasCtx) {
+        if (layout.csc) {
+          encodeMatmul(dev, pass, { a: bufs(`sel.${i}`), b: ws.get('dX'), c: ws.get('dCtx') }, { m: M, n: D, k: S, batch: c, strideA: M * S, strideB: S * D, strideC: M * D });
+        } else {
+          encodeMatmul(dev, pass, { a: bufs(`sel.${i}`), b: ws.get('dX'), c: bufs('dCtx') }, { m: M, n: D, k: c * S, accumulate: true });
+        }
+      }
+      pass.end();
+      if (ls.shape.suffixHasCtx && layout.csc) enc.copyBufferToBuffer(ws.get('dCtx'), 0, bufs('dCtx'), starts[i] * M * D * 4, c * M * D * 4);
+    }
+    if (pre) {
+      const pass = enc.beginComputePass({ label: 'prefix backward' });
+      this.encodeLayersBackward(pass, pre, 1, undefined, undefined, { dK: dKs, dV: dVs });
+      if (ls.shape.prefixHasCtx) {
+        encodeMatmul(dev, pass, { a: bufs('prefix.sel'), b: pre.get('dX'), c: bufs('dCtx') }, { m: ctxRows, n: D, k: P, accumulate: true });
+      }
+      pass.end();
+    }
+    const rb = bufs('readback');
+    enc.copyBufferToBuffer(bufs('loss'), 0, rb, 0, 4);
+    enc.copyBufferToBuffer(bufs('logits'), 0, rb, 4, N * K * 4);
+    enc.copyBufferToBuffer(bufs('dCtx'), 0, rb, 4 + N * K * 4, ctxRows * D * 4);
+    q.submit([enc.finish()]);
+    await rb.mapAsync(MAP_READ, 0, (1 + N * K + ctxRows * D) * 4);
+    const all = new Float32Array(rb.getMappedRange(0, (1 + N * K + ctxRows * D) * 4).slice(0));
+    rb.unmap();
+
+    const stats: StepStats = { mode, positions: P + K * S, recomputedPositions: recomputed, T, prefix: P, chunks: ls.sizes.length };
+    this.lastStats = stats;
+    this.lastPlan = [...weightBuffers(this.shape, ctxRows), ...ls.planned, ...bs.planned];
+    return { loss: all[0], logits: all.subarray(1, 1 + N * K), gradCtx: all.subarray(1 + N * K), stats };
+  }
+
+  async encodeTokens(ids: Int32Array | ArrayLike<number>[], batch?: number): Promise<Float32Array> {
+    if (this.busy) throw new Error('text engine: encodeTokens() called while a step is running');
+    this.busy = true;
+    const own: Bufs = new Map();
+    try {
+      const { D, E, V } = this.config;
+      const flat = ids instanceof Int32Array ? ids : Int32Array.from((ids as ArrayLike<number>[]).flatMap((r) => Array.from(r)));
+      const B = batch ?? (ids instanceof Int32Array ? 1 : (ids as ArrayLike<number>[]).length);
+      const Tin = flat.length / B;
+      if (!Number.isInteger(Tin) || Tin > this.config.P) throw new Error(`text engine: ${flat.length} ids do not form ${B} rows of at most ${this.config.P}`);
+      const eos = Array.from({ length: B }, (_, b) => eosIndex(flat.subarray(b * Tin, (b + 1) * Tin)));
+      for (const id of flat) if (id < 0 || id >= V) throw new Error(`text engine: token id ${id} outside the vocabulary (${V})`);
+      // Cut at the last EOS: positions after it cannot reach any EOS feature under the causal mask.
+      const S = Math.max(...eos) + 1;
+      const sizes = chunkSizes(B, this.chunk);
+      const list = [
+        ...workspaceBuffers(this.shape, { B: sizes[0], S, P: 0, head: true }, 'e.'),
+        ...sizes.flatMap((c, i) => [
+          { name: `erows.${i}`, bytes: c * S * 4, group: 'step' as const },
+          { name: `eeos.${i}`, bytes: c * 4, group: 'step' as const },
+        ]),
+        { name: 'efeatures', bytes: B * E * 4, group: 'step' as const },
+        { name: 'ereadback', bytes: B * E * 4, group: 'readback' as const },
+      ];
+      this.allocate(list, own);
+      const ws = new Workspace(own, 'e.', sizes[0], S, 0);
+      const enc = this.device.createCommandEncoder({ label: 'encode tokens' });
+      let b0 = 0;
+      sizes.forEach((c, i) => {
+        const rows = new Uint32Array(c * S);
+        for (let j = 0; j < c; j++) rows.set(flat.subarray((b0 + j) * Tin, (b0 + j) * Tin + S), j * S);
+        this.device.queue.writeBuffer(own.get(`erows.${i}`)!, 0, rows);
+        this.device.queue.writeBuffer(own.get(`eeos.${i}`)!, 0, Uint32Array.from(eos.slice(b0, b0 + c)));
+        const pass = enc.beginComputePass({ label: `encode chunk ${i}` });
+        this.encodeRunForward(pass, ws, c, own.get(`erows.${i}`)!, 0);
+        this.encodeHeadForward(pass, ws, c, own.get(`eeos.${i}`)!);
+        pass.end();
+        enc.copyBufferToBuffer(ws.get('feat'), 0, own.get('efeatures')!, b0 * E * 4, c * E * 4);
+        b0 += c;
+      });
+      const rb = own.get('ereadback')!;
+      enc.copyBufferToBuffer(own.get('efeatures')!, 0, rb, 0, B * E * 4);
+      this.device.queue.submit([enc.finish()]);
+      await rb.mapAsync(MAP_READ);
+      const out = new Float32Array(rb.getMappedRange().slice(0, B * E * 4));
+      rb.unmap();
+      void D;
+      return out;
+    } finally {
+      this.free(own);
+      this.busy = false;
+    }
+  }
+
+  destroy(): void {
+    this.allocator.destroyAll();
+    this.weightBufs.clear();
+    this.layoutState = undefined;
+    this.batchState = undefined;
+  }
+}
+
+function flattenRows(x: Float32Array | ArrayLike<number>[], E: number): Float32Array {
+  if (x instanceof Float32Array) {
+    if (x.length % E !== 0) throw new Error(`text engine: image features have ${x.length} values, not a multiple of E = ${E}`);
+    return x;
+  }
+  const rows = x as ArrayLike<number>[];
+  const out = new Float32Array(rows.length * E);
+  rows.forEach((r, i) => {
+    if (r.length !== E) throw new Error(`text engine: image feature ${i} has ${r.length} values, expected ${E}`);
+    out.set(Array.from(r), i * E);
+  });
+  return out;
+}

@@ -1,0 +1,134 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createTextEngine, type StepResult } from '../../src/engine/text-engine';
+import { coopStepCpu } from '../../src/engine/cpu-text-encoder';
+import { promptLayout, sharedPrefixLength, usedLength } from '../../src/engine/prompt';
+import { planStep, formatBytes } from '../../src/engine/plan';
+import { cosine } from '../../src/engine/load-proof';
+import { relErr } from '../helpers/compare';
+import { loadFixture } from '../helpers/fixture';
+import { getTestDevice, withValidation, GPU_ENV_HINT } from '../helpers/webgpu';
+import { DUMPS, loadDump, toyClipWeights, type Dump } from './dumps';
+
+const device = await getTestDevice();
+if (!device) console.warn(`text engine GPU tests skipped. ${GPU_ENV_HINT}`);
+
+function stepInput(d: Dump) {
+  return {
+    ctx: d.ctx,
+    tokenIds: d.spec.tokenIds,
+    nameLens: d.spec.nameLens,
+    csc: d.spec.csc,
+    position: d.spec.position,
+    imageFeatures: d.imageFeatures,
+    labels: d.labels,
+    logitScale: d.logitScale,
+  };
+}
+
+function errors(r: StepResult, d: Dump) {
+  const wantLoss = d.fx.f32('loss')[0];
+  return {
+    loss: Math.abs(r.loss - wantLoss) / Math.abs(wantLoss),
+    grad: relErr(r.gradCtx, d.fx.f32('grad')),
+    logits: relErr(r.logits, d.fx.f32('logits')),
+  };
+}
+
+describe.skipIf(!device)('WGSL text engine (toy-clip)', () => {
+  const dev = device!;
+  const weights = toyClipWeights();
+  const engine = device ? createTextEngine(dev, weights, { chunk: 128 }) : undefined!;
+  afterAll(() => engine?.destroy());
+
+  for (const file of DUMPS) {
+    it(`${file}: GPU fast = PyTorch = CPU twin (1e-4), GPU naive = fast`, async () => {
+      const d = loadDump(file);
+      const fast = await withValidation(dev, () => engine.step({ ...stepInput(d), mode: 'fast' }));
+      const e = errors(fast, d);
+      const layout = promptLayout(d.spec, weights.config.V);
+      const cpu = coopStepCpu(weights, { layout, ctx: d.ctx, imageFeatures: d.imageFeatures, labels: d.labels, logitScale: d.logitScale }, 'fast');
+      const vsCpu = relErr(fast.gradCtx, cpu.gradCtx);
+      const naive = await withValidation(dev, () => engine.step({ ...stepInput(d), mode: 'naive' }));
+      const en = errors(naive, d);
+      const nf = relErr(naive.gradCtx, fast.gradCtx);
+      console.log(
+        `[tol] gpu ${file}: fast vs torch loss ${e.loss.toExponential(2)} grad ${e.grad.toExponential(2)} logits ${e.logits.toExponential(2)} | ` +
+          `naive vs torch grad ${en.grad.toExponential(2)} | naive vs fast grad ${nf.toExponential(2)} loss ${Math.abs(naive.loss - fast.loss).toExponential(2)} | ` +
+          `gpu vs cpu grad ${vsCpu.toExponential(2)} | positions naive ${naive.stats.positions} fast ${fast.stats.positions} (T=${fast.stats.T}, prefix ${fast.stats.prefix})`,
+      );
+      expect(e.loss).toBeLessThan(1e-4);
+      expect(e.grad).toBeLessThan(1e-4);
+      expect(e.logits).toBeLessThan(1e-4);
+      expect(en.grad).toBeLessThan(1e-4);
+      expect(vsCpu).toBeLessThan(1e-4);
+      expect(nf).toBeLessThan(2e-5);
+      expect(Math.abs(naive.loss - fast.loss)).toBeLessThan(1e-5);
+      expect(naive.stats.positions).toBe(d.spec.tokenIds.length * 77);
+      expect(fast.stats.positions).toBe(sharedPrefixLength(layout) + layout.K * (usedLength(layout) - sharedPrefixLength(layout)));
+    });
+  }
+
+  it('chunks of 2 classes (3 chunks, 2 recomputed) give the single-chunk result', async () => {
+    const chunked = createTextEngine(dev, weights, { chunk: 2 });
+    try {
+      for (const file of ['coop-unified-middle.bin', 'coop-csc-front.bin', 'coop-unified-end.bin']) {
+        const d = loadDump(file);
+        const a = await withValidation(dev, () => engine.step(stepInput(d)));
+        const b = await withValidation(dev, () => chunked.step(stepInput(d)));
+        const err = relErr(b.gradCtx, a.gradCtx);
+        console.log(`[tol] gpu chunk=2 vs one chunk ${file}: grad ${err.toExponential(2)}, chunks ${b.stats.chunks}, recomputed positions ${b.stats.recomputedPositions}`);
+        expect(b.stats.chunks).toBe(3);
+        expect(err).toBeLessThan(1e-6);
+        expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-6);
+        expect(errors(b, d).grad).toBeLessThan(1e-4);
+      }
+    } finally {
+      chunked.destroy();
+    }
+  });
+
+  for (const file of ['prompts.bin', 'toy-clip-io.bin']) {
+    it(`encodeTokens on ${file} reproduces text_embeds (cosine ≥ 0.99999)`, async () => {
+      const fx = loadFixture(file);
+      const [B] = fx.shape('input_ids');
+      const want = fx.f32('text_embeds');
+      const E = want.length / B;
+      const got = await withValidation(dev, () => engine.encodeTokens(fx.i32('input_ids'), B));
+      let minCos = 1;
+      for (let b = 0; b < B; b++) minCos = Math.min(minCos, cosine(got.subarray(b * E, (b + 1) * E), want.subarray(b * E, (b + 1) * E)));
+      console.log(`[tol] gpu encodeTokens ${file}: min cosine ${minCos.toFixed(8)}, rel err ${relErr(got, want).toExponential(2)}`);
+      expect(minCos).toBeGreaterThanOrEqual(0.99999);
+    });
+  }
+
+  it('allocates exactly the planned bytes (plan vs allocator)', async () => {
+    for (const [file, chunk, mode] of [['coop-unified-end.bin', 2, 'fast'], ['coop-csc-middle.bin', 3, 'fast'], ['coop-unified-front.bin', 4, 'naive']] as const) {
+      const eng = createTextEngine(dev, weights, { chunk, mode });
+      try {
+        const d = loadDump(file);
+        await withValidation(dev, () => eng.step(stepInput(d)));
+        const layout = promptLayout(d.spec, weights.config.V);
+        const c = weights.config;
+        const plan = planStep({
+          shape: { D: c.D, L: c.L, H: c.H, V: c.V, E: c.E, P: c.P, F: c.F },
+          K: layout.K,
+          M: layout.M,
+          csc: layout.csc,
+          position: layout.position,
+          chunk,
+          batch: d.labels.length,
+          usedLength: usedLength(layout),
+          prefixLength: sharedPrefixLength(layout),
+          mode,
+          prefixHasCtx: eng.lastPlan.some((b) => b.name === 'prefix.sel'),
+          suffixHasCtx: eng.lastPlan.some((b) => b.name.startsWith('sel.')),
+        });
+        console.log(`[plan] ${file} chunk ${chunk} ${mode}: planned ${plan.peakBytes} B (${formatBytes(plan.peakBytes)}), allocator live ${eng.allocator.liveBytes} B, peak ${eng.allocator.peakBytes} B`);
+        expect(eng.allocator.liveBytes).toBe(plan.peakBytes);
+        expect(eng.allocator.peakBytes).toBe(plan.peakBytes);
+      } finally {
+        eng.destroy();
+      }
+    }
+  });
+});
