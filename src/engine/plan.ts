@@ -192,8 +192,10 @@ export interface StepPlanInput {
   M: number;
   csc: boolean;
   position: ClassTokenPosition;
-  /** Classes per chunk (activation memory is per chunk). */
-  chunk: number;
+  /** Classes per chunk (activation memory is per chunk). Default: as many as fit `activationBudget`. */
+  chunk?: number;
+  /** Bytes one chunk's activations may take when `chunk` is not given. Default 512 MiB. */
+  activationBudget?: number;
   /** Images per step. Default 32. */
   batch?: number;
   /** BPE tokens of the longest class name, when no real prompts are at hand. Default 4. */
@@ -270,15 +272,15 @@ export function planStep(input: StepPlanInput): StepPlan {
   const T = input.usedLength ?? est.T;
   const P = input.prefixLength ?? est.P;
   if (T > shape.P) throw new Error(`plan: prompts need ${T} positions, the model has ${shape.P}`);
-  const sizes = chunkSizes(K, input.chunk);
-  const chunk = sizes[0];
-  const recomputedClasses = K - sizes[sizes.length - 1];
   const ctxRows = csc ? K * M : M;
   // Where the context sits relative to the shared prefix decides which d ctx products exist.
   const prefixHasCtx = input.prefixHasCtx ?? (!csc && P > 1 && position !== 'front');
   const suffixHasCtx = input.suffixHasCtx ?? (csc || position !== 'end' || P < 1 + M);
 
   const makePath = (pT: number, pP: number, preCtx: boolean, sufCtx: boolean): PathPlan => {
+    const sizes = chunkSizes(K, input.chunk ?? chunkForBudget(shape, pT, pP, input.activationBudget ?? DEFAULT_ACTIVATION_BUDGET));
+    const chunk = sizes[0];
+    const recomputedClasses = K - sizes[sizes.length - 1];
     const buffers = [...weightBuffers(shape, ctxRows), ...stepBuffers(shape, { K, M, csc, T: pT, P: pP, chunk, N, prefixHasCtx: preCtx, suffixHasCtx: sufCtx })];
     return {
       T: pT,
@@ -307,6 +309,8 @@ export function planStep(input: StepPlanInput): StepPlan {
     fast,
   };
 }
+
+export const DEFAULT_ACTIVATION_BUDGET = 512 * 1024 * 1024;
 
 /** Largest chunk whose per-chunk buffers fit `budgetBytes` (at least 1). */
 export function chunkForBudget(shape: ModelShape, T: number, P: number, budgetBytes: number): number {

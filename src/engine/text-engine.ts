@@ -22,14 +22,16 @@ import { encodeQuickGeluBackward, encodeQuickGeluForward } from './ops/quickgelu
 import type { Arr } from './ops/tensor';
 import type { TextConfig, TextWeights } from './model/text-weights';
 import { loadTextWeights } from './model/text-weights';
-import { chunkSizes, stepBuffers, weightBuffers, workspaceBuffers, type EngineMode, type ModelShape, type PlannedBuffer, type StepShape } from './plan';
+import { chunkForBudget, chunkSizes, DEFAULT_ACTIVATION_BUDGET, stepBuffers, weightBuffers, workspaceBuffers, type EngineMode, type ModelShape, type PlannedBuffer, type StepShape } from './plan';
 import { eosIndex, promptLayout, sharedPrefixLength, usedLength, type ClassTokenPosition, type PromptLayout } from './prompt';
 
 export interface TextEngineOptions {
   /** 'fast' (cut at EOS, shared prefix) or 'naive' (all positions of every class, as the original). */
   mode?: EngineMode;
-  /** Classes per chunk: activation memory is proportional to it, not to K. Default 128. */
+  /** Classes per chunk: activation memory is proportional to it, not to K. Default: what fits `activationBudget`. */
   chunk?: number;
+  /** Bytes one chunk's activations may take when `chunk` is not given. Default 512 MiB. */
+  activationBudget?: number;
 }
 
 export interface StepInput {
@@ -151,7 +153,8 @@ class WgslTextEngine implements TextEngine {
   readonly config: TextConfig;
   readonly allocator: GpuAllocator;
   readonly mode: EngineMode;
-  private readonly chunk: number;
+  private readonly chunkOption?: number;
+  private readonly budget: number;
   private readonly shape: ModelShape;
   private weightBufs: Bufs = new Map();
   private tableCtxRows = -1;
@@ -169,7 +172,8 @@ class WgslTextEngine implements TextEngine {
     this.config = weights.config;
     this.allocator = new GpuAllocator(device);
     this.mode = options.mode ?? 'fast';
-    this.chunk = Math.max(1, Math.floor(options.chunk ?? 128));
+    this.chunkOption = options.chunk === undefined ? undefined : Math.max(1, Math.floor(options.chunk));
+    this.budget = options.activationBudget ?? DEFAULT_ACTIVATION_BUDGET;
     const c = this.config;
     this.shape = { D: c.D, L: c.L, H: c.H, V: c.V, E: c.E, P: c.P, F: c.F };
     this.uploadWeights(0);
@@ -224,6 +228,10 @@ class WgslTextEngine implements TextEngine {
     }
   }
 
+  private chunkFor(T: number, P: number): number {
+    return this.chunkOption ?? chunkForBudget(this.shape, T, P, this.budget);
+  }
+
   private w(name: string): GPUBuffer {
     const b = this.weightBufs.get(name);
     if (!b) throw new Error(`text engine: no weight buffer '${name}'`);
@@ -243,7 +251,8 @@ class WgslTextEngine implements TextEngine {
     for (let p = 0; p < P; p++) if (layout.rows[p] >= vocab) prefixHasCtx = true;
     let suffixHasCtx = false;
     for (let k = 0; k < K && !suffixHasCtx; k++) for (let t = P; t < T; t++) if (layout.rows[k * layout.T + t] >= vocab) suffixHasCtx = true;
-    const shape: StepShape = { K, M: layout.M, csc: layout.csc, T, P, chunk: this.chunk, N: 0, prefixHasCtx, suffixHasCtx };
+    const chunk = this.chunkFor(T, P);
+    const shape: StepShape = { K, M: layout.M, csc: layout.csc, T, P, chunk, N: 0, prefixHasCtx, suffixHasCtx };
     const planned = stepBuffers(this.shape, shape).filter((b) => !BATCH_NAMES.has(b.name));
     const bufs: Bufs = new Map();
     this.uploadWeights(layout.ctxRows);
@@ -254,7 +263,7 @@ class WgslTextEngine implements TextEngine {
     const S = T - P;
     const q = this.device.queue;
     const M = layout.M;
-    const sizes = chunkSizes(K, this.chunk);
+    const sizes = chunkSizes(K, chunk);
     let k0 = 0;
     sizes.forEach((c, i) => {
       const rows = new Uint32Array(c * S);
@@ -600,7 +609,7 @@ class WgslTextEngine implements TextEngine {
       for (const id of flat) if (id < 0 || id >= V) throw new Error(`text engine: token id ${id} outside the vocabulary (${V})`);
       // Cut at the last EOS: positions after it cannot reach any EOS feature under the causal mask.
       const S = Math.max(...eos) + 1;
-      const sizes = chunkSizes(B, this.chunk);
+      const sizes = chunkSizes(B, this.chunkFor(S, 0));
       const list = [
         ...workspaceBuffers(this.shape, { B: sizes[0], S, P: 0, head: true }, 'e.'),
         ...sizes.flatMap((c, i) => [
