@@ -1,0 +1,111 @@
+/**
+ * One CoOp step from a JSON case, for comparing with PyTorch by hand:
+ *
+ *   npm run -s coop:grad -- --model public/models/toy-clip --case tests/fixtures/coop-unified-end.case.json [--cpu] [--naive]
+ *
+ * The case holds {classnames, n_ctx, csc, position, ctx (flat), image_features (rows, normalized),
+ * labels[, logit_scale]}; the scale defaults to the model's manifest.json. Prints
+ * {"loss", "grad", "logits"} from the WGSL engine (Node Dawn) or, with --cpu, from its CPU twin.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadTextWeights } from '../src/engine/model/text-weights';
+import { coopStepCpu } from '../src/engine/cpu-text-encoder';
+import { promptLayout, type ClassTokenPosition } from '../src/engine/prompt';
+import { tokenizerFromHfJson } from '../src/tokenizer';
+
+interface CoopCase {
+  classnames: string[];
+  n_ctx: number;
+  csc: boolean;
+  position: ClassTokenPosition;
+  ctx: number[];
+  image_features: number[][];
+  labels: number[];
+  logit_scale?: number;
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function fail(msg: string): never {
+  process.stderr.write(`coop:grad: ${msg}\n`);
+  process.exit(2);
+}
+
+const SWIFTSHADER_DIR = '/usr/lib/chromium';
+
+async function main(): Promise<void> {
+  const modelDir = arg('--model') ?? fail('--model DIR is required');
+  const casePath = arg('--case') ?? fail('--case FILE.json is required');
+  const useCpu = process.argv.includes('--cpu');
+  const mode = process.argv.includes('--naive') ? 'naive' : 'fast';
+
+  // Dawn finds a Vulkan driver only through these; re-run with them when Chromium's SwiftShader is here.
+  if (!useCpu && !process.env.VK_ICD_FILENAMES && existsSync(path.join(SWIFTSHADER_DIR, 'vk_swiftshader_icd.json'))) {
+    const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        LD_LIBRARY_PATH: [SWIFTSHADER_DIR, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
+        VK_ICD_FILENAMES: path.join(SWIFTSHADER_DIR, 'vk_swiftshader_icd.json'),
+      },
+    });
+    process.exit(r.status ?? 1);
+  }
+
+  const c = JSON.parse(readFileSync(casePath, 'utf8')) as CoopCase;
+  for (const k of ['classnames', 'n_ctx', 'csc', 'position', 'ctx', 'image_features', 'labels'] as const) {
+    if (c[k] === undefined) fail(`case ${casePath} has no '${k}'`);
+  }
+  const config = JSON.parse(readFileSync(path.join(modelDir, 'config.json'), 'utf8'));
+  const manifestPath = path.join(modelDir, 'manifest.json');
+  const logitScale = c.logit_scale ?? (existsSync(manifestPath) ? JSON.parse(readFileSync(manifestPath, 'utf8')).logit_scale : undefined);
+  if (typeof logitScale !== 'number') fail('no logit_scale in the case or the model manifest.json');
+  const bytes = readFileSync(path.join(modelDir, 'onnx', 'text_model.onnx'));
+  const weights = loadTextWeights(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), config);
+  const tok = tokenizerFromHfJson(JSON.parse(readFileSync(path.join(modelDir, 'tokenizer.json'), 'utf8')));
+
+  // As CoOp's PromptLearner: "X X … X name." with '_' read as a space.
+  const names = c.classnames.map((n) => n.replace(/_/g, ' '));
+  const prefix = Array(c.n_ctx).fill('X').join(' ');
+  const tokenIds = names.map((n) => tok.tokenize(`${prefix} ${n}.`));
+  const nameLens = names.map((n) => tok.encode(n).length);
+  const ctx = Float32Array.from(c.ctx);
+  const imageFeatures = Float32Array.from(c.image_features.flat());
+  const K = names.length;
+  const N = c.labels.length;
+
+  let loss: number;
+  let grad: ArrayLike<number>;
+  let logits: ArrayLike<number>;
+  if (useCpu) {
+    const layout = promptLayout({ tokenIds, nameLens, nCtx: c.n_ctx, csc: c.csc, position: c.position }, weights.config.V);
+    const r = coopStepCpu(weights, { layout, ctx, imageFeatures, labels: c.labels, logitScale }, mode);
+    ({ loss, gradCtx: grad, logits } = r);
+  } else {
+    const { create, globals } = await import('webgpu');
+    const { requestEngineDevice } = await import('../src/engine/gpu/device');
+    const { createTextEngine } = await import('../src/engine/text-engine');
+    Object.assign(globalThis, globals);
+    let device: GPUDevice;
+    try {
+      device = await requestEngineDevice(create([]));
+    } catch (e) {
+      fail(`no WebGPU device (${(e as Error).message}); run with --cpu for the CPU twin`);
+    }
+    const engine = createTextEngine(device, weights, { mode });
+    const r = await engine.step({ ctx, tokenIds, nameLens, csc: c.csc, position: c.position, imageFeatures, labels: c.labels, logitScale });
+    ({ loss, gradCtx: grad, logits } = r);
+    engine.destroy();
+    device.destroy();
+  }
+  const rows = Array.from({ length: N }, (_, n) => Array.from(logits).slice(n * K, (n + 1) * K));
+  process.stdout.write(JSON.stringify({ loss, grad: Array.from(grad), logits: rows }) + '\n');
+  process.exit(0);
+}
+
+main().catch((e) => fail((e as Error).message));
