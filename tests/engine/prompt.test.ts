@@ -60,3 +60,27 @@ describe('prompt assembly vs the PyTorch PromptLearner', () => {
     expect(() => promptLayout({ tokenIds: [bad], nameLens: [0], nCtx: 2, csc: false, position: 'end' }, V)).toThrow(/outside the vocabulary/);
   });
 });
+
+describe('positions computed per step, K=8 shape names on toy-clip (unified, end)', () => {
+  it('naive 8·77 = 616; fast (M+1) + K·suffix', async () => {
+    const { readFileSync } = await import('node:fs');
+    const path = await import('node:path');
+    const { tokenizerFromHfJson } = await import('../../src/tokenizer');
+    const { TOY_CLIP } = await import('../helpers/fixture');
+    const tok = tokenizerFromHfJson(JSON.parse(readFileSync(path.join(TOY_CLIP, 'tokenizer.json'), 'utf8')));
+    const names = ['circle', 'square', 'triangle', 'star', 'cross', 'ring', 'heart', 'diamond'];
+    for (const M of [4, 16]) {
+      const pre = Array(M).fill('X').join(' ');
+      const layout = promptLayout(
+        { tokenIds: names.map((n) => tok.tokenize(`${pre} ${n}.`)), nameLens: names.map((n) => tok.encode(n).length), nCtx: M, csc: false, position: 'end' },
+        V,
+      );
+      const T = usedLength(layout);
+      const P = sharedPrefixLength(layout);
+      const fast = P + layout.K * (T - P);
+      console.log(`[positions] K=8 unified end M=${M}: naive ${8 * 77}, fast ${fast} (T=${T}, shared prefix ${P})`);
+      expect(P).toBe(M + 1);
+      expect(fast).toBe(M + 1 + 8 * (T - P));
+    }
+  });
+});

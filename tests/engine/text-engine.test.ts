@@ -132,3 +132,46 @@ describe.skipIf(!device)('WGSL text engine (toy-clip)', () => {
     }
   });
 });
+
+describe.skipIf(!device)('WGSL text engine: K=8 shape names, unified context at the end', () => {
+  it('counts 616 positions naive vs (M+1) + 8·3 fast, same loss and gradient', async () => {
+    const { readFileSync } = await import('node:fs');
+    const path = await import('node:path');
+    const { tokenizerFromHfJson } = await import('../../src/tokenizer');
+    const { TOY_CLIP } = await import('../helpers/fixture');
+    const { randn } = await import('../helpers/random');
+    const tok = tokenizerFromHfJson(JSON.parse(readFileSync(path.join(TOY_CLIP, 'tokenizer.json'), 'utf8')));
+    const names = ['circle', 'square', 'triangle', 'star', 'cross', 'ring', 'heart', 'diamond'];
+    const weights = toyClipWeights();
+    const { D, E } = weights.config;
+    const engine = createTextEngine(device!, weights);
+    try {
+      const M = 16;
+      const pre = Array(M).fill('X').join(' ');
+      const img = Float32Array.from(randn(8 * E, 5));
+      for (let n = 0; n < 8; n++) {
+        const row = img.subarray(n * E, (n + 1) * E);
+        const s = Math.hypot(...row);
+        row.forEach((v, i) => (row[i] = v / s));
+      }
+      const input = {
+        ctx: Float32Array.from(randn(M * D, 3, 0.02)),
+        tokenIds: names.map((n) => tok.tokenize(`${pre} ${n}.`)),
+        nameLens: names.map((n) => tok.encode(n).length),
+        csc: false,
+        position: 'end' as const,
+        imageFeatures: img,
+        labels: [0, 1, 2, 3, 4, 5, 6, 7],
+        logitScale: 14.66,
+      };
+      const fast = await withValidation(device!, () => engine.step({ ...input, mode: 'fast' }));
+      const naive = await withValidation(device!, () => engine.step({ ...input, mode: 'naive' }));
+      console.log(`[positions] gpu K=8 unified end M=16: naive ${naive.stats.positions}, fast ${fast.stats.positions} (T=${fast.stats.T}, prefix ${fast.stats.prefix}); grad naive vs fast ${relErr(fast.gradCtx, naive.gradCtx).toExponential(2)}`);
+      expect(naive.stats.positions).toBe(616);
+      expect(fast.stats.positions).toBe(17 + 8 * 3);
+      expect(relErr(fast.gradCtx, naive.gradCtx)).toBeLessThan(2e-5);
+    } finally {
+      engine.destroy();
+    }
+  });
+});
