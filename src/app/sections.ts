@@ -1,5 +1,6 @@
 import type { ComponentType } from 'react';
 import { ZeroShotPage } from './zero-shot/ZeroShotPage';
+import { TrainPage } from './train/TrainPage';
 
 /** A page of the app, shown as a tab. Add new pages (e.g. "Train (CoOp)") to SECTIONS. */
 export interface Section {
@@ -8,4 +9,7 @@ export interface Section {
   Component: ComponentType;
 }
 
-export const SECTIONS: readonly Section[] = [{ id: 'zero-shot', title: 'Zero-shot', Component: ZeroShotPage }];
+export const SECTIONS: readonly Section[] = [
+  { id: 'zero-shot', title: 'Zero-shot', Component: ZeroShotPage },
+  { id: 'train', title: 'Train (CoOp)', Component: TrainPage },
+];

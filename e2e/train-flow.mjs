@@ -1,0 +1,175 @@
+/**
+ * The Train page end to end: load the demo, train a few epochs (small epochs and views keep SwiftShader fast),
+ * watch the loss chart grow and the training accuracy pass the zero-shot line, export the learned prompt,
+ * reload, import it and get the same predictions; then the import errors.
+ *
+ * `trainFlow` takes a page; `trainFlowTest` adapts it to e2e/run.mjs's test signature.
+ */
+import nodeAssert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const EPOCHS = Number(process.env.TRAIN_E2E_EPOCHS ?? 4);
+const VIEWS = Number(process.env.TRAIN_E2E_VIEWS ?? 2);
+// The image tower runs on ORT's WASM EP here: on SwiftShader its WebGPU EP encodes about 3 images/s, and the demo
+// needs ~800 encodes. The text engine (the part this scenario is about) still gets WebGPU in the worker.
+const QUERY = process.env.TRAIN_E2E_QUERY ?? '&ep=wasm';
+
+async function waitForModel(page, timeout = 180_000) {
+  await page.waitForSelector('[data-testid="model-ready"], [data-testid="model-error"]', { timeout });
+  const error = await page.$('[data-testid="model-error"]');
+  if (error) throw new Error(`model failed to load: ${await error.textContent()}`);
+}
+
+async function openTrain(page, baseUrl) {
+  await page.goto(`${baseUrl}?e2e=1${QUERY}#train`);
+  await waitForModel(page);
+  await page.waitForSelector('[data-testid="load-demo"]');
+}
+
+async function loadDemo(page) {
+  await page.click('[data-testid="load-demo"]');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="class-card"]').length >= 2 && !document.querySelector('[data-testid="load-demo"]').disabled, null, {
+    timeout: 60_000,
+  });
+  return page.$$eval('[data-testid="class-card"]', (cards) =>
+    cards.map((c) => ({ name: c.dataset.name, train: Number(c.querySelector('[data-testid="counts"]').dataset.train), test: Number(c.querySelector('[data-testid="counts"]').dataset.test) })),
+  );
+}
+
+async function setNumber(page, testid, value) {
+  await page.fill(`[data-testid="${testid}"]`, String(value));
+}
+
+/** Browser accuracies from the comparison table: { method: { split: fraction } }. */
+function readComparison(page) {
+  return page.$$eval('[data-testid="comparison"] tbody tr', (rows) =>
+    Object.fromEntries(
+      rows.map((r) => [
+        r.dataset.testid.replace('row-', ''),
+        Object.fromEntries([...r.querySelectorAll('td[data-split]')].filter((td) => td.dataset.value !== '').map((td) => [td.dataset.split, Number(td.dataset.value)])),
+      ]),
+    ),
+  );
+}
+
+async function waitForStatus(page, statuses, timeout) {
+  await page.waitForFunction((s) => s.includes(document.querySelector('[data-testid="run-stats"]')?.dataset.status), statuses, { timeout, polling: 250 });
+  return page.getAttribute('[data-testid="run-stats"]', 'data-status');
+}
+
+async function predictOne(page, file) {
+  await page.setInputFiles('[data-testid="predict-input"]', file);
+  await page.waitForSelector(`[data-testid="predict-coop"]`, { timeout: 60_000 });
+  await page.waitForFunction((n) => document.querySelector('[data-testid="prediction"]')?.dataset.name === n, file.name);
+  return {
+    coop: await page.getAttribute('[data-testid="predict-coop"]', 'data-probs'),
+    zeroShot: await page.getAttribute('[data-testid="predict-zeroshot"]', 'data-probs'),
+  };
+}
+
+/** Points of the loss line as recharts drew them (one per logged step). */
+function lossPathPoints(page) {
+  return page.$eval('[data-testid="loss-chart"] path.recharts-line-curve', (p) => (p.getAttribute('d')?.match(/[MLC]/g) ?? []).length).catch(() => 0);
+}
+
+export async function trainFlow({ page, baseUrl, assert = nodeAssert, log = console.log }) {
+  const tmp = mkdtempSync(join(tmpdir(), 'coop-train-e2e-'));
+  try {
+    await openTrain(page, baseUrl);
+    const cards = await loadDemo(page);
+    assert.ok(cards.length >= 2, 'demo gave class cards');
+    log(`  demo: ${cards.length} classes, ${cards.reduce((s, c) => s + c.train, 0)} training and ${cards.reduce((s, c) => s + c.test, 0)} test images`);
+
+    // Few epochs, few views: SwiftShader is slow. Warm-up is an ordinary epoch at 1e-5, so it is kept.
+    await page.click('[data-testid="settings-more"]');
+    await page.selectOption('[data-testid="setting-epochs-mode"]', 'fixed');
+    await setNumber(page, 'setting-epochs', EPOCHS);
+    await setNumber(page, 'setting-views', VIEWS);
+    await page.click('[data-testid="train"]');
+    const engine = await page.waitForSelector('[data-testid="engine-badge"]', { timeout: 120_000 });
+    log(`  text engine: ${await engine.getAttribute('data-engine')} (${await engine.getAttribute('title')})`);
+    const t0 = Date.now();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="loss-chart"]')?.dataset.points) >= 2, null, { timeout: 600_000, polling: 250 });
+    const early = await lossPathPoints(page);
+    const status = await waitForStatus(page, ['done', 'failed'], 1_800_000);
+    const runError = await page.$('[data-testid="run-error"]');
+    assert.equal(status, 'done', `training finished: ${runError ? await runError.textContent() : ''}`);
+    const steps = Number(await page.getAttribute('[data-testid="run-stats"]', 'data-steps'));
+    const late = await lossPathPoints(page);
+    log(`  trained ${EPOCHS} epochs (${steps} steps) in ${((Date.now() - t0) / 1000).toFixed(1)} s; loss line grew from ${early} to ${late} points`);
+    assert.ok(late > early && late === steps, `the loss chart drew every step (${late} points for ${steps} steps)`);
+    const sps = await page.textContent('[data-testid="stat-sps"]');
+    log(`  steps per second: ${sps}`);
+
+    const before = await readComparison(page);
+    const coopKey = Object.keys(before).find((k) => k.startsWith('coop'));
+    const fmt = (m) => Object.entries(m).map(([s, v]) => `${s} ${(100 * v).toFixed(1)}%`).join(', ');
+    for (const [k, v] of Object.entries(before)) log(`  ${k}: ${fmt(v)}`);
+    assert.ok(before[coopKey].train > before.zero_shot.train, `training accuracy ${before[coopKey].train} above zero-shot ${before.zero_shot.train}`);
+
+    const index = await (await fetch(`${baseUrl}samples/index.json`)).json();
+    const imageResponse = await fetch(`${baseUrl}samples/${index.splits.test[0].file}`);
+    const image = { name: 'probe.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(await imageResponse.arrayBuffer()) };
+    const predBefore = await predictOne(page, image);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export"]')]);
+    const exported = join(tmp, download.suggestedFilename());
+    await download.saveAs(exported);
+    const json = JSON.parse(readFileSync(exported, 'utf8'));
+    assert.equal(json.format, 'coop-prompt');
+    log(`  exported ${download.suggestedFilename()} (${readFileSync(exported).length} bytes, n_ctx ${json.n_ctx}, csc ${json.csc})`);
+
+    // A fresh page: nothing learned survives but the file.
+    await page.reload();
+    await openTrain(page, baseUrl);
+    await loadDemo(page);
+    await page.setInputFiles('[data-testid="import-input"]', exported);
+    await page.waitForSelector('[data-testid="imported"]', { timeout: 300_000 });
+    await page.waitForFunction((k) => document.querySelector(`[data-testid="row-${k}"] td[data-split="test"]`)?.dataset.value, coopKey, { timeout: 300_000 });
+    const after = await readComparison(page);
+    assert.deepEqual(after[coopKey], before[coopKey], 'the imported prompt gives the same accuracies on every split');
+    const predAfter = await predictOne(page, image);
+    assert.deepEqual(predAfter, predBefore, 'the imported prompt gives the same class probabilities');
+    log(`  after reload + import: ${fmt(after[coopKey])}, same probabilities on ${image.name}`);
+
+    // Import errors are specific.
+    const bad = [
+      ['malformed.json', '{"format": "coop-prompt",', /not valid JSON/],
+      ['other-model.json', JSON.stringify({ ...json, model: { ...json.model, id: 'vit-b-16' } }), /vit-b-16/],
+      ['nan.json', JSON.stringify(json).replace(/("context":\[\[?)-?[0-9.e-]+/, '$1null'), /non-finite/],
+      ['wrong-shape.json', JSON.stringify({ ...json, n_ctx: json.n_ctx + 1 }), /n_ctx/],
+    ];
+    let previous = '';
+    for (const [name, text, expected] of bad) {
+      const file = join(tmp, name);
+      writeFileSync(file, text);
+      await page.setInputFiles('[data-testid="import-input"]', file);
+      await page.waitForFunction((p) => {
+        const t = document.querySelector('[data-testid="import-error"]')?.textContent;
+        return t && t !== p;
+      }, previous, { timeout: 30_000 });
+      previous = await page.textContent('[data-testid="import-error"]');
+      log(`  ${name} refused: ${previous}`);
+      assert.match(previous, expected);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** e2e/run.mjs's signature: ({ context, log, … }). */
+export async function trainFlowTest({ context, log }) {
+  const { BASE_URL } = await import('./lib/server.mjs');
+  const { openPage } = await import('./lib/browser.mjs');
+  const page = await openPage(context, BASE_URL);
+  try {
+    await trainFlow({ page, baseUrl: BASE_URL, assert: nodeAssert, log });
+  } catch (e) {
+    e.message += page.log.length ? `\n  page log:\n  ${page.log.join('\n  ')}` : '';
+    throw e;
+  } finally {
+    await page.close();
+  }
+}

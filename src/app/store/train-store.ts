@@ -1,0 +1,422 @@
+/**
+ * The Train page's state: class cards, settings, the worker's run, baselines and the learned prompt.
+ * The worker owns the trainer; this store mirrors what it reports and keeps the last snapshot of the context, so
+ * nothing learned is lost when the worker fails or the GPU device is lost.
+ */
+import { create } from 'zustand';
+import { withDefaults, type ClassTokenPosition, type TrainSettings } from '../../coop/settings';
+import { normalizeInitWords } from '../../coop/context-init';
+import { parsePromptFile, type LearnedPrompt } from '../../coop/prompt-file';
+import type { EngineKind } from '../../worker/text-engine';
+import type { EvalSet, Snapshot, WorkerReply } from '../../worker/protocol';
+import {
+  addClass,
+  addImages,
+  classProblems,
+  deleteClass,
+  deleteImage,
+  markImageErrors,
+  newId,
+  renameClass,
+  splitImages,
+  type CardImage,
+  type ClassCard,
+  type ImageSplit,
+} from '../train/class-cards';
+import { handBaselines, type HandBaselines } from '../train/baselines';
+import { cleanFeatures, viewFeatures } from '../train/features';
+import { applyEvent, EMPTY_HISTORY, type History } from '../train/history';
+import { promptTokens } from '../train/prompt-tokens';
+import { TrainWorkerClient } from '../train/worker-client';
+import type { ModelRuntime } from './model-store';
+
+export interface ExtraSetItem {
+  id: number;
+  name: string;
+  blob: Blob;
+  /** Class name; matched to the cards by name when a run is set up. */
+  label: string;
+}
+
+/** A further labelled test set, e.g. the demo's shifted split. */
+export interface ExtraSet {
+  name: string;
+  items: ExtraSetItem[];
+}
+
+export interface NearestView {
+  /** [sets][M] → k tokens with distances; sets = K for class-specific context. */
+  lists: Array<Array<Array<{ id: number; token: string; distance: number }>>>;
+}
+
+export interface SetupInfo {
+  key: string;
+  classNames: string[];
+  nCtx: number;
+  csc: boolean;
+  maxEpochs: number;
+  stepsPerEpoch: number;
+  note: string | null;
+  /** Labels of every evaluated split, to build per-class accuracy and the confusion matrix. */
+  labels: Record<string, Int32Array>;
+  settings: TrainSettings;
+  position: ClassTokenPosition;
+  nTrain: number;
+  /** Set up to score an imported prompt only; Train prepares again (with views) from that prompt. */
+  evalOnly: boolean;
+}
+
+export interface Baselines {
+  hand: HandBaselines | null;
+  /** Accuracy per split in [0, 1]. */
+  linearProbe: Record<string, number> | null;
+  probeLambda?: number;
+}
+
+interface TrainState {
+  cards: ClassCard[];
+  extraSets: ExtraSet[];
+  /** Fraction of each class held out for testing when it has no explicit test images. */
+  holdOut: number;
+  settings: TrainSettings;
+  position: ClassTokenPosition;
+  problems: string[];
+  /** File errors and other problems of the last preparation. */
+  fileErrors: string[];
+  preparing: { label: string; done: number; total: number } | null;
+  engine: { kind: EngineKind; detail: string } | null;
+  history: History;
+  /** Fatal for the run but not for what was learned (device lost, worker crash). */
+  runError: string | null;
+  setup: SetupInfo | null;
+  baselines: Baselines;
+  snapshot: Snapshot | null;
+  nearest: NearestView | null;
+  imported: LearnedPrompt | null;
+  importError: string | null;
+
+  addClass(name?: string): void;
+  renameClass(id: number, name: string): void;
+  deleteClass(id: number): void;
+  addFiles(classId: number, files: ReadonlyArray<{ blob: Blob; name: string }>, split?: ImageSplit): void;
+  deleteImage(imageId: number): void;
+  setHoldOut(fraction: number): void;
+  setSettings(patch: Partial<TrainSettings>): void;
+  setPosition(p: ClassTokenPosition): void;
+  loadCards(cards: ClassCard[], extraSets: ExtraSet[]): void;
+  train(runtime: ModelRuntime): Promise<void>;
+  stop(): void;
+  reset(): void;
+  importPrompt(text: string, runtime: ModelRuntime): Promise<void>;
+  requestNearest(): void;
+}
+
+let client: TrainWorkerClient | null = null;
+let clientKey = '';
+let engineReady: Promise<unknown> | null = null;
+
+export const thumbnail = (blob: Blob) => (typeof URL.createObjectURL === 'function' ? URL.createObjectURL(blob) : '');
+
+export function cardImage(blob: Blob, name: string, split: ImageSplit): CardImage {
+  return { id: newId(), name, blob, url: thumbnail(blob), split };
+}
+
+/** What a run depends on: the same key means the worker's trainer can simply resume. */
+export function setupKey(s: Pick<TrainState, 'cards' | 'extraSets' | 'holdOut' | 'settings' | 'position'>, modelKey: string): string {
+  const cards = s.cards.map((c) => `${c.name}:${c.images.map((i) => `${i.id}${i.split[0]}`).join(',')}`).join('|');
+  const extras = s.extraSets.map((e) => `${e.name}:${e.items.length}`).join('|');
+  return JSON.stringify([modelKey, cards, extras, s.holdOut, s.settings, s.position]);
+}
+
+function textWidth(runtime: ModelRuntime): number {
+  const cfg = runtime.model.config as { text_config?: { hidden_size?: number } };
+  return runtime.model.manifest.text_width ?? cfg.text_config?.hidden_size ?? 0;
+}
+
+export const useTrainStore = create<TrainState>()((set, get) => {
+  const onReply = (r: WorkerReply) => {
+    switch (r.type) {
+      case 'ready':
+        set({ engine: { kind: r.engine, detail: r.detail } });
+        return;
+      case 'event': {
+        const history = applyEvent(get().history, r.event);
+        set({ history });
+        return;
+      }
+      case 'snapshot':
+        // A context-only snapshot (the engine could not score) keeps the previous predictions on screen.
+        if (r.snapshot.textFeatures.length === 0 && get().snapshot) {
+          set({ snapshot: { ...get().snapshot!, context: r.snapshot.context, epoch: r.snapshot.epoch, step: r.snapshot.step } });
+        } else set({ snapshot: r.snapshot });
+        if (get().history.status === 'done' || get().history.status === 'stopped') get().requestNearest();
+        return;
+      case 'nearest': {
+        const tok = (id: number) => {
+          try {
+            return (currentTokenizer?.decode([id]) ?? String(id)).trim() || `#${id}`;
+          } catch {
+            return `#${id}`;
+          }
+        };
+        const lists = Array.from({ length: r.sets }, (_, s) =>
+          Array.from({ length: r.nCtx }, (_, m) =>
+            Array.from({ length: r.k }, (_, j) => {
+              const i = (s * r.nCtx + m) * r.k + j;
+              return { id: r.ids[i], token: tok(r.ids[i]), distance: r.distances[i] };
+            }),
+          ),
+        );
+        set({ nearest: { lists } });
+        return;
+      }
+      case 'error':
+        if (r.deviceLost || r.during === 'worker') {
+          set({ runError: r.message, history: { ...get().history, status: get().snapshot ? 'stopped' : 'failed', error: r.message } });
+        } else if (r.during === 'train') {
+          set({ runError: r.message, history: { ...get().history, status: 'failed', error: r.message } });
+        }
+        return;
+      default:
+        return;
+    }
+  };
+
+  let currentTokenizer: ModelRuntime['model']['tokenizer'] | null = null;
+
+  async function ensureWorker(runtime: ModelRuntime): Promise<TrainWorkerClient> {
+    currentTokenizer = runtime.model.tokenizer;
+    if (client && clientKey === runtime.key) {
+      await engineReady;
+      return client;
+    }
+    client?.terminate();
+    client = new TrainWorkerClient(onReply);
+    clientKey = runtime.key;
+    const preferGpu = new URLSearchParams(location.search).get('engine') !== 'cpu';
+    const textModelUrl = new URL(`${import.meta.env.BASE_URL}models/${encodeURIComponent(runtime.folder)}/onnx/text_model.onnx`, location.href).href;
+    engineReady = client.request(
+      { type: 'init', textModelUrl, config: runtime.model.config, logitScale: runtime.model.manifest.logit_scale, preferGpu },
+      'ready',
+    );
+    try {
+      await engineReady;
+    } catch (e) {
+      client.terminate();
+      client = null;
+      throw e;
+    }
+    return client;
+  }
+
+  /** Features, baselines and the worker's setup; `context` starts from an imported prompt instead of a fresh init. */
+  async function prepare(runtime: ModelRuntime, context: LearnedPrompt['context'] | null, evalOnly = false): Promise<void> {
+    const state = get();
+    const settings = state.settings;
+    const tokenizer = runtime.model.tokenizer;
+    const contextLength = runtime.model.manifest.context_length ?? 77;
+    const initIds = settings.init === 'words' ? tokenizer.encode(normalizeInitWords(settings.initWords)) : null;
+    const nCtx = context?.nCtx ?? initIds?.length ?? settings.nCtx;
+    const problems = classProblems(state.cards, { tokenizer, nCtx, contextLength, needImages: !evalOnly });
+    if (settings.init === 'words' && !context && initIds?.length === 0) problems.push('The init words give no tokens.');
+    if (problems.length) {
+      set({ problems });
+      throw new Error(problems[0]);
+    }
+    set({ problems: [], fileErrors: [], runError: null, history: { ...EMPTY_HISTORY, status: 'preparing' }, nearest: null });
+    const worker = await ensureWorker(runtime);
+    const names = state.cards.map((c) => c.name.trim());
+    const byName = new Map(names.map((n, i) => [n, i]));
+
+    // Clean features of every image first: they also find the files that cannot be decoded.
+    const progress = (label: string) => (done: number, total: number) => set({ preparing: { label, done, total } });
+    const all = state.cards.flatMap((c) => c.images.filter((i) => !i.error));
+    const clean = await cleanFeatures(all, runtime, progress('Encoding images'));
+    const errors = new Map<number, string>();
+    clean.errors.forEach((msg, i) => errors.set(all[i].id, msg));
+    const cards = markImageErrors(get().cards, errors);
+    set({ cards });
+    const dim = runtime.model.manifest.embed_dim;
+    const featureOf = new Map(all.map((img, i) => [img.id, clean.features.subarray(i * dim, (i + 1) * dim)]));
+    const { train, test } = splitImages(cards, state.holdOut);
+    const gather = (list: typeof train) => {
+      const f = new Float32Array(list.length * dim);
+      list.forEach((l, i) => f.set(featureOf.get(l.image.id)!, i * dim));
+      return { features: f, labels: Int32Array.from(list, (l) => l.label) };
+    };
+    const trainSet = gather(train);
+    const evalSets: EvalSet[] = [];
+    if (test.length) evalSets.push({ name: 'test', ...gather(test) });
+    const fileErrors = [...errors.values()];
+    for (const extra of state.extraSets) {
+      const items = extra.items.filter((it) => byName.has(it.label));
+      const out = await cleanFeatures(items, runtime, progress(`Encoding the ${extra.name} set`));
+      const keep = items.map((_, i) => i).filter((i) => !out.errors.has(i));
+      out.errors.forEach((m) => fileErrors.push(m));
+      const features = new Float32Array(keep.length * dim);
+      keep.forEach((i, r) => features.set(out.features.subarray(i * dim, (i + 1) * dim), r * dim));
+      evalSets.push({ name: extra.name, features, labels: Int32Array.from(keep, (i) => byName.get(items[i].label)!) });
+    }
+    if (!evalOnly && cards.some((c) => !c.images.some((i) => !i.error && i.split === 'train'))) {
+      const empty = cards.filter((c) => !c.images.some((i) => !i.error && i.split === 'train')).map((c) => `"${c.name}"`);
+      set({ fileErrors, problems: [`No usable training images left in ${empty.join(', ')}.`], preparing: null, history: EMPTY_HISTORY });
+      throw new Error('no usable training images');
+    }
+
+    const nViews = Math.max(1, Math.floor(settings.views));
+    const views = evalOnly
+      ? { features: new Float32Array(train.length * nViews * dim), errors: new Map<number, string>() }
+      : await viewFeatures(train.map((t) => t.image), nViews, settings.seed, runtime, progress('Encoding augmented views'));
+    views.errors.forEach((m) => fileErrors.push(m));
+    set({ fileErrors, preparing: { label: 'Measuring the baselines', done: 0, total: 1 } });
+
+    const labelled = [{ name: 'train', ...trainSet }, ...evalSets];
+    const [hand] = await Promise.all([
+      handBaselines(runtime, names, labelled),
+      trainSet.labels.length
+        ? worker.request({ type: 'linear-probe', ...trainSet, nClasses: names.length, evalSets }, 'linear-probe').then((r) =>
+            set({ baselines: { ...get().baselines, linearProbe: r.accuracies, probeLambda: r.lambda } }),
+          )
+        : Promise.resolve(set({ baselines: { ...get().baselines, linearProbe: null } })),
+    ]);
+    set({ baselines: { ...get().baselines, hand } });
+
+    const prompts = promptTokens(tokenizer, names, nCtx, contextLength);
+    const done = await worker.request(
+      {
+        type: 'setup',
+        settings,
+        position: state.position,
+        prompts,
+        initWordIds: initIds,
+        context,
+        viewFeatures: views.features,
+        nViews,
+        labels: trainSet.labels,
+        nClasses: names.length,
+        trainFeatures: trainSet.features,
+        evalSets,
+        evalOnly: !!context && evalOnly,
+      },
+      'setup-done',
+    );
+    const labels: Record<string, Int32Array> = { train: trainSet.labels };
+    for (const s of evalSets) labels[s.name] = s.labels;
+    set({
+      preparing: null,
+      history: { ...EMPTY_HISTORY, status: 'ready' },
+      setup: {
+        key: setupKey(get(), runtime.key),
+        classNames: names,
+        nCtx: done.nCtx,
+        csc: done.csc,
+        maxEpochs: done.maxEpochs,
+        stepsPerEpoch: done.stepsPerEpoch,
+        note: done.note,
+        labels,
+        settings,
+        position: state.position,
+        nTrain: trainSet.labels.length,
+        evalOnly: !!context && evalOnly,
+      },
+    });
+  }
+
+  const invalidate = () => {
+    // Editing the data or settings after a run keeps the learned context (snapshot) but the next Train starts over.
+    if (get().history.status === 'running' || get().history.status === 'preparing') return;
+  };
+
+  return {
+    cards: [],
+    extraSets: [],
+    holdOut: 0.25,
+    settings: withDefaults(),
+    position: 'end',
+    problems: [],
+    fileErrors: [],
+    preparing: null,
+    engine: null,
+    history: EMPTY_HISTORY,
+    runError: null,
+    setup: null,
+    baselines: { hand: null, linearProbe: null },
+    snapshot: null,
+    nearest: null,
+    imported: null,
+    importError: null,
+
+    addClass: (name) => set({ cards: addClass(get().cards, name ?? `class ${get().cards.length + 1}`) }),
+    renameClass: (id, name) => set({ cards: renameClass(get().cards, id, name) }),
+    deleteClass(id) {
+      const card = get().cards.find((c) => c.id === id);
+      card?.images.forEach((i) => i.url && URL.revokeObjectURL(i.url));
+      set({ cards: deleteClass(get().cards, id) });
+    },
+    addFiles(classId, files, split = 'train') {
+      invalidate();
+      set({ cards: addImages(get().cards, classId, files.map((f) => cardImage(f.blob, f.name, split))) });
+    },
+    deleteImage(imageId) {
+      const img = get().cards.flatMap((c) => c.images).find((i) => i.id === imageId);
+      if (img?.url) URL.revokeObjectURL(img.url);
+      set({ cards: deleteImage(get().cards, imageId) });
+    },
+    setHoldOut: (holdOut) => set({ holdOut: Math.min(0.9, Math.max(0, holdOut)) }),
+    setSettings: (patch) => set({ settings: { ...get().settings, ...patch } }),
+    setPosition: (position) => set({ position }),
+    loadCards(cards, extraSets) {
+      for (const c of get().cards) c.images.forEach((i) => i.url && URL.revokeObjectURL(i.url));
+      set({ cards, extraSets, problems: [], fileErrors: [] });
+    },
+
+    async train(runtime) {
+      const s = get();
+      if (s.history.status === 'running' || s.history.status === 'preparing' || s.history.status === 'stopping') return;
+      try {
+        const resumable = s.setup && !s.setup.evalOnly && s.setup.key === setupKey(s, runtime.key) && client && clientKey === runtime.key && s.history.status !== 'done';
+        if (!resumable) await prepare(runtime, s.imported?.context ?? null);
+        set({ history: { ...get().history, status: 'running', error: null }, runError: null });
+        client!.post({ type: 'train' });
+      } catch (e) {
+        set({ preparing: null, runError: get().problems.length ? null : (e as Error).message, history: { ...get().history, status: get().problems.length ? 'idle' : 'failed' } });
+      }
+    },
+
+    stop() {
+      if (get().history.status !== 'running') return;
+      set({ history: { ...get().history, status: 'stopping' } });
+      client?.post({ type: 'stop' });
+    },
+
+    reset() {
+      const running = get().history.status === 'running' || get().history.status === 'stopping';
+      client?.post({ type: 'reset' });
+      set({ history: running || get().setup ? { ...EMPTY_HISTORY, status: 'ready' } : EMPTY_HISTORY, nearest: null, imported: null, runError: null, setup: null });
+    },
+
+    async importPrompt(text, runtime) {
+      const manifest = runtime.model.manifest;
+      const parsed = parsePromptFile(text, {
+        id: manifest.id,
+        fingerprint: String(manifest.text_model_sha256 ?? ''),
+        width: textWidth(runtime),
+      });
+      if (!parsed.ok) return set({ importError: parsed.error });
+      const p = parsed.prompt;
+      // Cards follow the file's classes; a card with a matching name keeps its images.
+      const old = get().cards;
+      const cards = p.classNames.map((name) => old.find((c) => c.name.trim() === name) ?? { id: newId(), name, images: [] });
+      set({ importError: null, imported: p, cards, settings: { ...p.training }, position: p.position });
+      try {
+        await prepare(runtime, p.context, true);
+      } catch (e) {
+        set({ importError: `The prompt was read, but predictions could not be restored: ${(e as Error).message}`, preparing: null });
+      }
+    },
+
+    requestNearest() {
+      if (client && get().setup) client.post({ type: 'nearest', k: 5 });
+    },
+  };
+});

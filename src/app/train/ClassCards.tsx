@@ -1,0 +1,118 @@
+import { useRef, useState, type ClipboardEvent, type DragEvent } from 'react';
+import { useTrainStore } from '../store/train-store';
+import { counts, type ClassCard as Card, type ImageSplit } from './class-cards';
+import { filesFromClipboard, filesFromDataTransfer } from './drop';
+
+function Thumbs({ card, split }: { card: Card; split: ImageSplit }) {
+  const deleteImage = useTrainStore((s) => s.deleteImage);
+  const images = card.images.filter((i) => i.split === split);
+  if (images.length === 0) return null;
+  return (
+    <ul className="thumbs" aria-label={`${card.name} ${split} images`}>
+      {images.map((img) => (
+        <li key={img.id} className={img.error ? 'thumb-item broken' : 'thumb-item'} title={img.error ?? img.name} data-testid="thumb">
+          {img.url && <img src={img.url} alt={img.name} loading="lazy" />}
+          <button type="button" className="thumb-delete" aria-label={`Delete ${img.name}`} onClick={() => deleteImage(img.id)}>
+            ×
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function DropArea({ card, split, disabled }: { card: Card; split: ImageSplit; disabled: boolean }) {
+  const addFiles = useTrainStore((s) => s.addFiles);
+  const input = useRef<HTMLInputElement>(null);
+  const [over, setOver] = useState(false);
+  const onDrop = async (e: DragEvent) => {
+    e.preventDefault();
+    e.stopPropagation();
+    setOver(false);
+    if (disabled) return;
+    const files = await filesFromDataTransfer(e.dataTransfer);
+    if (files.length) addFiles(card.id, files, split);
+  };
+  const onPaste = (e: ClipboardEvent) => {
+    const files = filesFromClipboard(e.clipboardData);
+    if (files.length && !disabled) {
+      e.preventDefault();
+      addFiles(card.id, files, split);
+    }
+  };
+  return (
+    <div
+      className={over ? 'card-drop over' : 'card-drop'}
+      tabIndex={0}
+      data-testid={`drop-${split}`}
+      onDragOver={(e) => {
+        e.preventDefault();
+        setOver(true);
+      }}
+      onDragLeave={() => setOver(false)}
+      onDrop={(e) => void onDrop(e)}
+      onPaste={onPaste}
+    >
+      <span>{split === 'train' ? 'Drop images or a folder, or paste' : 'Test images (optional)'}</span>
+      <button type="button" disabled={disabled} onClick={() => input.current?.click()}>
+        Add…
+      </button>
+      <input
+        ref={input}
+        type="file"
+        accept="image/*"
+        multiple
+        hidden
+        data-testid={`file-input-${split}`}
+        onChange={(e) => {
+          const files = [...(e.target.files ?? [])].map((f) => ({ blob: f as Blob, name: f.name }));
+          if (files.length) addFiles(card.id, files, split);
+          e.target.value = '';
+        }}
+      />
+    </div>
+  );
+}
+
+export function ClassCardView({ card, disabled }: { card: Card; disabled: boolean }) {
+  const { renameClass, deleteClass } = useTrainStore();
+  const c = counts(card);
+  return (
+    <article className="class-card" data-testid="class-card" data-name={card.name}>
+      <header>
+        <input
+          aria-label="Class name"
+          value={card.name}
+          disabled={disabled}
+          onChange={(e) => renameClass(card.id, e.target.value)}
+          placeholder="class name"
+        />
+        <button type="button" className="icon" aria-label={`Delete class ${card.name}`} disabled={disabled} onClick={() => deleteClass(card.id)}>
+          Delete
+        </button>
+      </header>
+      <p className="counts" data-testid="counts" data-train={c.train} data-test={c.test}>
+        {c.train} training · {c.test} test{c.broken ? ` · ${c.broken} unusable` : ''}
+      </p>
+      <DropArea card={card} split="train" disabled={disabled} />
+      <Thumbs card={card} split="train" />
+      <DropArea card={card} split="test" disabled={disabled} />
+      <Thumbs card={card} split="test" />
+    </article>
+  );
+}
+
+export function ClassCards({ disabled }: { disabled: boolean }) {
+  const cards = useTrainStore((s) => s.cards);
+  const addClass = useTrainStore((s) => s.addClass);
+  return (
+    <div className="class-cards">
+      {cards.map((c) => (
+        <ClassCardView key={c.id} card={c} disabled={disabled} />
+      ))}
+      <button type="button" className="add-class" disabled={disabled} onClick={() => addClass()} data-testid="add-class">
+        + Add class
+      </button>
+    </div>
+  );
+}

@@ -1,0 +1,81 @@
+import { useRef } from 'react';
+import { promptFileName, serializePromptFile, type LearnedPrompt } from '../../coop/prompt-file';
+import type { ModelRuntime } from '../store/model-store';
+import { useTrainStore } from '../store/train-store';
+
+/** The learned prompt in src/coop/prompt-file.ts's schema, from the last snapshot. */
+export function learnedPrompt(runtime: ModelRuntime): LearnedPrompt | null {
+  const { snapshot, setup, nearest } = useTrainStore.getState();
+  if (!snapshot || !setup) return null;
+  const metrics: Record<string, number> = { epochs_trained: snapshot.epoch, steps_trained: snapshot.step };
+  for (const [split, acc] of Object.entries(snapshot.accuracies)) metrics[`${split}_acc`] = acc;
+  return {
+    model: { id: runtime.model.manifest.id, fingerprint: String(runtime.model.manifest.text_model_sha256 ?? '') },
+    context: snapshot.context,
+    position: setup.position,
+    init: setup.settings.init === 'words' ? { kind: 'words', words: setup.settings.initWords } : { kind: 'random' },
+    classNames: setup.classNames,
+    training: { ...setup.settings, nCtx: setup.nCtx, csc: setup.csc, position: setup.position },
+    metrics,
+    nearestTokens: nearest?.lists ?? null,
+    created: new Date().toISOString(),
+  };
+}
+
+export function ExportImport({ runtime, busy }: { runtime: ModelRuntime; busy: boolean }) {
+  const { snapshot, importError, importPrompt, imported } = useTrainStore();
+  const input = useRef<HTMLInputElement>(null);
+  const exportNow = () => {
+    const p = learnedPrompt(runtime);
+    if (!p) return;
+    let text: string;
+    try {
+      text = serializePromptFile(p);
+    } catch (e) {
+      useTrainStore.setState({ importError: `Export failed: ${(e as Error).message}` });
+      return;
+    }
+    const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+    const a = Object.assign(document.createElement('a'), { href: url, download: promptFileName(p) });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  };
+  return (
+    <section className="results-panel export">
+      <h3>Export / import the learned prompt</h3>
+      <div className="button-row">
+        <button type="button" data-testid="export" disabled={!snapshot || busy} onClick={exportNow}>
+          Export JSON
+        </button>
+        <button type="button" data-testid="import" disabled={busy} onClick={() => input.current?.click()}>
+          Import JSON…
+        </button>
+        <input
+          ref={input}
+          hidden
+          type="file"
+          accept="application/json,.json"
+          data-testid="import-input"
+          onChange={async (e) => {
+            const f = e.target.files?.[0];
+            e.target.value = '';
+            if (f) await importPrompt(await f.text(), runtime);
+          }}
+        />
+      </div>
+      {importError && (
+        <p className="banner error" role="alert" data-testid="import-error">
+          {importError}
+        </p>
+      )}
+      {imported && !importError && (
+        <p className="hint" data-testid="imported">
+          Imported a prompt learned on {imported.created.slice(0, 10)} ({imported.classNames.length} classes, M={imported.context.nCtx},{' '}
+          {imported.context.cscClasses ? 'CSC' : 'unified'}). Predictions use it; Train continues from it.
+        </p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,111 @@
+import { useState } from 'react';
+import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { useTrainStore } from '../store/train-store';
+
+const COLORS: Record<string, string> = { train: '#2563eb', test: '#16a34a', shifted: '#d97706' };
+const REF_COLORS = { zeroShot: '#6b7280', ensemble: '#9333ea', linearProbe: '#dc2626' };
+
+function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const m = Math.floor(s / 60);
+  return m ? `${m} min ${s % 60} s` : `${s} s`;
+}
+
+export function RunStats() {
+  const { history, setup } = useTrainStore();
+  const p = history.progress;
+  const maxEpochs = setup?.maxEpochs ?? 0;
+  return (
+    <dl className="run-stats" data-testid="run-stats" data-status={history.status} data-steps={history.loss.length} data-epochs={history.epochs.length}>
+      <div>
+        <dt>Epoch</dt>
+        <dd data-testid="stat-epoch">{p ? `${p.epoch} / ${maxEpochs}` : `0 / ${maxEpochs || '–'}`}</dd>
+      </div>
+      <div>
+        <dt>Step</dt>
+        <dd>{p ? `${p.step} / ${p.totalSteps}` : '–'}</dd>
+      </div>
+      <div>
+        <dt>lr</dt>
+        <dd>{p ? p.lr.toExponential(2) : '–'}</dd>
+      </div>
+      <div>
+        <dt>Elapsed</dt>
+        <dd>{p ? formatDuration(p.elapsedMs) : '–'}</dd>
+      </div>
+      <div>
+        <dt>Steps/s</dt>
+        <dd data-testid="stat-sps">{p ? p.stepsPerSec.toFixed(2) : '–'}</dd>
+      </div>
+    </dl>
+  );
+}
+
+export function LossChart() {
+  const loss = useTrainStore((s) => s.history.loss);
+  return (
+    <figure className="chart" data-testid="loss-chart" data-points={loss.length}>
+      <figcaption>Training loss per step</figcaption>
+      <ResponsiveContainer width="100%" height={220}>
+        <LineChart data={loss} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="step" type="number" domain={[1, 'dataMax']} allowDecimals={false} />
+          <YAxis domain={[0, 'auto']} width={48} />
+          <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : String(v))} labelFormatter={(l) => `step ${l}`} />
+          <Line type="monotone" dataKey="loss" stroke="#2563eb" dot={false} isAnimationActive={false} />
+        </LineChart>
+      </ResponsiveContainer>
+    </figure>
+  );
+}
+
+export function AccuracyChart() {
+  const { history, baselines, extraSets } = useTrainStore();
+  const splits = ['train', 'test', ...extraSets.map((e) => e.name)].filter((s) => history.epochs.some((p) => s in p) || s === 'train');
+  const available = ['train', 'test', ...extraSets.map((e) => e.name)].filter((s) => baselines.hand?.zeroShot.accuracy[s] !== undefined);
+  const [refSplit, setRefSplit] = useState<string>('test');
+  const ref = available.includes(refSplit) ? refSplit : (available[0] ?? 'train');
+  const refs: Array<{ key: keyof typeof REF_COLORS; label: string; value: number | undefined }> = [
+    { key: 'zeroShot', label: 'zero-shot CLIP', value: baselines.hand?.zeroShot.accuracy[ref] },
+    { key: 'ensemble', label: 'prompt ensemble', value: baselines.hand?.ensemble.accuracy[ref] },
+    { key: 'linearProbe', label: 'linear probe', value: baselines.linearProbe?.[ref] },
+  ];
+  return (
+    <figure className="chart" data-testid="acc-chart" data-points={history.epochs.length}>
+      <figcaption>
+        Accuracy per epoch (%) · reference lines on{' '}
+        <select aria-label="Reference split" value={ref} onChange={(e) => setRefSplit(e.target.value)}>
+          {available.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+      </figcaption>
+      <ResponsiveContainer width="100%" height={240}>
+        <LineChart data={history.epochs} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="epoch" type="number" domain={[1, 'dataMax']} allowDecimals={false} />
+          <YAxis domain={[0, 100]} width={40} />
+          <Tooltip formatter={(v) => (typeof v === 'number' ? `${v.toFixed(1)}%` : String(v))} labelFormatter={(l) => `epoch ${l}`} />
+          <Legend />
+          {splits.map((s) => (
+            <Line key={s} type="monotone" dataKey={s} name={`${s} (CoOp)`} stroke={COLORS[s] ?? '#0891b2'} dot={history.epochs.length < 30} isAnimationActive={false} />
+          ))}
+          {refs.map((r) =>
+            r.value === undefined ? null : (
+              <ReferenceLine
+                key={r.key}
+                y={100 * r.value}
+                stroke={REF_COLORS[r.key]}
+                strokeDasharray="6 4"
+                ifOverflow="extendDomain"
+                label={{ value: `${r.label} ${(100 * r.value).toFixed(1)}%`, position: 'insideBottomRight', fontSize: 11, fill: REF_COLORS[r.key] }}
+              />
+            ),
+          )}
+        </LineChart>
+      </ResponsiveContainer>
+    </figure>
+  );
+}

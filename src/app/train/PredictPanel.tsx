@@ -1,0 +1,161 @@
+import { useEffect, useRef, useState, type DragEvent } from 'react';
+import { zeroShotProbabilities } from '../../coop/zero-shot';
+import type { ModelRuntime } from '../store/model-store';
+import { useTrainStore } from '../store/train-store';
+import { cleanFeatures } from './features';
+
+interface Prediction {
+  name: string;
+  url: string;
+  coop: Float32Array | null;
+  zeroShot: Float32Array | null;
+  error?: string;
+}
+
+function Bars({ probs, names, testid }: { probs: Float32Array; names: string[]; testid: string }) {
+  const order = [...probs.keys()].sort((a, b) => probs[b] - probs[a]).slice(0, 5);
+  return (
+    <ol className="bars" data-testid={testid} data-top1={names[order[0]]} data-probs={Array.from(probs, (p) => p.toFixed(4)).join(',')}>
+      {order.map((k) => (
+        <li key={k}>
+          <span className="bar-name">{names[k]}</span>
+          <span className="bar" style={{ width: `${(100 * probs[k]).toFixed(1)}%` }} />
+          <span className="bar-p">{(100 * probs[k]).toFixed(1)}%</span>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function Webcam({ onCapture }: { onCapture: (blob: Blob) => void }) {
+  const video = useRef<HTMLVideoElement>(null);
+  const [stream, setStream] = useState<MediaStream | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => () => stream?.getTracks().forEach((t) => t.stop()), [stream]);
+  const start = async () => {
+    setError(null);
+    try {
+      if (!navigator.mediaDevices?.getUserMedia) throw new Error('this browser offers no camera access (getUserMedia)');
+      const s = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+      setStream(s);
+      if (video.current) {
+        video.current.srcObject = s;
+        await video.current.play();
+      }
+    } catch (e) {
+      setError(`The webcam could not be opened: ${(e as Error).message}`);
+    }
+  };
+  const capture = () => {
+    const v = video.current;
+    if (!v || !v.videoWidth) return;
+    const canvas = document.createElement('canvas');
+    canvas.width = v.videoWidth;
+    canvas.height = v.videoHeight;
+    canvas.getContext('2d')!.drawImage(v, 0, 0);
+    canvas.toBlob((b) => b && onCapture(b), 'image/png');
+  };
+  return (
+    <div className="webcam">
+      {stream ? (
+        <>
+          <video ref={video} muted playsInline />
+          <button type="button" onClick={capture}>
+            Capture and predict
+          </button>
+          <button type="button" onClick={() => setStream(null)}>
+            Close webcam
+          </button>
+        </>
+      ) : (
+        <button type="button" onClick={() => void start()}>
+          Use webcam
+        </button>
+      )}
+      {error && <p className="banner error">{error}</p>}
+    </div>
+  );
+}
+
+export function PredictPanel({ runtime }: { runtime: ModelRuntime }) {
+  const { snapshot, setup, baselines } = useTrainStore();
+  const [pred, setPred] = useState<Prediction | null>(null);
+  const [over, setOver] = useState(false);
+  const input = useRef<HTMLInputElement>(null);
+  const names = setup?.classNames ?? [];
+  const ready = !!snapshot && snapshot.textFeatures.length > 0 && names.length > 0;
+
+  const predict = async (blob: Blob, name: string) => {
+    if (!snapshot || !setup) return;
+    const url = URL.createObjectURL(blob);
+    setPred((old) => {
+      if (old) URL.revokeObjectURL(old.url);
+      return { name, url, coop: null, zeroShot: null };
+    });
+    const dim = runtime.model.manifest.embed_dim;
+    const { features, errors } = await cleanFeatures([{ blob, name }], runtime);
+    if (errors.size) return setPred({ name, url, coop: null, zeroShot: null, error: errors.get(0) });
+    const scale = Math.min(runtime.model.manifest.logit_scale, 100);
+    const coop = zeroShotProbabilities(features, snapshot.textFeatures, dim, scale);
+    const zs = baselines.hand ? zeroShotProbabilities(features, baselines.hand.zeroShot.text, dim, scale) : null;
+    setPred({ name, url, coop, zeroShot: zs });
+  };
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setOver(false);
+    const f = e.dataTransfer.files[0];
+    if (f) void predict(f, f.name);
+  };
+
+  return (
+    <section className="results-panel predict" data-testid="predict-panel">
+      <h3>Predict</h3>
+      {!ready && <p className="hint">Train or import a prompt first.</p>}
+      <div
+        className={over ? 'card-drop over' : 'card-drop'}
+        onDragOver={(e) => {
+          e.preventDefault();
+          setOver(true);
+        }}
+        onDragLeave={() => setOver(false)}
+        onDrop={onDrop}
+      >
+        <span>Drop an image</span>
+        <button type="button" disabled={!ready} onClick={() => input.current?.click()}>
+          Choose…
+        </button>
+        <input
+          ref={input}
+          hidden
+          type="file"
+          accept="image/*"
+          data-testid="predict-input"
+          onChange={(e) => {
+            const f = e.target.files?.[0];
+            if (f) void predict(f, f.name);
+            e.target.value = '';
+          }}
+        />
+      </div>
+      {ready && <Webcam onCapture={(b) => void predict(b, 'webcam')} />}
+      {pred && (
+        <div className="prediction" data-testid="prediction" data-name={pred.name}>
+          <img src={pred.url} alt={pred.name} />
+          {pred.error && <p className="banner error">{pred.error}</p>}
+          {pred.coop && (
+            <div>
+              <h4>Learned prompt (CoOp)</h4>
+              <Bars probs={pred.coop} names={names} testid="predict-coop" />
+            </div>
+          )}
+          {pred.zeroShot && (
+            <div>
+              <h4>Zero-shot ("a photo of a {'{}'}.")</h4>
+              <Bars probs={pred.zeroShot} names={names} testid="predict-zeroshot" />
+            </div>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}
