@@ -32,6 +32,18 @@ export async function setClasses(page, names) {
   await page.fill('[data-testid="classes"]', names.join('\n'));
 }
 
+/** Waits until the class features in use are those of `names` over `templateCount` templates. */
+export async function waitForClassFeatures(page, names, templateCount = 1, timeout = 300_000) {
+  await page.waitForFunction(
+    ([joined, count]) => {
+      const el = document.querySelector('[data-testid="zero-shot"]');
+      return el?.dataset.textStatus === 'ready' && el.dataset.textNames === joined && el.dataset.textTemplates === String(count);
+    },
+    [names.join('\n'), templateCount],
+    { timeout, polling: 250 },
+  );
+}
+
 export async function clearImages(page) {
   const clear = page.getByRole('button', { name: 'Clear' });
   if (await clear.count()) await clear.click();

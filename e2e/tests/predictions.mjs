@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clearImages, readAccuracy, setClasses, waitForModel, waitForResults } from '../lib/app.mjs';
+import { clearImages, readAccuracy, setClasses, waitForClassFeatures, waitForModel, waitForResults } from '../lib/app.mjs';
 import { BASE_URL } from '../lib/server.mjs';
 import { openPage } from '../lib/browser.mjs';
 import { drawShapes } from '../lib/shapes.mjs';
@@ -36,9 +36,10 @@ async function comparePredictions(page, reference, files, names, templates) {
 async function sampleAccuracy(page, root, ep, log) {
   const index = join(root, 'public/samples/index.json');
   if (!existsSync(index)) return log(`  (${ep}) no public/samples/index.json: sample accuracy not measured`);
-  const { splits } = JSON.parse(readFileSync(index, 'utf8'));
+  const { splits, classes } = JSON.parse(readFileSync(index, 'utf8'));
   for (const split of ['test', 'shifted'].filter((s) => splits[s])) {
     await page.click(`[data-testid="sample-${split}"]`);
+    await waitForClassFeatures(page, classes);
     await waitForResults(page, splits[split].length);
     const { correct, total } = await readAccuracy(page);
     log(`  zero-shot accuracy (${ep}, ${split} split, "a photo of a {}."): ${(100 * correct / total).toFixed(1)}% (${correct}/${total})`);
@@ -52,15 +53,17 @@ function predictionTest(ep) {
     try {
       assert.equal(await waitForModel(page), ep, `EP badge says ${ep}`);
       await setClasses(page, CLASSES);
+      await waitForClassFeatures(page, CLASSES);
       const files = await drawShapes(page);
       await page.setInputFiles('[data-testid="file-input"]', files.map(({ label: _l, ...f }) => f));
       const single = await comparePredictions(page, reference, files, CLASSES, [DEFAULT_TEMPLATE]);
       await page.selectOption('[data-testid="template"]', { label: `Ensemble of all ${TEMPLATES.length} templates` });
-      await page.waitForSelector(`[data-testid="zero-shot"][data-text-status="ready"][data-text-templates="${TEMPLATES.length}"]`, { timeout: 300_000 });
+      await waitForClassFeatures(page, CLASSES, TEMPLATES.length);
       const ensemble = await comparePredictions(page, reference, files, CLASSES, TEMPLATES);
       const correct = (rs) => rs.filter((r) => r.top1 === files.find((f) => f.name === r.name).label).length;
       log(`  (${ep}) drawn shapes, labels equal to onnxruntime-node's: ${correct(single)}/${files.length} correct with one template, ${correct(ensemble)}/${files.length} with the ensemble`);
       await page.selectOption('[data-testid="template"]', DEFAULT_TEMPLATE);
+      await waitForClassFeatures(page, CLASSES);
       await clearImages(page);
       await sampleAccuracy(page, root, ep, log);
     } catch (e) {

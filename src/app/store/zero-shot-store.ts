@@ -23,7 +23,8 @@ export interface ImageItem {
 }
 
 export interface TextState {
-  status: 'idle' | 'computing' | 'ready' | 'error';
+  /** 'stale': the class list or template changed and new features are not computed yet. */
+  status: 'idle' | 'stale' | 'computing' | 'ready' | 'error';
   names: string[];
   /** Unit class features [K, D], for `names` under the current template choice. */
   features: Float32Array | null;
@@ -63,8 +64,14 @@ export const useZeroShotStore = create<ZeroShotState>()((set, get) => ({
   featureError: null,
   text: { status: 'idle', names: [], features: null, problems: [], runtimeKey: null, templateCount: 0 },
 
-  setClassText: (classText) => set({ classText }),
-  setTemplate: (template) => set({ template }),
+  // Marked stale at once, so nothing reads the old features as if they matched the new classes.
+  // An unchanged value triggers no recomputation, so it must not mark them stale either.
+  setClassText(classText) {
+    if (classText !== get().classText) set({ classText, text: { ...get().text, status: 'stale' } });
+  },
+  setTemplate(template) {
+    if (JSON.stringify(template) !== JSON.stringify(get().template)) set({ template, text: { ...get().text, status: 'stale' } });
+  },
 
   addImages(files) {
     const added = files.map(({ blob, name, label }) => ({

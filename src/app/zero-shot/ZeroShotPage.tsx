@@ -42,7 +42,13 @@ export function ZeroShotPage() {
   const encodingNow = featureProgress && featureProgress.done < featureProgress.total;
 
   return (
-    <div className="zero-shot" data-testid="zero-shot" data-text-status={text.status} data-text-templates={text.templateCount}>
+    <div
+      className="zero-shot"
+      data-testid="zero-shot"
+      data-text-status={text.status}
+      data-text-templates={text.templateCount}
+      data-text-names={text.names.join('\n')}
+    >
       <aside className="panel">
         <ClassInput />
         <TemplatePicker />
@@ -66,7 +72,7 @@ export function ZeroShotPage() {
           <div className="results-head">
             <span>
               {images.length} image{images.length === 1 ? '' : 's'}
-              {text.status === 'computing' && ' · encoding class names…'}
+              {(text.status === 'computing' || text.status === 'stale') && ' · encoding class names…'}
             </span>
             {accuracy && (
               <span
