@@ -3,7 +3,8 @@
  * benchmark in headless Chromium (default) or in Node on Dawn (--node). Writes the JSON
  * result and prints it as tables. `--help` lists every option.
  */
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,11 +27,33 @@ const out = resolve(args.out ?? join(tmpdir(), `coop-bench-${new Date().toISOStr
 log(`${args.node ? 'node (Dawn)' : 'headless Chromium'}; shapes ${args.options.shapes.join(', ')}; reps ${args.options.reps}; budget ${args.options.budgetS} s`);
 
 // Imported lazily so that the browser run does not load dawn.node and --node does not start Vite.
+async function runNode() {
+  const host = await import('./lib/node-host');
+  try {
+    return await host.runInNode(root, args.options, args.dawn, log);
+  } catch (e) {
+    // The Vulkan loader and its ICD are chosen when the process starts, so falling back to
+    // Chromium's SwiftShader means running again with its library path and ICD set.
+    const icd = host.SWIFTSHADER_ENV.VK_ICD_FILENAMES;
+    if (!(e instanceof host.NoAdapterError) || process.env.VK_ICD_FILENAMES || !existsSync(icd)) throw e;
+    log(`${(e as Error).message}; running again on SwiftShader (${icd})`);
+    const ld = [host.SWIFTSHADER_ENV.LD_LIBRARY_PATH, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+    const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+      stdio: 'inherit',
+      env: { ...process.env, LD_LIBRARY_PATH: ld, VK_ICD_FILENAMES: icd },
+    });
+    process.exitCode = child.status ?? 1;
+    return null;
+  }
+}
+
 const result = args.node
-  ? await (await import('./lib/node-host')).runInNode(root, args.options, args.dawn, log)
+  ? await runNode()
   : await (await import('./lib/browser-host')).runInBrowser(root, args.options, args.chromium, args.browserArgs, log);
 
-writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-console.log(formatTables(result));
-console.log(`\nJSON: ${out}`);
-process.exitCode = result.errors.length ? 1 : 0;
+if (result) {
+  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  console.log(formatTables(result));
+  console.log(`\nJSON: ${out}`);
+  process.exitCode = result.errors.length ? 1 : 0;
+}

@@ -17,7 +17,7 @@ export const USAGE = `usage: npm run bench -- [--out FILE] [--shape toy|small|vi
   --node             run in Node through Dawn (webgpu package) instead of headless Chromium
   --reps N           timed steps per path, alternating naive/fast (default 3)
   --k LIST           class counts of the unified, class-at-end rows (default 10,100)
-  --extra-k N        class count of the CSC and middle-position rows (default 10)
+  --extra-k N        class count of the CSC and middle-position rows (default 10; 0 leaves them out)
   --m N              context length M (default 16)
   --plan-k LIST      class counts planned (not run) for vit-b32 (default 10,100,1000)
   --budget S         seconds for the whole run; text-step paths that would not fit are skipped (default 540)
@@ -77,7 +77,11 @@ export function parseArgs(argv: string[]): CliArgs {
         break;
       case '--reps': options.reps = int(next(), '--reps'); break;
       case '--k': options.ks = list(next()); break;
-      case '--extra-k': options.extraK = int(next(), '--extra-k'); break;
+      case '--extra-k': {
+        const v = next();
+        options.extraK = v === '0' ? 0 : int(v, '--extra-k');
+        break;
+      }
       case '--m': options.m = int(next(), '--m'); break;
       case '--plan-k': options.planKs = list(next()); break;
       case '--budget': options.budgetS = int(next(), '--budget'); break;

@@ -9,19 +9,30 @@ import { join } from 'node:path';
 import { create, globals } from 'webgpu';
 import { requestEngineDevice } from '../../src/engine/gpu/device';
 import { loadTextWeights } from '../../src/engine/model/text-weights';
-import { imagesPerSecond } from './image';
+import { batch1And32 } from './image';
 import { runSuite } from './suite';
 import type { Log } from './timing';
 import type { AdapterInfo, BenchOptions, BenchResult, ImageEncodeResult } from './types';
 
 const TOY = 'public/models/toy-clip';
 
+/** Thrown when Dawn finds no adapter, so the CLI can retry on SwiftShader where Chromium ships it. */
+export class NoAdapterError extends Error {}
+
+export const SWIFTSHADER_ENV = {
+  LD_LIBRARY_PATH: '/usr/lib/chromium',
+  VK_ICD_FILENAMES: '/usr/lib/chromium/vk_swiftshader_icd.json',
+};
+
 export async function runInNode(root: string, opts: BenchOptions, dawn: string[], log: Log): Promise<BenchResult> {
   Object.assign(globalThis, globals);
   // dawn.node lives as long as this object is referenced; it is dropped at the end so Node can exit.
   let gpu: GPU | undefined = create(dawn);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new Error('Dawn found no WebGPU adapter (on this machine: LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json)');
+  if (!adapter) {
+    gpu = undefined;
+    throw new NoAdapterError('Dawn found no WebGPU adapter (no Vulkan/Metal/D3D12 driver it can load)');
+  }
   const device = await requestEngineDevice(gpu);
   device.addEventListener('uncapturederror', (e) => log(`WebGPU error: ${(e as GPUUncapturedErrorEvent).error.message}`));
   const info = adapter.info;
@@ -65,8 +76,7 @@ async function nodeImageEncode(root: string, opts: BenchOptions, log: Log): Prom
     const out = await session.run({ pixel_values: new ort.Tensor('float32', pixels, [count, 3, s, s]) });
     return out.image_embeds;
   };
-  const b1 = await imagesPerSecond(encode, 3 * s * s, 1, Math.max(5, opts.reps), 3000);
-  const b32 = await imagesPerSecond(encode, 3 * s * s, 32, opts.reps, 5000);
+  const { b1, b32 } = await batch1And32(encode, 3 * s * s, opts.reps);
   await session.release();
   log(`image encode (onnxruntime-node CPU EP): ${b1.toFixed(1)} img/s at batch 1, ${b32.toFixed(1)} at batch 32`);
   return {

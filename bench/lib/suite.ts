@@ -6,7 +6,7 @@ import type { TextWeights } from '../../src/engine/model/text-weights';
 import { benchMatmul } from './matmul';
 import { planRows, plannedFastPositions } from './plan';
 import { randomShapeConfig, randomTextWeights } from './shapes';
-import { benchTextStep } from './text-step';
+import { benchTextStep, stepCases } from './text-step';
 import { Budget, now, type Log } from './timing';
 import type { AdapterInfo, BenchOptions, BenchResult, ImageEncodeResult, MatmulRow, ShapeName, TextStepRow } from './types';
 
@@ -43,7 +43,7 @@ export async function runSuite(host: SuiteHost, opts: BenchOptions): Promise<Ben
 
   const matmul: MatmulRow[] = [];
   const text_step: TextStepRow[] = [];
-  for (const shape of opts.shapes) {
+  for (const [si, shape] of opts.shapes.entries()) {
     const weights = await attempt(`${shape} weights`, () => loadWeights(host, shape, log));
     if (!weights) continue;
     if (opts.matmul) {
@@ -53,7 +53,8 @@ export async function runSuite(host: SuiteHost, opts: BenchOptions): Promise<Ben
     }
     if (opts.textStep) {
       const best = bestGflops(matmul, shape);
-      const got = await attempt(`${shape} text step`, () => benchTextStep(device, shape, weights, opts, budget, best, log));
+      const rowsAfter = (opts.shapes.length - 1 - si) * stepCases(opts).length;
+      const got = await attempt(`${shape} text step`, () => benchTextStep(device, shape, weights, opts, budget, best, log, rowsAfter));
       if (got) text_step.push(...got);
     }
   }

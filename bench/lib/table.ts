@@ -57,7 +57,7 @@ export function formatTables(r: BenchResult): string {
     out.push('Plan (not run; the engine planner\'s counts):');
     out.push(
       table(
-        ['shape', 'K', 'naive pos', 'fast pos', 'naive GFLOP', 'fast GFLOP', 'ratio', 'chunk', 'fast peak', 'naive peak'],
+        ['shape', 'K', 'naive pos', 'fast pos', 'naive GFLOP', 'fast GFLOP', 'ratio', 'chunk', 'fast peak', 'naive peak', 'one chunk: fast GFLOP', 'fast peak', 'naive peak'],
         r.plan.map((p) => [
           p.shape,
           String(p.k),
@@ -69,6 +69,9 @@ export function formatTables(r: BenchResult): string {
           String(p.chunk),
           bytesStr(p.peak_bytes),
           bytesStr(p.naive_peak_bytes),
+          fmt(p.fast_gflop_one_chunk, 1),
+          bytesStr(p.fast_peak_bytes_one_chunk),
+          bytesStr(p.naive_peak_bytes_one_chunk),
         ]),
       ),
     );

@@ -36,11 +36,9 @@ export interface StepCase {
 }
 
 export function stepCases(opts: BenchOptions): StepCase[] {
-  return [
-    ...opts.ks.map((k) => ({ k, csc: false, position: 'end' as const })),
-    { k: opts.extraK, csc: true, position: 'end' },
-    { k: opts.extraK, csc: false, position: 'middle' },
-  ];
+  const cases: StepCase[] = opts.ks.map((k) => ({ k, csc: false, position: 'end' }));
+  if (opts.extraK > 0) cases.push({ k: opts.extraK, csc: true, position: 'end' }, { k: opts.extraK, csc: false, position: 'middle' });
+  return cases;
 }
 
 function rng(seed: number): () => number {
@@ -106,27 +104,30 @@ interface PathRun {
 const gflopsSeen = new Map<EngineMode, number>();
 
 /**
- * One K = 1 step per path before any timed case compiles the shape's pipelines, so that a case
- * whose steps are long anyway can skip its own warm-up (K = 1 costs 77 positions naive).
+ * One fast K = 1 step compiles nearly every pipeline of the shape (the naive path adds a few
+ * variants, whose compilation is small next to a 77-position step), so a case whose steps are
+ * long anyway can time its first step instead of throwing it away as a warm-up.
  */
 async function compileWarmup(device: GPUDevice, weights: TextWeights, M: number, log: Log): Promise<void> {
   const input = stepInput(weights.config, { k: 1, csc: false, position: 'end' }, M);
-  const plan = planForInput(weights.config, input, M, 1);
-  for (const mode of ['naive', 'fast'] as const) {
-    const engine = createTextEngine(device, weights, { mode, chunk: 1 });
-    try {
-      const t0 = now();
-      await engine.step(input);
-      const ms = now() - t0;
-      log(`compile warm-up (K=1, ${mode}): ${(ms / 1000).toFixed(1)} s`);
-      // Compilation included, so this underestimates the rate: budget estimates err on the safe side.
-      if (!gflopsSeen.has(mode)) gflopsSeen.set(mode, (mode === 'naive' ? plan.naive.flops : plan.fast.flops) / ms / 1e6);
-    } finally {
-      engine.destroy();
-    }
+  const engine = createTextEngine(device, weights, { mode: 'fast', chunk: 1 });
+  try {
+    const t0 = now();
+    await engine.step(input);
+    log(`${weights.config.D}-wide: compile warm-up (K=1, fast) ${((now() - t0) / 1000).toFixed(1)} s`);
+  } finally {
+    engine.destroy();
   }
 }
 
+/** A step that takes longer than this is compute-bound: its first run is timed, not discarded. */
+const WARMUP_BELOW_MS = 10_000;
+
+/**
+ * `rowsAfter`: text-step rows still to come after this shape's. Each row's first timed step of
+ * each path is budgeted before any row's further repetitions, so a small --budget buys
+ * coverage first and precision after.
+ */
 export async function benchTextStep(
   device: GPUDevice,
   shape: ShapeName,
@@ -135,11 +136,13 @@ export async function benchTextStep(
   budget: Budget,
   matmulBest: number | null,
   log: Log,
+  rowsAfter = 0,
 ): Promise<TextStepRow[]> {
   const cfg = weights.config;
   const rows: TextStepRow[] = [];
+  const cases = stepCases(opts);
   let warmedUp = false;
-  for (const c of stepCases(opts)) {
+  for (const [ci, c] of cases.entries()) {
     const input = stepInput(cfg, c, opts.m);
     const chunk = engineChunk(cfg, c.k, opts.m, c.csc, c.position);
     const plan = planForInput(cfg, input, opts.m, chunk);
@@ -169,43 +172,19 @@ export async function benchTextStep(
     };
     rows.push(row);
     const notes: string[] = [];
-    const rate = (mode: EngineMode) => gflopsSeen.get(mode) ?? (matmulBest ? matmulBest / 4 : FALLBACK_GFLOPS);
     const flopsOf = (mode: EngineMode) => (mode === 'naive' ? plan.naive.flops : plan.fast.flops);
+    // Naive runs larger matmuls than fast, so fast's rate is a safe (slow) guess for naive.
+    const rate = (mode: EngineMode) =>
+      gflopsSeen.get(mode) ?? gflopsSeen.get('fast') ?? (matmulBest ? matmulBest / 4 : FALLBACK_GFLOPS);
     const estMs = (mode: EngineMode) => flopsOf(mode) / rate(mode) / 1e6;
-    // Once pipelines are compiled, a step that is long anyway is dominated by compute, so its
-    // first run is timed rather than thrown away as a warm-up.
-    const wantWarmup = (mode: EngineMode) => estMs(mode) < 10_000;
-    const cost = (mode: EngineMode) => estMs(mode) * (wantWarmup(mode) ? 2 : 1);
-    if (!warmedUp) {
-      await compileWarmup(device, weights, opts.m, log);
-      warmedUp = true;
-    }
-    const modes: EngineMode[] = [];
-    let left = budget.leftMs;
-    for (const mode of ['fast', 'naive'] as const) {
-      if (cost(mode) <= left) {
-        modes.push(mode);
-        left -= cost(mode);
-      } else {
-        notes.push(
-          `${mode} not run: ~${(cost(mode) / 1000).toFixed(0)} s estimated at ${rate(mode).toFixed(3)} GFLOP/s, ` +
-            `${(Math.max(0, left) / 1000).toFixed(0)} s of --budget left`,
-        );
-      }
-    }
-    if (!modes.length) {
-      row.note = notes.join('; ');
-      log(`${label}: ${row.note}`);
-      continue;
-    }
-    // Fast was budgeted first (it is the cheap one); naive runs first in each alternation.
-    modes.reverse();
-
+    const firstCost = (mode: EngineMode) => estMs(mode) * (estMs(mode) < WARMUP_BELOW_MS ? 2 : 1);
+    const skip = (mode: EngineMode) =>
+      notes.push(
+        `${mode} not run: ~${(firstCost(mode) / 1000).toFixed(0)} s estimated at ${rate(mode).toFixed(3)} GFLOP/s, ` +
+          `${(Math.max(0, budget.leftMs) / 1000).toFixed(0)} s of --budget left`,
+      );
     const runs = new Map<EngineMode, PathRun>();
     try {
-      for (const mode of modes) {
-        runs.set(mode, { engine: createTextEngine(device, weights, { mode, chunk }), flops: mode === 'naive' ? plan.naive.flops : plan.fast.flops, times: [] });
-      }
       const stepOnce = async (mode: EngineMode) => {
         const r = runs.get(mode)!;
         const t0 = now();
@@ -216,28 +195,37 @@ export async function benchTextStep(
         r.positions = res.stats.positions;
         return ms;
       };
-      for (const mode of modes) {
-        const r = runs.get(mode)!;
-        if (wantWarmup(mode)) {
-          const ms = await stepOnce(mode);
-          log(`${label} ${mode}: warm-up ${(ms / 1000).toFixed(1)} s`);
-        } else {
-          notes.push(`${mode}: no warm-up (first step timed)`);
-          r.times.push(await stepOnce(mode));
+      // Fast first: it is the cheap one, and its measured rate tells whether naive fits.
+      for (const mode of ['fast', 'naive'] as const) {
+        if (mode === 'fast' && !warmedUp && firstCost('fast') <= budget.leftMs) {
+          await compileWarmup(device, weights, opts.m, log);
+          warmedUp = true;
         }
+        if (firstCost(mode) > budget.leftMs) {
+          skip(mode);
+          continue;
+        }
+        runs.set(mode, { engine: createTextEngine(device, weights, { mode, chunk }), flops: flopsOf(mode), times: [] });
+        const r = runs.get(mode)!;
+        if (estMs(mode) < WARMUP_BELOW_MS) {
+          await stepOnce(mode);
+        } else {
+          notes.push(`${mode}: first step timed (no warm-up)`);
+        }
+        r.times.push(await stepOnce(mode));
+        gflopsSeen.set(mode, Math.max(gflopsSeen.get(mode) ?? 0, r.flops / r.times[0] / 1e6));
       }
-      // Alternate naive, fast, naive, fast… within the budget.
-      for (let rep = 0; rep < opts.reps; rep++) {
-        const need = modes.reduce((s, m) => s + (runs.get(m)!.times.length ? median(runs.get(m)!.times) : estMs(m)), 0);
-        if (rep > 0 && need > budget.leftMs) {
-          notes.push(`stopped after ${rep} reps: --budget`);
+      // Further repetitions alternate naive, fast, naive, fast… while this row's share of the
+      // budget lasts.
+      const modes = (['naive', 'fast'] as const).filter((m) => runs.has(m));
+      const stillToCome = cases.length - 1 - ci + rowsAfter;
+      for (let rep = 1; rep < opts.reps && modes.length; rep++) {
+        const need = modes.reduce((sum, m) => sum + median(runs.get(m)!.times), 0);
+        if (need > budget.leftMs / (stillToCome + 1)) {
+          notes.push(`${rep} rep${rep > 1 ? 's' : ''}: --budget`);
           break;
         }
-        for (const mode of modes) {
-          const r = runs.get(mode)!;
-          if (r.times.length > rep) continue;
-          r.times.push(await stepOnce(mode));
-        }
+        for (const mode of modes) runs.get(mode)!.times.push(await stepOnce(mode));
       }
       for (const mode of modes) {
         const r = runs.get(mode)!;
@@ -263,8 +251,13 @@ export async function benchTextStep(
       const f = runs.get('fast');
       if (n?.grad && f?.grad) {
         let d = Math.abs(n.loss! - f.loss!);
-        for (let i = 0; i < n.grad.length; i++) d = Math.max(d, Math.abs(n.grad[i] - f.grad[i]));
+        let g = 0;
+        for (let i = 0; i < n.grad.length; i++) {
+          d = Math.max(d, Math.abs(n.grad[i] - f.grad[i]));
+          g = Math.max(g, Math.abs(n.grad[i]));
+        }
         row.max_abs_diff = d;
+        row.grad_max_abs = g;
       }
     } finally {
       for (const r of runs.values()) r.engine.destroy();

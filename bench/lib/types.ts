@@ -9,7 +9,7 @@ export interface BenchOptions {
   shapes: ShapeName[];
   /** Class counts of the unified/end rows. */
   ks: number[];
-  /** Class count of the CSC and middle-position rows. */
+  /** Class count of the CSC and middle-position rows (0: leave them out). */
   extraK: number;
   m: number;
   /** Timed repetitions per path (after one untimed warm-up step). */
@@ -47,7 +47,7 @@ export interface TextStepRow {
   speedup: number | null;
   naive_positions: number;
   fast_positions: number;
-  /** Planned FLOPs of one fast step (forward + backward to the context); `naive_gflop_per_step` for the naive path. */
+  /** Planned GFLOP of one fast step (forward + backward to the context, recomputation included); `naive_gflop_per_step` for the naive path. */
   gflop_per_step: number;
   naive_gflop_per_step: number;
   fast_gflops: number | null;
@@ -61,6 +61,8 @@ export interface TextStepRow {
   naive_peak_bytes_planned: number | null;
   /** Largest |naive − fast| over loss and context gradient (both paths must agree). */
   max_abs_diff: number | null;
+  /** Largest |d loss / d ctx| of the naive path: the scale max_abs_diff is small against. */
+  grad_max_abs?: number;
   reps: number;
   note?: string;
 }
@@ -75,7 +77,13 @@ export interface PlanRow {
   /** Planned peak bytes of the fast path's GPU buffers (what the engine would allocate). */
   peak_bytes: number;
   naive_peak_bytes: number;
+  /** Classes per chunk the engine uses by default; chunks after the first are recomputed in backward. */
   chunk: number;
+  /** The same with all K classes in one chunk (no recomputation). */
+  fast_peak_bytes_one_chunk: number;
+  fast_gflop_one_chunk: number;
+  /** A lower bound for the original, which keeps every activation of all 77·K positions. */
+  naive_peak_bytes_one_chunk: number;
 }
 
 export interface MatmulRow {

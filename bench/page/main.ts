@@ -7,7 +7,7 @@ import { acquireGpuDevice } from '../../src/gpu-device';
 import { ClipImageEncoder } from '../../src/encoders/image-encoder';
 import type { Backend } from '../../src/encoders/backend';
 import { loadTextWeights } from '../../src/engine/model/text-weights';
-import { imagesPerSecond } from '../lib/image';
+import { batch1And32 } from '../lib/image';
 import { runSuite } from '../lib/suite';
 import type { Log } from '../lib/timing';
 import type { AdapterInfo, BenchOptions, BenchResult, ImageEncodeResult } from '../lib/types';
@@ -47,8 +47,8 @@ async function imageEncode(gpuBackend: Backend, opts: BenchOptions, l: Log): Pro
     try {
       const enc = await ClipImageEncoder.create(spec, backend);
       const encode = (p: Float32Array, n: number) => enc.encode(p, n);
-      const b1 = await imagesPerSecond(encode, enc.pixelsPerImage, 1, Math.max(5, opts.reps), 3000);
-      const b32 = await imagesPerSecond(encode, enc.pixelsPerImage, 32, opts.reps, 5000);
+      const { b1, b32, note } = await batch1And32(encode, enc.pixelsPerImage, opts.reps);
+      if (note) notes.push(`${name}: ${note}`);
       await enc.release();
       result[`${name}_ips_b1`] = b1;
       result[`${name}_ips_b32`] = b32;
