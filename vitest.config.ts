@@ -1,12 +1,58 @@
 import { defineConfig } from 'vitest/config';
+import { playwright } from '@vitest/browser-playwright';
+
+// Files whose WGSL parts need a GPU device. They run in Chromium (WebGPU on SwiftShader), because
+// Node Dawn crashes at random on this machine; in Node their GPU suites run only with COOP_DAWN=1
+// (tests/helpers/webgpu.ts), while their CPU-twin suites run in Node as usual.
+const GPU_FILES = ['tests/ops/*.test.ts', 'tests/engine/text-engine.test.ts'];
+
+// Same flags as e2e/lib/browser.mjs: SwiftShader's Vulkan gives Chromium a WebGPU adapter without a GPU.
+const CHROMIUM_ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-angle=swiftshader',
+  '--use-vulkan=swiftshader',
+];
 
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
-    environment: 'node',
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    // WGSL tests share one Dawn device per file; files run in separate forks.
-    pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          include: ['tests/**/*.test.ts'],
+          environment: 'node',
+          // Node Dawn (COOP_DAWN=1) keeps one device per file; files run in separate forks.
+          pool: 'forks',
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: GPU_FILES,
+          browser: {
+            enabled: true,
+            headless: true,
+            screenshotFailures: false,
+            // Playwright's launch() (not a persistent context) gives every run a fresh temporary profile.
+            provider: playwright({
+              launchOptions: { executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS },
+            }),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+    ],
   },
 });

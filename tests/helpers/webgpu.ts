@@ -1,22 +1,36 @@
 /**
- * One Dawn (node `webgpu`) device per test file. When no adapter can be
- * created the GPU suites are skipped with a message naming the environment
- * that `npm test` sets up, instead of failing obscurely.
+ * One WebGPU device per test file, from whichever implementation the file runs under:
+ * Chromium's navigator.gpu in the vitest `browser` project (always), or Dawn through the npm
+ * `webgpu` package in Node, only when COOP_DAWN=1 — Node Dawn crashes at random on SwiftShader
+ * here (see src/engine/ops/REQUESTS.md), while Chromium's WebGPU on the same ICD is stable.
+ * Without a device the GPU suites are skipped with a message saying how to get one.
  */
-import { create, globals } from 'webgpu';
 import { requestEngineDevice } from '../../src/engine/gpu/device';
 
 export const GPU_ENV_HINT =
-  'WebGPU adapter unavailable: run via `npm test`, or set LD_LIBRARY_PATH=/usr/lib/chromium ' +
-  'VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (SwiftShader Vulkan ICD for Dawn).';
+  'No WebGPU here: the WGSL suites run in the vitest `browser` project (Chromium on SwiftShader); ' +
+  'to also run them in Node through Dawn set COOP_DAWN=1 (npm test sets the SwiftShader ICD: ' +
+  'LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json).';
+
+export const IN_BROWSER = typeof window !== 'undefined' && typeof document !== 'undefined';
 
 let devicePromise: Promise<GPUDevice | null> | undefined;
+
+async function nodeDawnGpu(): Promise<GPU | null> {
+  if (typeof process === 'undefined' || process.env.COOP_DAWN !== '1') return null;
+  // A variable specifier keeps the browser bundler away from this native Node addon.
+  const spec = 'webgpu';
+  const { create, globals } = await import(/* @vite-ignore */ spec);
+  Object.assign(globalThis, globals);
+  return create([]) as GPU;
+}
 
 export function getTestDevice(): Promise<GPUDevice | null> {
   devicePromise ??= (async () => {
     try {
-      Object.assign(globalThis, globals);
-      const device = await requestEngineDevice(create([]));
+      const gpu = (globalThis.navigator as Navigator | undefined)?.gpu ?? (await nodeDawnGpu());
+      if (!gpu) return null;
+      const device = await requestEngineDevice(gpu);
       device.addEventListener('uncapturederror', (e) => {
         console.error('WebGPU uncaptured error:', (e as GPUUncapturedErrorEvent).error.message);
       });
