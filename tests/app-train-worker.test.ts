@@ -59,7 +59,7 @@ describe('training session (CPU engine, toy-clip weights)', () => {
     expect(Array.from(predictClasses(new Float32Array([0.9, 0.1, 0.2, 0.8]), text, 2))).toEqual([0, 1]);
   });
 
-  it('sets up, trains, stops, resumes and keeps the context in snapshots', async () => {
+  function tinyTask() {
     const weights = toyClipWeights();
     const E = weights.config.E;
     const K = 3;
@@ -83,18 +83,10 @@ describe('training session (CPU engine, toy-clip weights)', () => {
     for (let i = 0; i < N; i++) for (let v = 0; v < V; v++) views.set(unit(dirs[labels[i]].map((x) => x + 0.1 * rnd())), (i * V + v) * E);
     const clean = new Float32Array(N * E);
     for (let i = 0; i < N; i++) clean.set(views.subarray(i * V * E, i * V * E + E), i * E);
-
-    const replies: WorkerReply[] = [];
-    const session = new TrainSession(
-      (r) => replies.push(r),
-      async () => new CpuTextEngine({ weights, logitScale: toyClipManifest().logit_scale }),
-    );
-    await session.handle({ type: 'init', textModelUrl: '', config: {}, logitScale: 1, preferGpu: false });
-    expect(replies[0]).toMatchObject({ type: 'ready', engine: 'cpu' });
-    await session.handle({
-      type: 'setup',
-      settings: withDefaults({ nCtx: 2, epochs: 4, batchSize: 4, lr: 0.05, warmupEpochs: 0, views: V }),
-      position: 'end',
+    const setup = (epochs: number) => ({
+      type: 'setup' as const,
+      settings: withDefaults({ nCtx: 2, epochs, batchSize: 4, lr: 0.05, warmupEpochs: 0, views: V }),
+      position: 'end' as const,
       prompts: { ids, contextLength: T, nameLens: [1, 1, 1] },
       initWordIds: null,
       context: null,
@@ -105,6 +97,19 @@ describe('training session (CPU engine, toy-clip weights)', () => {
       trainFeatures: clean,
       evalSets: [{ name: 'test', features: clean, labels }],
     });
+    return { weights, setup };
+  }
+
+  it('sets up, trains, stops, resumes and keeps the context in snapshots', async () => {
+    const { weights, setup: makeSetup } = tinyTask();
+    const replies: WorkerReply[] = [];
+    const session = new TrainSession(
+      (r) => replies.push(r),
+      async () => new CpuTextEngine({ weights, logitScale: toyClipManifest().logit_scale }),
+    );
+    await session.handle({ type: 'init', textModelUrl: '', config: {}, logitScale: 1, preferGpu: false });
+    expect(replies[0]).toMatchObject({ type: 'ready', engine: 'cpu' });
+    await session.handle(makeSetup(4));
     const setup = replies.find((r) => r.type === 'setup-done');
     expect(setup).toMatchObject({ nCtx: 2, csc: false, maxEpochs: 4, stepsPerEpoch: 3 });
     const first = replies.find((r) => r.type === 'snapshot');
@@ -140,5 +145,42 @@ describe('training session (CPU engine, toy-clip weights)', () => {
 
     await session.handle({ type: 'reset' });
     expect(session.snapshot!.epoch).toBe(0);
+  }, 60_000);
+
+  it('after a lost GPU device, Train builds a new engine and resumes where it stopped', async () => {
+    const { weights, setup } = tinyTask();
+    const replies: WorkerReply[] = [];
+    let created = 0;
+    const session = new TrainSession(
+      (r) => replies.push(r),
+      async (_req, onLost) => {
+        created++;
+        const engine = new CpuTextEngine({ weights, logitScale: toyClipManifest().logit_scale });
+        if (created === 1) {
+          let steps = 0;
+          const step = engine.step.bind(engine);
+          engine.step = async (...args) => {
+            if (++steps === 3) {
+              onLost('device lost (test)');
+              throw new Error('GPU buffer mapping failed');
+            }
+            return step(...args);
+          };
+        }
+        return engine;
+      },
+    );
+    await session.handle({ type: 'init', textModelUrl: '', config: {}, logitScale: 1, preferGpu: true });
+    await session.handle(setup(2));
+    await session.handle({ type: 'train' });
+    expect(replies.some((r) => r.type === 'error' && r.deviceLost)).toBe(true);
+    const before = replies.filter((r) => r.type === 'event' && r.event.type === 'step').length;
+    expect(before).toBe(2);
+    expect(session.snapshot!.context.data.every(Number.isFinite)).toBe(true);
+    await session.handle({ type: 'train' });
+    expect(created).toBe(2);
+    const steps = replies.flatMap((r) => (r.type === 'event' && r.event.type === 'step' ? [r.event.step] : []));
+    expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(replies.some((r) => r.type === 'event' && r.event.type === 'done')).toBe(true);
   }, 60_000);
 });

@@ -1,9 +1,10 @@
 /**
  * Picks the worker's text engine: the WGSL engine on a GPUDevice of the worker's own when WebGPU is present and
- * wanted, else the CPU twin, labelled as such so the UI can say which one trains.
+ * wanted (and passes its self-check), else the CPU twin, labelled with the reason so the UI can say which trains.
  */
 import { loadTextWeights } from '../engine/model/text-weights';
 import { CpuTextEngine } from './cpu-text-engine';
+import { GpuTextEngine } from './gpu-text-engine';
 import type { EngineFactory } from './train-session';
 
 async function fetchModel(url: string): Promise<ArrayBuffer> {
@@ -12,14 +13,18 @@ async function fetchModel(url: string): Promise<ArrayBuffer> {
   return response.arrayBuffer();
 }
 
-export const createEngine: EngineFactory = async (req) => {
+export const createEngine: EngineFactory = async (req, onLost) => {
   const weights = loadTextWeights(await fetchModel(req.textModelUrl), req.config);
+  const gpu = typeof navigator !== 'undefined' ? navigator.gpu : undefined;
+  let why: string;
+  if (!req.preferGpu) why = 'CPU fallback (JavaScript), as asked with ?engine=cpu';
+  else if (!gpu) why = 'CPU fallback (JavaScript): this browser offers no WebGPU to workers';
+  else {
+    const made = await GpuTextEngine.create(gpu, weights, req.logitScale, onLost);
+    if ('engine' in made) return made.engine;
+    why = `CPU fallback (JavaScript): ${made.reason}`;
+  }
   const cpu = new CpuTextEngine({ weights, logitScale: req.logitScale });
-  const hasGpu = typeof navigator !== 'undefined' && 'gpu' in navigator && !!navigator.gpu;
-  const why = !req.preferGpu
-    ? 'CPU (JavaScript), as asked'
-    : !hasGpu
-      ? 'CPU (JavaScript): this browser offers no WebGPU in workers'
-      : "CPU (JavaScript): the WGSL text engine's training step is not in this build yet";
-  return Object.assign(cpu, { detail: why });
+  cpu.detail = why;
+  return cpu;
 };

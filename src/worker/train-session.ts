@@ -10,6 +10,7 @@ import { cloneContext, randomContext, wordContext, type ContextVectors } from '.
 import { linearProbe, probePredict } from '../coop/linear-probe';
 import { nearestTokens } from '../coop/nearest-tokens';
 import { CoopTrainer, type EvalResult } from '../coop/trainer';
+import type { PromptSpec } from '../engine/prompt';
 import type { TextEngineLike } from './text-engine';
 import { errorMessage, type EvalSet, type SetupRequest, type Snapshot, type WorkerReply, type WorkerRequest } from './protocol';
 
@@ -41,6 +42,10 @@ export function predictClasses(features: Float32Array, text: Float32Array, dim: 
 
 export class TrainSession {
   private engine: TextEngineLike | null = null;
+  private initReq: Extract<WorkerRequest, { type: 'init' }> | null = null;
+  private promptSpec: PromptSpec | null = null;
+  /** Set when the engine's GPU device was lost: the next Train builds a new engine and resumes. */
+  private engineLost = false;
   private setupReq: SetupRequest | null = null;
   private trainer: CoopTrainer | null = null;
   /** The context of an evaluation-only setup (an imported prompt), which has no trainer. */
@@ -58,6 +63,8 @@ export class TrainSession {
       switch (req.type) {
         case 'init': {
           this.engine?.dispose();
+          this.initReq = req;
+          this.engineLost = false;
           this.engine = await this.createEngine(req, (message) => this.deviceLost(message));
           this.post({ type: 'ready', engine: this.engine.kind, detail: this.engine.detail });
           return;
@@ -87,6 +94,7 @@ export class TrainSession {
   }
 
   private deviceLost(message: string): void {
+    this.engineLost = true;
     this.trainer?.stop();
     this.post({ type: 'error', during: 'worker', message, deviceLost: true });
   }
@@ -136,13 +144,14 @@ export class TrainSession {
     const T = req.prompts.contextLength;
     const K = req.nClasses;
     if (req.prompts.ids.length !== K * T) throw new Error(`prompt ids hold ${req.prompts.ids.length} values for ${K} classes × ${T}`);
-    engine.setPrompts({
+    this.promptSpec = {
       tokenIds: Array.from({ length: K }, (_, k) => req.prompts.ids.subarray(k * T, (k + 1) * T)),
       nameLens: req.prompts.nameLens,
       nCtx: ctx.nCtx,
       csc: ctx.cscClasses > 0,
       position: req.position,
-    });
+    };
+    engine.setPrompts(this.promptSpec);
     const dim = engine.weights.config.E;
     this.setupReq = req;
     this.trainer = null;
@@ -164,7 +173,8 @@ export class TrainSession {
         nClasses: K,
       },
       initialContext: ctx,
-      lossAndGrad: (c, features, labels) => engine.step(c.data, features, labels),
+      // Through requireEngine(), not a captured engine: after a device loss a new engine takes over mid-run.
+      lossAndGrad: (c, features, labels) => this.requireEngine().step(c.data, features, labels),
       evaluate: (c) => this.evaluate(c),
     });
     this.post({
@@ -225,6 +235,14 @@ export class TrainSession {
     const trainer = this.trainer;
     if (!trainer) throw new Error(this.fixed ? 'this setup only evaluates a prompt: set up training first' : 'nothing to train: set up the classes first');
     if (this.running) return;
+    if (this.engineLost && this.initReq) {
+      this.engine?.dispose();
+      this.engine = null;
+      this.engine = await this.createEngine(this.initReq, (message) => this.deviceLost(message));
+      this.engineLost = false;
+      if (this.promptSpec) this.engine.setPrompts(this.promptSpec);
+      this.post({ type: 'ready', engine: this.engine.kind, detail: this.engine.detail });
+    }
     this.running = true;
     try {
       for await (const event of trainer.run()) {
