@@ -9,6 +9,9 @@ import type { ShapeName } from './types';
 
 export const CONTEXT_LENGTH = 77;
 
+/** Images per step: CoOp's default batch size. */
+export const BATCH = 32;
+
 const RANDOM_SHAPES: Record<Exclude<ShapeName, 'toy'>, TextConfig> = {
   // Vocabulary as in real CLIP so the embedding table has its real size.
   small: { D: 256, L: 4, H: 4, V: 49408, E: 256, F: 1024, P: CONTEXT_LENGTH, eps: 1e-5 },

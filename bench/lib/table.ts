@@ -57,7 +57,7 @@ export function formatTables(r: BenchResult): string {
     out.push('Plan (not run; the engine planner\'s counts):');
     out.push(
       table(
-        ['shape', 'K', 'naive pos', 'fast pos', 'naive GFLOP', 'fast GFLOP', 'ratio', 'chunk', 'fast peak', 'naive peak', 'one chunk: fast GFLOP', 'fast peak', 'naive peak'],
+        ['shape', 'K', 'naive pos', 'fast pos', 'naive GFLOP', 'fast GFLOP', 'ratio', 'chunk fast/naive', 'fast peak', 'naive peak', 'one chunk: fast GFLOP', 'fast peak', 'naive peak'],
         r.plan.map((p) => [
           p.shape,
           String(p.k),
@@ -66,7 +66,7 @@ export function formatTables(r: BenchResult): string {
           fmt(p.naive_gflop_per_step, 1),
           fmt(p.fast_gflop_per_step, 1),
           `${(p.naive_gflop_per_step / p.fast_gflop_per_step).toFixed(1)}×`,
-          String(p.chunk),
+          `${p.chunk}/${p.naive_chunk}`,
           bytesStr(p.peak_bytes),
           bytesStr(p.naive_peak_bytes),
           fmt(p.fast_gflop_one_chunk, 1),

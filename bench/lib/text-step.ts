@@ -10,24 +10,15 @@
  */
 import { createTextEngine, type StepInput, type TextEngine } from '../../src/engine/text-engine';
 import type { TextConfig, TextWeights } from '../../src/engine/model/text-weights';
-import { planStep, type EngineMode, type StepPlan } from '../../src/engine/plan';
-import { promptLayout, sharedPrefixLength, usedLength, type ClassTokenPosition } from '../../src/engine/prompt';
-import { modelShape, syntheticTokenIds } from './shapes';
+import type { EngineMode } from '../../src/engine/plan';
+import type { ClassTokenPosition } from '../../src/engine/prompt';
+import { enginePlan, promptLengths } from './plan';
+import { BATCH, syntheticTokenIds } from './shapes';
 import { median, now, type Budget, type Log } from './timing';
 import type { BenchOptions, ShapeName, TextStepRow } from './types';
 
-/** The engine's default classes per chunk (TextEngineOptions.chunk), used for plans of sizes not run. */
-export const ENGINE_DEFAULT_CHUNK = 128;
-
-/** Images per step: CoOp's default batch size. */
-export const BATCH = 32;
-
 /** Used before anything has been timed on this adapter: SwiftShader's order of magnitude. */
 const FALLBACK_GFLOPS = 0.03;
-
-export function engineChunk(_cfg: TextConfig, K: number, _M: number, _csc: boolean, _position: ClassTokenPosition): number {
-  return Math.min(K, ENGINE_DEFAULT_CHUNK);
-}
 
 export interface StepCase {
   k: number;
@@ -62,32 +53,6 @@ export function stepInput(cfg: TextConfig, c: StepCase, M: number): StepInput {
   }
   const labels = Array.from({ length: BATCH }, (_, n) => (n * 7) % c.k);
   return { ctx, tokenIds, nameLens, csc: c.csc, position: c.position, imageFeatures, labels, logitScale: 100 };
-}
-
-/** The planner fed the real prompts' lengths, as the engine itself derives them. */
-export function planForInput(cfg: TextConfig, input: StepInput, M: number, chunk: number): StepPlan {
-  const layout = promptLayout({ tokenIds: input.tokenIds, nameLens: input.nameLens, nCtx: M, csc: input.csc, position: input.position }, cfg.V);
-  const T = usedLength(layout);
-  const P = sharedPrefixLength(layout);
-  let prefixHasCtx = false;
-  for (let p = 0; p < P; p++) if (layout.rows[p] >= layout.vocab) prefixHasCtx = true;
-  let suffixHasCtx = false;
-  for (let k = 0; k < layout.K && !suffixHasCtx; k++) {
-    for (let t = P; t < T; t++) if (layout.rows[k * layout.T + t] >= layout.vocab) suffixHasCtx = true;
-  }
-  return planStep({
-    shape: modelShape(cfg),
-    K: layout.K,
-    M,
-    csc: input.csc,
-    position: input.position,
-    chunk,
-    batch: BATCH,
-    usedLength: T,
-    prefixLength: P,
-    prefixHasCtx,
-    suffixHasCtx,
-  });
 }
 
 interface PathRun {
@@ -144,8 +109,9 @@ export async function benchTextStep(
   let warmedUp = false;
   for (const [ci, c] of cases.entries()) {
     const input = stepInput(cfg, c, opts.m);
-    const chunk = engineChunk(cfg, c.k, opts.m, c.csc, c.position);
-    const plan = planForInput(cfg, input, opts.m, chunk);
+    // Naive holds all K classes at once and recomputes nothing, as the original does; fast uses
+    // the engine's default chunk, as the app does.
+    const plan = enginePlan(cfg, c.k, opts.m, c.csc, c.position, promptLengths(cfg, input, opts.m), { naive: c.k });
     const label = `${shape} K=${c.k} ${c.csc ? 'CSC' : 'unified'} ${c.position}`;
     const row: TextStepRow = {
       shape,
@@ -156,8 +122,8 @@ export async function benchTextStep(
       naive_ms: null,
       fast_ms: null,
       speedup: null,
-      naive_positions: plan.naivePositions,
-      fast_positions: plan.fastPositions,
+      naive_positions: plan.naive.positions,
+      fast_positions: plan.fast.positions,
       gflop_per_step: plan.fast.flops / 1e9,
       naive_gflop_per_step: plan.naive.flops / 1e9,
       fast_gflops: null,
@@ -168,6 +134,8 @@ export async function benchTextStep(
       naive_peak_bytes_measured: null,
       naive_peak_bytes_planned: plan.naive.peakBytes,
       max_abs_diff: null,
+      naive_chunk: plan.naive.chunk,
+      fast_chunk: plan.fast.chunk,
       reps: 0,
     };
     rows.push(row);
@@ -205,6 +173,7 @@ export async function benchTextStep(
           skip(mode);
           continue;
         }
+        const chunk = mode === 'naive' ? c.k : undefined;
         runs.set(mode, { engine: createTextEngine(device, weights, { mode, chunk }), flops: flopsOf(mode), times: [] });
         const r = runs.get(mode)!;
         if (estMs(mode) < WARMUP_BELOW_MS) {
@@ -232,7 +201,7 @@ export async function benchTextStep(
         const ms = median(r.times);
         const gflops = r.flops / ms / 1e6;
         gflopsSeen.set(mode, Math.max(gflopsSeen.get(mode) ?? 0, gflops));
-        const planned = mode === 'naive' ? plan.naivePositions : plan.fastPositions;
+        const planned = plan[mode].positions;
         if (r.positions !== planned) notes.push(`${mode}: engine computed ${r.positions} positions, plan says ${planned}`);
         if (mode === 'naive') {
           row.naive_ms = ms;

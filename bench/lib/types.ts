@@ -61,6 +61,9 @@ export interface TextStepRow {
   naive_peak_bytes_planned: number | null;
   /** Largest |naive − fast| over loss and context gradient (both paths must agree). */
   max_abs_diff: number | null;
+  /** Classes per chunk: naive holds all K (as the original), fast uses the engine's default. */
+  naive_chunk: number;
+  fast_chunk: number;
   /** Largest |d loss / d ctx| of the naive path: the scale max_abs_diff is small against. */
   grad_max_abs?: number;
   reps: number;
@@ -77,8 +80,9 @@ export interface PlanRow {
   /** Planned peak bytes of the fast path's GPU buffers (what the engine would allocate). */
   peak_bytes: number;
   naive_peak_bytes: number;
-  /** Classes per chunk the engine uses by default; chunks after the first are recomputed in backward. */
+  /** Classes per chunk the engine picks by default for each path (from its activation budget); all chunks but the last are recomputed in backward. */
   chunk: number;
+  naive_chunk: number;
   /** The same with all K classes in one chunk (no recomputation). */
   fast_peak_bytes_one_chunk: number;
   fast_gflop_one_chunk: number;
