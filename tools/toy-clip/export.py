@@ -47,11 +47,11 @@ def main():
     shutil.copy(os.path.join(WORK, "tokenizer.json"), os.path.join(MODEL_DIR, "tokenizer.json"))
 
     ids = torch.tensor(tok.tokenize(["a photo of a star.", "a red circle."]))
-    torch.onnx.export(TextWrapper(model), (ids,), os.path.join(MODEL_DIR, "onnx", "text_model.onnx"), opset_version=14,
+    torch.onnx.export(TextWrapper(model).eval(), (ids,), os.path.join(MODEL_DIR, "onnx", "text_model.onnx"), opset_version=14,
                       input_names=["input_ids"], output_names=["text_embeds", "last_hidden_state"],
                       dynamic_axes={"input_ids": {0: "batch_size"}, "text_embeds": {0: "batch_size"}, "last_hidden_state": {0: "batch_size"}})
     px = torch.zeros(2, 3, IMAGE_SIZE, IMAGE_SIZE)
-    torch.onnx.export(VisionWrapper(model), (px,), os.path.join(MODEL_DIR, "onnx", "vision_model.onnx"), opset_version=14,
+    torch.onnx.export(VisionWrapper(model).eval(), (px,), os.path.join(MODEL_DIR, "onnx", "vision_model.onnx"), opset_version=14,
                       input_names=["pixel_values"], output_names=["image_embeds"],
                       dynamic_axes={"pixel_values": {0: "batch_size"}, "image_embeds": {0: "batch_size"}})
 
@@ -84,9 +84,10 @@ def main():
     pixels = torch.from_numpy(normalize(u8))
     texts = ["a photo of a star.", "a photo of a small red star on a striped background.", "an outline drawing of a blue shape.", ""]
     ids = torch.tensor(tok.tokenize(texts))
+    model.eval()  # an export restores the wrapper's mode, which must not leave BatchNorm in training mode
     with torch.no_grad():
-        te, lh = TextWrapper(model)(ids)
-        ie = VisionWrapper(model)(pixels)
+        te, lh = TextWrapper(model).eval()(ids)
+        ie = VisionWrapper(model).eval()(pixels)
     fixtures.write(os.path.join(ROOT, "tests", "fixtures", "toy-clip-io.bin"), {"texts": texts}, {
         "input_ids": ids.numpy().astype(np.int32), "text_embeds": te.numpy(), "last_hidden_state": lh.numpy(),
         "pixel_values": pixels.numpy(), "image_embeds": ie.numpy(),

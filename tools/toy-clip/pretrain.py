@@ -114,8 +114,8 @@ def main():
             for k, a in enumerate(ATTRS):
                 if a in n:
                     pos[:, j] &= codes[:, k] == codes[j, k]
-            if "shape" in n:
-                ignore[:, j] = codes[:, 4] == 1  # outline images get no shape signal, either way
+            if "shape" in n and "style" not in n:
+                ignore[:, j] = codes[:, 4] == 1  # a filled-style shape caption says nothing either way of outlines
         pos &= ~ignore
         img_f = model.encode_image(torch.from_numpy(normalize(u8)))
         txt_f = model.encode_text(ids)
