@@ -43,18 +43,26 @@ export async function runSuite(host: SuiteHost, opts: BenchOptions): Promise<Ben
 
   const matmul: MatmulRow[] = [];
   const text_step: TextStepRow[] = [];
-  for (const [si, shape] of opts.shapes.entries()) {
-    const weights = await attempt(`${shape} weights`, () => loadWeights(host, shape, log));
-    if (!weights) continue;
-    if (opts.matmul) {
-      const rows = plannedFastPositions(weights.config, Math.max(...opts.ks), opts.m);
-      const got = await attempt(`${shape} matmul`, () => benchMatmul(device, shape, weights.config, rows, Math.max(2, opts.reps), budget, log));
+  const weights = new Map<ShapeName, TextWeights>();
+  for (const shape of opts.shapes) {
+    const w = await attempt(`${shape} weights`, () => loadWeights(host, shape, log));
+    if (w) weights.set(shape, w);
+  }
+  // Every shape's matmul before any text step: it is short next to a step, and a budget spent
+  // on the first shape's steps should not leave later shapes without their reference rate.
+  if (opts.matmul) {
+    for (const [shape, w] of weights) {
+      const rows = plannedFastPositions(w.config, Math.max(...opts.ks), opts.m);
+      const got = await attempt(`${shape} matmul`, () => benchMatmul(device, shape, w.config, rows, Math.max(2, opts.reps), budget, log));
       if (got) matmul.push(...got);
     }
-    if (opts.textStep) {
+  }
+  if (opts.textStep) {
+    const shapes = [...weights.keys()];
+    for (const [si, shape] of shapes.entries()) {
+      const rowsAfter = (shapes.length - 1 - si) * stepCases(opts).length;
       const best = bestGflops(matmul, shape);
-      const rowsAfter = (opts.shapes.length - 1 - si) * stepCases(opts).length;
-      const got = await attempt(`${shape} text step`, () => benchTextStep(device, shape, weights, opts, budget, best, log, rowsAfter));
+      const got = await attempt(`${shape} text step`, () => benchTextStep(device, shape, weights.get(shape)!, opts, budget, best, log, rowsAfter));
       if (got) text_step.push(...got);
     }
   }
