@@ -58,7 +58,22 @@ export class TrainSession {
     private readonly createEngine: EngineFactory,
   ) {}
 
-  async handle(req: WorkerRequest): Promise<void> {
+  private queue: Promise<void> = Promise.resolve();
+
+  /**
+   * Requests run one at a time, in order: the engine takes one step at a time, and a Train sent right after
+   * setup-done must wait for the setup's own evaluation. Stop cannot wait for the run it ends, so it acts at once
+   * (Reset too stops the run at once, then resets in turn); nearest tokens touch only the CPU.
+   */
+  handle(req: WorkerRequest): Promise<void> {
+    if (req.type === 'stop' || req.type === 'nearest') return this.handleNow(req);
+    if (req.type === 'reset') this.trainer?.stop();
+    const run = this.queue.then(() => this.handleNow(req));
+    this.queue = run;
+    return run;
+  }
+
+  private async handleNow(req: WorkerRequest): Promise<void> {
     try {
       switch (req.type) {
         case 'init': {
