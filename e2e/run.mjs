@@ -17,6 +17,7 @@ const TESTS = [
   ['WASM EP (?ep=wasm): predictions (one template and ensemble) equal onnxruntime-node, sample accuracy', wasmPredictions],
   ['input: drag-and-drop; errors for a non-image file, duplicate, single and over-long class names', inputErrors],
   ['model file errors name the file', modelFileErrors],
+  ['train (CoOp): demo, a few epochs on the WGSL engine in the worker, export, reload, import, import errors', (a) => import('./train-flow.mjs').then((m) => m.trainFlowTest(a))],
 ];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
