@@ -173,3 +173,75 @@ export async function trainFlowTest({ context, log }) {
     await page.close();
   }
 }
+
+/**
+ * The full CoOp recipe on the demo (16 shots, epochs by shots → 200, 8 views), unified then CSC, logging the time
+ * of each epoch and the browser's accuracies beside the zero-shot, ensemble and linear-probe baselines.
+ * Slow: run it by hand, e.g. `node e2e/train-flow.mjs --full --engine=cpu --epochs=200 --csc=both`.
+ */
+export async function trainFullRun({ page, baseUrl, log = console.log, engine = 'gpu', epochs = 'auto', views = 8, variants = ['unified', 'csc'] }) {
+  const query = `${QUERY}${engine === 'cpu' ? '&engine=cpu' : ''}`;
+  const results = {};
+  for (const variant of variants) {
+    await page.goto(`${baseUrl}?e2e=1${query}#train`);
+    await waitForModel(page);
+    await loadDemo(page);
+    await page.click('[data-testid="settings-more"]');
+    if (epochs !== 'auto') {
+      await page.selectOption('[data-testid="setting-epochs-mode"]', 'fixed');
+      await setNumber(page, 'setting-epochs', epochs);
+    }
+    await setNumber(page, 'setting-views', views);
+    if (variant === 'csc') await page.check('[data-testid="setting-csc"]');
+    const t0 = Date.now();
+    await page.click('[data-testid="train"]');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="run-stats"]')?.dataset.epochs) >= 1, null, { timeout: 1_800_000, polling: 1000 });
+    const tFirst = Date.now();
+    log(`  ${variant}: preparation + first epoch ${((tFirst - t0) / 1000).toFixed(1)} s; epochs: ${await page.textContent('[data-testid="stat-epoch"]')}`);
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="run-stats"]')?.dataset.epochs) >= 2, null, { timeout: 1_800_000, polling: 1000 });
+    log(`  ${variant}: one epoch takes ${((Date.now() - tFirst) / 1000).toFixed(1)} s (steps/s ${await page.textContent('[data-testid="stat-sps"]')})`);
+    const status = await waitForStatus(page, ['done', 'failed'], 24 * 3600_000);
+    if (status !== 'done') throw new Error(`${variant}: ${await page.textContent('[data-testid="run-error"]')}`);
+    const table = await readComparison(page);
+    const key = variant === 'csc' ? 'coop_csc' : 'coop_unified';
+    results[variant] = table;
+    const fmt = (m) => Object.entries(m ?? {}).map(([s, v]) => `${s} ${(100 * v).toFixed(1)}%`).join(', ');
+    log(`  ${variant}: ${((Date.now() - t0) / 60000).toFixed(1)} min in all, ${await page.textContent('[data-testid="stat-epoch"]')} epochs`);
+    for (const k of ['zero_shot', 'ensemble', 'linear_probe', key]) log(`    ${k}: ${fmt(table[k])}`);
+  }
+  return results;
+}
+
+// CLI: node e2e/train-flow.mjs [--full] [--engine=cpu|gpu] [--epochs=N|auto] [--views=N] [--csc=both|only|no]
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const arg = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
+  const { launchBrowser, openPage } = await import('./lib/browser.mjs');
+  let baseUrl = process.env.BASE;
+  let stop = async () => {};
+  if (!baseUrl) {
+    const { ensureBuild, startPreview, BASE_URL } = await import('./lib/server.mjs');
+    const root = new URL('..', import.meta.url).pathname;
+    ensureBuild(root);
+    stop = await startPreview(root);
+    baseUrl = BASE_URL;
+  }
+  const browser = await launchBrowser();
+  const page = await openPage(browser.context, 'about:blank');
+  let failed = false;
+  try {
+    if (process.argv.includes('--full')) {
+      const csc = arg('csc', 'both');
+      const variants = csc === 'only' ? ['csc'] : csc === 'no' ? ['unified'] : ['unified', 'csc'];
+      const epochs = arg('epochs', 'auto');
+      await trainFullRun({ page, baseUrl, engine: arg('engine', 'gpu'), epochs: epochs === 'auto' ? 'auto' : Number(epochs), views: Number(arg('views', 8)), variants });
+    } else await trainFlow({ page, baseUrl });
+    console.log('PASS');
+  } catch (e) {
+    failed = true;
+    console.log(`FAIL ${e.stack ?? e}\n  ${page.log.join('\n  ')}`);
+  } finally {
+    await browser.close();
+    await stop();
+  }
+  process.exit(failed ? 1 : 0);
+}
