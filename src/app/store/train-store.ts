@@ -111,6 +111,18 @@ interface TrainState {
   requestNearest(): void;
 }
 
+/**
+ * After a failed run (NaN loss, lost device) the person typically lowers the lr and trains again: the new run
+ * then starts from the context kept from the failed one, when its shape still fits the new settings.
+ */
+function carriedContext(s: Pick<TrainState, 'history' | 'snapshot' | 'settings' | 'cards'>, runtime: ModelRuntime): LearnedPrompt['context'] | null {
+  const ctx = s.snapshot?.context;
+  if (s.history.status !== 'failed' || !ctx) return null;
+  const words = s.settings.init === 'words' ? runtime.model.tokenizer.encode(normalizeInitWords(s.settings.initWords)).length : s.settings.nCtx;
+  const sets = s.settings.csc ? s.cards.length : 0;
+  return ctx.nCtx === words && ctx.cscClasses === sets ? ctx : null;
+}
+
 let client: TrainWorkerClient | null = null;
 let clientKey = '';
 let engineReady: Promise<unknown> | null = null;
@@ -375,7 +387,7 @@ export const useTrainStore = create<TrainState>()((set, get) => {
       if (s.history.status === 'running' || s.history.status === 'preparing' || s.history.status === 'stopping') return;
       try {
         const resumable = s.setup && !s.setup.evalOnly && s.setup.key === setupKey(s, runtime.key) && client && clientKey === runtime.key && s.history.status !== 'done';
-        if (!resumable) await prepare(runtime, s.imported?.context ?? null);
+        if (!resumable) await prepare(runtime, s.imported?.context ?? carriedContext(s, runtime));
         set({ history: { ...get().history, status: 'running', error: null }, runError: null });
         client!.post({ type: 'train' });
       } catch (e) {
