@@ -147,6 +147,25 @@ describe('training session (CPU engine, toy-clip weights)', () => {
     expect(session.snapshot!.epoch).toBe(0);
   }, 60_000);
 
+  it('an imported context is only evaluated: same predictions as where it came from, and no training', async () => {
+    const { weights, setup } = tinyTask();
+    const make = () => new TrainSession(() => {}, async () => new CpuTextEngine({ weights, logitScale: toyClipManifest().logit_scale }));
+    const source = make();
+    await source.handle({ type: 'init', textModelUrl: '', config: {}, logitScale: 1, preferGpu: false });
+    await source.handle(setup(1));
+    await source.handle({ type: 'train' });
+    const learned = source.snapshot!;
+    const replies: WorkerReply[] = [];
+    const target = new TrainSession((r) => replies.push(r), async () => new CpuTextEngine({ weights, logitScale: toyClipManifest().logit_scale }));
+    await target.handle({ type: 'init', textModelUrl: '', config: {}, logitScale: 1, preferGpu: false });
+    await target.handle({ ...setup(1), context: learned.context, evalOnly: true, viewFeatures: new Float32Array(0) });
+    expect(replies.find((r) => r.type === 'setup-done')).toMatchObject({ maxEpochs: 0 });
+    expect(Array.from(target.snapshot!.predictions.test)).toEqual(Array.from(learned.predictions.test));
+    expect(target.snapshot!.textFeatures).toEqual(learned.textFeatures);
+    await target.handle({ type: 'train' });
+    expect(replies.at(-1)).toMatchObject({ type: 'error', during: 'train' });
+  }, 60_000);
+
   it('after a lost GPU device, Train builds a new engine and resumes where it stopped', async () => {
     const { weights, setup } = tinyTask();
     const replies: WorkerReply[] = [];

@@ -334,11 +334,6 @@ export const useTrainStore = create<TrainState>()((set, get) => {
     });
   }
 
-  const invalidate = () => {
-    // Editing the data or settings after a run keeps the learned context (snapshot) but the next Train starts over.
-    if (get().history.status === 'running' || get().history.status === 'preparing') return;
-  };
-
   return {
     cards: [],
     extraSets: [],
@@ -366,7 +361,6 @@ export const useTrainStore = create<TrainState>()((set, get) => {
       set({ cards: deleteClass(get().cards, id) });
     },
     addFiles(classId, files, split = 'train') {
-      invalidate();
       set({ cards: addImages(get().cards, classId, files.map((f) => cardImage(f.blob, f.name, split))) });
     },
     deleteImage(imageId) {
