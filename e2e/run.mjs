@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/esm/api';
 import { launchBrowser } from './lib/browser.mjs';
 import { createReference } from './lib/reference.mjs';
-import { ensureBuild, startPreview } from './lib/server.mjs';
+import { BASE_URL, ensureBuild, startPreview } from './lib/server.mjs';
 
 // The reference and the tests import some of the project's TypeScript (tokenizer, templates).
 register();
@@ -30,7 +30,7 @@ try {
   ensureBuild(root);
   stopServer = await startPreview(root);
   browser = await launchBrowser();
-  const reference = await createReference(root);
+  const reference = await createReference(root, BASE_URL);
   for (const [name, test] of TESTS) {
     if (only.length && !only.some((o) => name.toLowerCase().includes(o.toLowerCase()))) continue;
     const started = Date.now();

@@ -1,18 +1,25 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 
+async function fetchOk(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return response;
+}
+
 /**
  * Zero-shot predictions computed independently in Node: onnxruntime-node on the CPU, on the same
- * preprocessed pixels the app fed its image encoder, with the project's tokenizer.
+ * preprocessed pixels the app fed its image encoder, with the project's tokenizer. The model files
+ * come from the server under test, so the reference uses exactly the weights the browser got.
  */
-export async function createReference(root, folder = 'toy-clip') {
-  const dir = join(root, 'public/models', folder);
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+export async function createReference(root, baseUrl, folder = 'toy-clip') {
+  const dir = `${baseUrl}models/${folder}/`;
+  const manifest = await (await fetchOk(dir + 'manifest.json')).json();
   const { tokenizerFromHfJson } = await import(join(root, 'src/tokenizer/index.ts'));
-  const tokenizer = tokenizerFromHfJson(JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')));
-  const text = await ort.InferenceSession.create(join(dir, 'onnx/text_model.onnx'));
-  const vision = await ort.InferenceSession.create(join(dir, 'onnx/vision_model.onnx'));
+  const tokenizer = tokenizerFromHfJson(await (await fetchOk(dir + 'tokenizer.json')).json());
+  const session = async (file) => ort.InferenceSession.create(new Uint8Array(await (await fetchOk(dir + file)).arrayBuffer()));
+  const text = await session('onnx/text_model.onnx');
+  const vision = await session('onnx/vision_model.onnx');
   const dim = manifest.embed_dim;
   const ctx = manifest.context_length ?? 77;
   const s = manifest.image_size;

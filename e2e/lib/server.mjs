@@ -1,13 +1,28 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const PORT = 4173;
 export const BASE_URL = `http://localhost:${PORT}/`;
 
-/** The e2e run tests a production build; it builds only when there is none. */
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** The e2e run tests a production build; it builds only when there is none, and warns when it looks stale. */
 export function ensureBuild(root) {
-  if (existsSync(join(root, 'dist/index.html'))) return;
+  const built = join(root, 'dist/index.html');
+  if (existsSync(built)) {
+    const age = statSync(built).mtimeMs;
+    const stale = ['src', 'public'].filter((d) => newestMtime(join(root, d)) > age);
+    if (stale.length) console.log(`e2e: note: ${stale.join(' and ')} changed after the last build; run npm run build to test the changes`);
+    return;
+  }
   console.log('e2e: dist/ is missing, running npm run build');
   const r = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) throw new Error('npm run build failed');
