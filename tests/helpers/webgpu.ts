@@ -48,9 +48,14 @@ export async function withValidation<T>(device: GPUDevice, fn: () => Promise<T> 
   device.pushErrorScope('validation');
   device.pushErrorScope('internal');
   device.pushErrorScope('out-of-memory');
-  const out = await fn();
-  const errors = [await device.popErrorScope(), await device.popErrorScope(), await device.popErrorScope()];
-  const e = errors.find((x) => x);
-  if (e) throw new Error(`WebGPU error: ${e.message}`);
+  let out: T;
+  try {
+    out = await fn();
+  } finally {
+    // Popped even when fn throws, so a failing test does not leave scopes open for the next one.
+    const errors = [await device.popErrorScope(), await device.popErrorScope(), await device.popErrorScope()];
+    const e = errors.find((x) => x);
+    if (e) throw new Error(`WebGPU error: ${e.message}`);
+  }
   return out;
 }
