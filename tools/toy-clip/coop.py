@@ -57,9 +57,13 @@ class PromptLearner(torch.nn.Module):
         return torch.cat(rows, dim=0)
 
 
-def text_features(model, learner):
-    """All 77 positions, as the original computes them."""
-    f = model.encode_text_embeds(learner(), learner.tokenized.argmax(-1))
+def text_features(model, learner, cut_at_eos=True):
+    """cut_at_eos=False computes all 77 positions as the original; True stops at the last EOS, which is exact
+    (under the causal mask no later position reaches an EOS) and about 4x cheaper."""
+    prompts, eos = learner(), learner.tokenized.argmax(-1)
+    if cut_at_eos:
+        prompts = prompts[:, : int(eos.max()) + 1]
+    f = model.encode_text_embeds(prompts, eos)
     return f / f.norm(dim=-1, keepdim=True)
 
 

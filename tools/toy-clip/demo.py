@@ -142,7 +142,8 @@ def main():
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--out", default=os.path.join(SAMPLES, "baselines.json"))
     args = ap.parse_args()
-    torch.set_num_threads(2)
+    # One thread: under load from other processes, two OpenMP threads spend most of their time waiting on each other.
+    torch.set_num_threads(1)
     if args.render:
         render()
     model, cfg = load_model()
