@@ -2,6 +2,8 @@
  * Picks the worker's text engine: the WGSL engine on a GPUDevice of the worker's own when WebGPU is present and
  * wanted (and passes its self-check), else the CPU twin, labelled with the reason so the UI can say which trains.
  */
+import { encodeTokensCpu } from '../engine/cpu-text-encoder';
+import { proveTextWeights } from '../engine/load-proof';
 import { loadTextWeights } from '../engine/model/text-weights';
 import { CpuTextEngine } from './cpu-text-engine';
 import { GpuTextEngine } from './gpu-text-engine';
@@ -21,9 +23,21 @@ export const createEngine: EngineFactory = async (req, onLost) => {
   else if (!gpu) why = 'CPU fallback (JavaScript): this browser offers no WebGPU to workers';
   else {
     const made = await GpuTextEngine.create(gpu, weights, req.logitScale, onLost);
-    if ('engine' in made) return made.engine;
+    if ('engine' in made) {
+      if (req.proof?.length) {
+        try {
+          await proveTextWeights((ids, rows) => made.engine.encodeTokens(ids, rows), req.proof);
+        } catch (e) {
+          made.engine.dispose();
+          throw e;
+        }
+      }
+      return made.engine;
+    }
     why = `CPU fallback (JavaScript): ${made.reason}`;
   }
+  // The weights as read must reproduce ORT's own text_embeds, or the model is refused with the reason.
+  if (req.proof?.length) await proveTextWeights((ids, rows) => encodeTokensCpu(weights, ids, rows), req.proof);
   const cpu = new CpuTextEngine({ weights, logitScale: req.logitScale });
   cpu.detail = why;
   return cpu;

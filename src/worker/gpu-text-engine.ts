@@ -92,6 +92,11 @@ export class GpuTextEngine implements TextEngineLike {
     return { loss: r.loss, logits: r.logits, gradCtx: r.gradCtx };
   }
 
+  /** text_embeds (unnormalized) of full token-id rows, for the load-time proof against ORT. */
+  encodeTokens(ids: Int32Array, rows: number): Promise<Float32Array> {
+    return this.engine.encodeTokens(ids, rows);
+  }
+
   textFeatures(ctx: Float32Array): Promise<Float32Array> {
     return textFeaturesFromStep(this, ctx);
   }

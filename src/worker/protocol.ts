@@ -11,6 +11,7 @@ import type { TrainSettings } from '../coop/settings';
 import type { TrainEvent } from '../coop/trainer';
 import type { ClassTokenPosition } from '../engine/prompt';
 import type { EngineKind } from './text-engine';
+import type { ProofPrompt } from '../engine/load-proof';
 
 /** A labelled set of L2-normalized features [N, E], evaluated after every epoch. */
 export interface EvalSet {
@@ -18,6 +19,8 @@ export interface EvalSet {
   features: Float32Array;
   labels: Int32Array;
 }
+
+export type { ProofPrompt };
 
 export interface PromptTokens {
   /** Per class "X … X name." tokenized to the context length: [K, T] row-major. */
@@ -49,7 +52,15 @@ export interface SetupRequest {
 }
 
 export type WorkerRequest =
-  | { type: 'init'; textModelUrl: string; config: unknown; logitScale: number; preferGpu: boolean }
+  | {
+      type: 'init';
+      textModelUrl: string;
+      config: unknown;
+      logitScale: number;
+      preferGpu: boolean;
+      /** ORT's text_embeds for a few real prompts: the engine must reproduce them before it is used (load-time proof). */
+      proof?: ProofPrompt[];
+    }
   | SetupRequest
   | { type: 'train' }
   | { type: 'stop' }

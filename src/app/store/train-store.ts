@@ -29,6 +29,7 @@ import { applyEvent, EMPTY_HISTORY, type History } from '../train/history';
 import { promptTokens } from '../train/prompt-tokens';
 import { TrainWorkerClient } from '../train/worker-client';
 import type { ModelRuntime } from './model-store';
+import type { ProofPrompt } from '../../engine/load-proof';
 
 export interface ExtraSetItem {
   id: number;
@@ -207,8 +208,9 @@ export const useTrainStore = create<TrainState>()((set, get) => {
     clientKey = runtime.key;
     const preferGpu = new URLSearchParams(location.search).get('engine') !== 'cpu';
     const textModelUrl = new URL(`${import.meta.env.BASE_URL}models/${encodeURIComponent(runtime.folder)}/onnx/text_model.onnx`, location.href).href;
+    const proof = await proofPrompts(runtime);
     engineReady = client.request(
-      { type: 'init', textModelUrl, config: runtime.model.config, logitScale: runtime.model.manifest.logit_scale, preferGpu },
+      { type: 'init', textModelUrl, config: runtime.model.config, logitScale: runtime.model.manifest.logit_scale, preferGpu, proof },
       'ready',
     );
     try {
@@ -426,3 +428,17 @@ export const useTrainStore = create<TrainState>()((set, get) => {
     },
   };
 });
+
+/** Prompts the worker's text engine must reproduce through ORT's text tower before it trains (the load-time proof). */
+const PROOF_TEXTS = ['a photo of a star.', 'a photo of a small red circle on a striped background.', 'X X X X X X X X X X X X X X X X disc.'];
+
+async function proofPrompts(runtime: ModelRuntime): Promise<ProofPrompt[]> {
+  const tokenizer = runtime.model.tokenizer;
+  const rows = PROOF_TEXTS.map((t) => tokenizer.tokenize(t));
+  const n = rows[0].length;
+  const ids = new Int32Array(rows.length * n);
+  rows.forEach((r, i) => ids.set(r, i * n));
+  const embeds = await runtime.encoders.text.encodeIds(ids, rows.length);
+  const e = embeds.length / rows.length;
+  return PROOF_TEXTS.map((text, i) => ({ text, ids: Array.from(rows[i]), reference: Array.from(embeds.subarray(i * e, (i + 1) * e)) }));
+}
