@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { chromium } from 'playwright-core';
 
 // SwiftShader's Vulkan gives Chromium a WebGPU adapter without a GPU (checked: requestAdapter() is
@@ -19,18 +20,43 @@ const ARGS = [
   '--use-vulkan=swiftshader',
 ];
 
-/** A fresh Chromium profile per run; returns the context and a close() that also removes the profile. */
+function devtoolsUrl(child, timeoutMs = 30_000) {
+  return new Promise((resolve, reject) => {
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`Chromium did not start:\n${err}`)), timeoutMs);
+    child.stderr.on('data', (d) => {
+      err += d;
+      const m = /DevTools listening on (ws:\/\/\S+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`Chromium exited (${code}):\n${err}`)));
+  });
+}
+
+/**
+ * Chromium on a fresh profile, driven over CDP. We start the process ourselves so that close() can
+ * kill it by its id if a polite close hangs (SwiftShader's GPU process can stay busy for minutes).
+ */
 export async function launchBrowser() {
   const profile = mkdtempSync(join(tmpdir(), 'coop-e2e-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: ARGS,
-  });
+  const child = spawn(
+    process.env.CHROMIUM ?? '/usr/bin/chromium',
+    [...ARGS, `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const browser = await chromium.connectOverCDP(await devtoolsUrl(child));
+  const [context] = browser.contexts();
   return {
     context,
     async close() {
-      await context.close();
+      const exited = new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+      await Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
+      child.kill('SIGTERM');
+      const killed = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 10_000))]);
+      if (!killed) child.kill('SIGKILL');
       rmSync(profile, { recursive: true, force: true });
     },
   };
