@@ -24,15 +24,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const only = process.argv.slice(2);
 let passed = 0;
 let failed = 0;
-let stopServer = async () => {};
+let server;
 let browser;
 try {
   ensureBuild(root);
-  stopServer = await startPreview(root);
+  server = await startPreview(root);
   browser = await launchBrowser();
   const reference = await createReference(root, BASE_URL);
   for (const [name, test] of TESTS) {
     if (only.length && !only.some((o) => name.toLowerCase().includes(o.toLowerCase()))) continue;
+    await server.ensure();
     const started = Date.now();
     const lines = [];
     try {
@@ -50,7 +51,7 @@ try {
   console.log(`FAIL setup\n  ${e.stack ?? e}`);
 } finally {
   await browser?.close();
-  await stopServer();
+  await server?.stop();
 }
 console.log(`e2e: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

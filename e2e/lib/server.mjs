@@ -42,26 +42,53 @@ async function waitForServer(url, child, timeoutMs = 30_000) {
   throw new Error(`vite preview did not answer at ${url} within ${timeoutMs} ms`);
 }
 
-/** Starts `vite preview` on the fixed port; returns a function that stops it. */
-export async function startPreview(root) {
+async function answers(url) {
+  try {
+    await fetch(url);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function spawnPreview(root) {
+  // With --strictPort a busy port makes our server exit, and the tests would silently run against
+  // whatever else is listening there.
+  if (await answers(BASE_URL)) throw new Error(`Port ${PORT} is already in use (another vite preview?); stop it and rerun`);
   const child = spawn(join(root, 'node_modules/.bin/vite'), ['preview', '--port', String(PORT), '--strictPort'], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' },
   });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
+  child.output = '';
+  child.stdout.on('data', (d) => (child.output += d));
+  child.stderr.on('data', (d) => (child.output += d));
   try {
     await waitForServer(BASE_URL, child);
   } catch (e) {
     child.kill();
-    throw new Error(`${e.message}\n${output}`);
+    throw new Error(`${e.message}\n${child.output}`);
   }
-  return () =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', resolve);
-      child.kill();
-    });
+  return child;
+}
+
+/**
+ * Starts `vite preview` on the fixed port. `ensure()` restarts it if it has died (other work on the
+ * same machine can end it mid-run), saying so; `stop()` ends it.
+ */
+export async function startPreview(root) {
+  let child = await spawnPreview(root);
+  return {
+    async ensure() {
+      if (child.exitCode === null && child.signalCode === null) return;
+      console.log(`e2e: vite preview had stopped (${child.exitCode ?? child.signalCode}); restarting it\n${child.output.trim()}`);
+      child = await spawnPreview(root);
+    },
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', resolve);
+        child.kill();
+      }),
+  };
 }
