@@ -30,25 +30,92 @@ export function matmulCpu(a: Arr, b: Arr, s: MatmulShape, bias?: Arr, into?: Arr
   const sa = s.strideA ?? m * k;
   const sb = s.strideB ?? k * n;
   const sc = s.strideC ?? m * n;
-  const alpha = s.alpha ?? 1;
   const c = into ?? like(a, (batch - 1) * sc + m * n);
+  // The CPU twin trains whole runs in the app's fallback path, so this is blocked for speed:
+  // four rows of op(A) are copied out and share each load of B, and the inner loops run over
+  // contiguous memory. Every C element is still summed over p in ascending order in doubles.
+  const aRows = [0, 1, 2, 3].map(() => new Float64Array(k));
+  const cRows = [0, 1, 2, 3].map(() => new Float64Array(n));
   for (let z = 0; z < batch; z++) {
-    const a0 = z * sa;
-    const b0 = z * sb;
-    const c0 = z * sc;
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) {
-        let acc = 0;
-        for (let p = 0; p < k; p++) {
-          const av = s.transA ? a[a0 + p * m + i] : a[a0 + i * k + p];
-          const bv = s.transB ? b[b0 + j * k + p] : b[b0 + p * n + j];
-          acc += av * bv;
-        }
-        let v = alpha * acc + (bias ? bias[j] : 0);
-        if (into) v += c[c0 + i * n + j];
-        c[c0 + i * n + j] = v;
+    for (let i = 0; i < m; i += 4) {
+      const rows = Math.min(4, m - i);
+      for (let r = 0; r < rows; r++) {
+        const ar = aRows[r];
+        if (s.transA) for (let p = 0; p < k; p++) ar[p] = a[z * sa + p * m + i + r];
+        else for (let p = 0, a0 = z * sa + (i + r) * k; p < k; p++) ar[p] = a[a0 + p];
       }
+      if (rows === 4) block4(b, z * sb, s, aRows, cRows);
+      else for (let r = 0; r < rows; r++) block1(b, z * sb, s, aRows[r], cRows[r]);
+      for (let r = 0; r < rows; r++) storeRow(c, z * sc + (i + r) * n, cRows[r], s.alpha ?? 1, bias, into !== undefined);
     }
   }
   return c;
+}
+
+function storeRow(c: Arr, c0: number, row: Float64Array, alpha: number, bias: Arr | undefined, accumulate: boolean): void {
+  for (let j = 0; j < row.length; j++) {
+    let v = alpha * row[j] + (bias ? bias[j] : 0);
+    if (accumulate) v += c[c0 + j];
+    c[c0 + j] = v;
+  }
+}
+
+function block1(b: Arr, b0: number, s: MatmulShape, a: Float64Array, out: Float64Array): void {
+  const { n, k } = s;
+  if (s.transB) {
+    for (let j = 0; j < n; j++) {
+      let acc = 0;
+      for (let p = 0, bj = b0 + j * k; p < k; p++) acc += a[p] * b[bj + p];
+      out[j] = acc;
+    }
+    return;
+  }
+  out.fill(0);
+  for (let p = 0; p < k; p++) {
+    const av = a[p];
+    for (let j = 0, bp = b0 + p * n; j < n; j++) out[j] += av * b[bp + j];
+  }
+}
+
+function block4(b: Arr, b0: number, s: MatmulShape, a: Float64Array[], out: Float64Array[]): void {
+  const { n, k } = s;
+  const [a0, a1, a2, a3] = a;
+  const [c0, c1, c2, c3] = out;
+  if (s.transB) {
+    for (let j = 0; j < n; j++) {
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let p = 0, bj = b0 + j * k; p < k; p++) {
+        const bv = b[bj + p];
+        s0 += a0[p] * bv;
+        s1 += a1[p] * bv;
+        s2 += a2[p] * bv;
+        s3 += a3[p] * bv;
+      }
+      c0[j] = s0;
+      c1[j] = s1;
+      c2[j] = s2;
+      c3[j] = s3;
+    }
+    return;
+  }
+  c0.fill(0);
+  c1.fill(0);
+  c2.fill(0);
+  c3.fill(0);
+  for (let p = 0; p < k; p++) {
+    const v0 = a0[p];
+    const v1 = a1[p];
+    const v2 = a2[p];
+    const v3 = a3[p];
+    for (let j = 0, bp = b0 + p * n; j < n; j++) {
+      const bv = b[bp + j];
+      c0[j] += v0 * bv;
+      c1[j] += v1 * bv;
+      c2[j] += v2 * bv;
+      c3[j] += v3 * bv;
+    }
+  }
 }
