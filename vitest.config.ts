@@ -1,9 +1,9 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 
-// Files whose WGSL parts need a GPU device. They run in Chromium (WebGPU on SwiftShader), because
-// Node Dawn crashes at random on this machine; in Node their GPU suites run only with COOP_DAWN=1
-// (tests/helpers/webgpu.ts), while their CPU-twin suites run in Node as usual.
+// Files whose WGSL parts need a GPU device. They run twice: in the node project on Dawn (the npm
+// `webgpu` package; npm test points it at Chromium's SwiftShader) and in the browser project on
+// Chromium's WebGPU (tests/helpers/webgpu.ts picks the device).
 const GPU_FILES = ['tests/ops/*.test.ts', 'tests/engine/text-engine.test.ts'];
 
 // Same flags as e2e/lib/browser.mjs: SwiftShader's Vulkan gives Chromium a WebGPU adapter without a GPU.
@@ -32,7 +32,7 @@ export default defineConfig({
           name: 'node',
           include: ['tests/**/*.test.ts'],
           environment: 'node',
-          // Node Dawn (COOP_DAWN=1) keeps one device per file; files run in separate forks.
+          // Node Dawn keeps one device per file; files run in separate forks.
           pool: 'forks',
         },
       },

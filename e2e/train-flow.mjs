@@ -179,19 +179,21 @@ export async function trainFlowTest({ context, log }) {
  * of each epoch and the browser's accuracies beside the zero-shot, ensemble and linear-probe baselines.
  * Slow: run it by hand, e.g. `node e2e/train-flow.mjs --full --engine=cpu --epochs=200 --csc=both`.
  */
-export async function trainFullRun({ page, baseUrl, log = console.log, engine = 'gpu', epochs = 'auto', views = 8, variants = ['unified', 'csc'] }) {
+export async function trainFullRun({ page, baseUrl, log = console.log, engine = 'gpu', epochs = 'auto', views = 8, seed, variants = ['unified', 'csc'] }) {
   const query = `${QUERY}${engine === 'cpu' ? '&engine=cpu' : ''}`;
   const results = {};
   for (const variant of variants) {
     await page.goto(`${baseUrl}?e2e=1${query}#train`);
     await waitForModel(page);
     await loadDemo(page);
-    await page.click('[data-testid="settings-more"]');
+    // The panel remembers whether it was open (the previous variant opened it): open it only when closed.
+    if (!(await page.isVisible('[data-testid="setting-views"]'))) await page.click('[data-testid="settings-more"]');
     if (epochs !== 'auto') {
       await page.selectOption('[data-testid="setting-epochs-mode"]', 'fixed');
       await setNumber(page, 'setting-epochs', epochs);
     }
     await setNumber(page, 'setting-views', views);
+    if (seed !== undefined) await setNumber(page, 'setting-seed', seed);
     if (variant === 'csc') await page.check('[data-testid="setting-csc"]');
     const t0 = Date.now();
     await page.click('[data-testid="train"]');
@@ -212,7 +214,7 @@ export async function trainFullRun({ page, baseUrl, log = console.log, engine = 
   return results;
 }
 
-// CLI: node e2e/train-flow.mjs [--full] [--engine=cpu|gpu] [--epochs=N|auto] [--views=N] [--csc=both|only|no]
+// CLI: node e2e/train-flow.mjs [--full] [--engine=cpu|gpu] [--epochs=N|auto] [--views=N] [--seed=N] [--csc=both|only|no] [--json=FILE]
 if (import.meta.url === `file://${process.argv[1]}`) {
   const arg = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
   const { launchBrowser, openPage } = await import('./lib/browser.mjs');
@@ -233,7 +235,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       const csc = arg('csc', 'both');
       const variants = csc === 'only' ? ['csc'] : csc === 'no' ? ['unified'] : ['unified', 'csc'];
       const epochs = arg('epochs', 'auto');
-      await trainFullRun({ page, baseUrl, engine: arg('engine', 'gpu'), epochs: epochs === 'auto' ? 'auto' : Number(epochs), views: Number(arg('views', 8)), variants });
+      const seed = arg('seed');
+      const results = await trainFullRun({ page, baseUrl, engine: arg('engine', 'gpu'), epochs: epochs === 'auto' ? 'auto' : Number(epochs), views: Number(arg('views', 8)), seed: seed === undefined ? undefined : Number(seed), variants });
+      const json = arg('json');
+      if (json) writeFileSync(json, JSON.stringify({ engine: arg('engine', 'gpu'), epochs, seed: seed ?? 'default', results }, null, 1));
     } else await trainFlow({ page, baseUrl });
     console.log('PASS');
   } catch (e) {

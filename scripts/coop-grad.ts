@@ -87,13 +87,12 @@ async function main(): Promise<void> {
     const r = coopStepCpu(weights, { layout, ctx, imageFeatures, labels: c.labels, logitScale }, mode);
     ({ loss, gradCtx: grad, logits } = r);
   } else {
-    const { create, globals } = await import('webgpu');
+    const { dawnGpu } = await import('../src/engine/gpu/dawn-node');
     const { requestEngineDevice } = await import('../src/engine/gpu/device');
     const { createTextEngine } = await import('../src/engine/text-engine');
-    Object.assign(globalThis, globals);
     let device: GPUDevice;
     try {
-      device = await requestEngineDevice(create([]));
+      device = await requestEngineDevice(await dawnGpu());
     } catch (e) {
       fail(`no WebGPU device (${(e as Error).message}); run with --cpu for the CPU twin`);
     }

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { create, globals } from 'webgpu';
+import { dawnGpu, releaseDawnGpu } from '../../src/engine/gpu/dawn-node';
 import { requestEngineDevice } from '../../src/engine/gpu/device';
 import { loadTextWeights } from '../../src/engine/model/text-weights';
 import { batch1And32 } from './image';
@@ -25,12 +25,11 @@ export const SWIFTSHADER_ENV = {
 };
 
 export async function runInNode(root: string, opts: BenchOptions, dawn: string[], log: Log): Promise<BenchResult> {
-  Object.assign(globalThis, globals);
-  // dawn.node lives as long as this object is referenced; it is dropped at the end so Node can exit.
-  let gpu: GPU | undefined = create(dawn);
+  // dawn-node.ts holds Dawn's instance until releaseDawnGpu(), so Node can exit afterwards.
+  const gpu = await dawnGpu(dawn);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {
-    gpu = undefined;
+    releaseDawnGpu();
     throw new NoAdapterError('Dawn found no WebGPU adapter (no Vulkan/Metal/D3D12 driver it can load)');
   }
   const device = await requestEngineDevice(gpu);
@@ -63,7 +62,7 @@ export async function runInNode(root: string, opts: BenchOptions, dawn: string[]
     );
   } finally {
     device.destroy();
-    gpu = undefined;
+    releaseDawnGpu();
   }
 }
 

@@ -7,12 +7,12 @@ import { planStep, formatBytes } from '../../src/engine/plan';
 import { cosine } from '../../src/engine/load-proof';
 import { relErr } from '../helpers/compare';
 import { loadDumpAsync, loadFixtureAsync, readRepoJson, TOY_CLIP_DIR, toyClipWeightsAsync } from '../helpers/assets';
-import { getTestDevice, withValidation, GPU_ENV_HINT } from '../helpers/webgpu';
+import { getTestDevice, withValidation, GPU_ENV_HINT, IN_BROWSER } from '../helpers/webgpu';
 import { DUMPS, type Dump } from './dump-spec';
 
 const device = await getTestDevice();
 if (!device) console.warn(`text engine GPU tests skipped. ${GPU_ENV_HINT}`);
-// Loaded only with a device: this file also runs in the Node project, where these suites are skipped.
+// Loaded only with a device (the Node project can lack one).
 const toyWeights = device ? await toyClipWeightsAsync() : undefined;
 
 function stepInput(d: Dump) {
@@ -60,6 +60,11 @@ function expectPlannedBytes(eng: TextEngine, weights: TextWeights, d: Dump, chun
   expect(eng.allocator.peakBytes).toBe(plan.peakBytes);
 }
 
+// This file runs twice in npm test, in Chromium and in Node (Dawn). The naive 77-position steps and the chunked
+// steps check the engine's algorithm, not the WebGPU implementation, and cost tens of seconds each on SwiftShader,
+// so Node runs them only with COOP_DAWN_FULL=1 (e.g. on a real GPU); the fast steps against PyTorch run in both.
+const ALGORITHM_CHECKS = IN_BROWSER || (typeof process !== 'undefined' && process.env.COOP_DAWN_FULL === '1');
+
 // Every step costs seconds on SwiftShader (tens of seconds for naive when the machine is loaded).
 const STEP_TIMEOUT = 600_000;
 
@@ -77,7 +82,8 @@ describe.skipIf(!device)('WGSL text engine (toy-clip)', { timeout: STEP_TIMEOUT 
 
   for (const file of DUMPS) {
     const naiveChunk = NAIVE_CHUNK[file];
-    it(`${file}: GPU fast = PyTorch = CPU twin (1e-4), GPU naive${naiveChunk ? ` (chunks of ${naiveChunk})` : ''} = fast`, async () => {
+    const naiveName = ALGORITHM_CHECKS ? `, GPU naive${naiveChunk ? ` (chunks of ${naiveChunk})` : ''} = fast` : '';
+    it(`${file}: GPU fast = PyTorch = CPU twin (1e-4)${naiveName}`, async () => {
       const d = await loadDumpAsync(file);
       const t0 = performance.now();
       const fast = await withValidation(dev, () => engine.step({ ...stepInput(d), mode: 'fast' }));
@@ -87,6 +93,18 @@ describe.skipIf(!device)('WGSL text engine (toy-clip)', { timeout: STEP_TIMEOUT 
       const cpu = coopStepCpu(weights, { layout, ctx: d.ctx, imageFeatures: d.imageFeatures, labels: d.labels, logitScale: d.logitScale }, 'fast');
       const vsCpu = relErr(fast.gradCtx, cpu.gradCtx);
       const t2 = performance.now();
+      oneChunk.set(`${file}:fast`, fast);
+      const positionsFast = sharedPrefixLength(layout) + layout.K * (usedLength(layout) - sharedPrefixLength(layout));
+      expect(fast.stats.positions).toBe(positionsFast);
+      console.log(
+        `[tol] gpu ${file}: fast vs torch loss ${e.loss.toExponential(2)} grad ${e.grad.toExponential(2)} logits ${e.logits.toExponential(2)} | ` +
+        `gpu vs cpu grad ${vsCpu.toExponential(2)} | positions fast ${fast.stats.positions} (T=${fast.stats.T}, prefix ${fast.stats.prefix}) | ms: gpu fast ${(t1 - t0).toFixed(0)}, cpu twin ${(t2 - t1).toFixed(0)}`,
+      );
+      expect(e.loss).toBeLessThan(1e-4);
+      expect(e.grad).toBeLessThan(1e-4);
+      expect(e.logits).toBeLessThan(1e-4);
+      expect(vsCpu).toBeLessThan(1e-4);
+      if (!ALGORITHM_CHECKS) return;
       const naiveEngine = naiveChunk ? createTextEngine(dev, weights, { chunk: naiveChunk, mode: 'naive' }) : engine;
       let naive: StepResult;
       try {
@@ -100,24 +118,16 @@ describe.skipIf(!device)('WGSL text engine (toy-clip)', { timeout: STEP_TIMEOUT 
         if (naiveEngine !== engine) naiveEngine.destroy();
       }
       const t3 = performance.now();
-      oneChunk.set(`${file}:fast`, fast);
       const en = errors(naive, d);
       const nf = relErr(naive.gradCtx, fast.gradCtx);
       console.log(
-        `[tol] gpu ${file}: fast vs torch loss ${e.loss.toExponential(2)} grad ${e.grad.toExponential(2)} logits ${e.logits.toExponential(2)} | ` +
-          `naive vs torch grad ${en.grad.toExponential(2)} | naive vs fast grad ${nf.toExponential(2)} loss ${Math.abs(naive.loss - fast.loss).toExponential(2)} | ` +
-          `gpu vs cpu grad ${vsCpu.toExponential(2)} | positions naive ${naive.stats.positions} fast ${fast.stats.positions} (T=${fast.stats.T}, prefix ${fast.stats.prefix}) | ` +
-          `ms: gpu fast ${(t1 - t0).toFixed(0)}, cpu twin ${(t2 - t1).toFixed(0)}, gpu naive ${(t3 - t2).toFixed(0)}`,
+        `[tol] gpu ${file}: naive vs torch grad ${en.grad.toExponential(2)} | naive vs fast grad ${nf.toExponential(2)} loss ${Math.abs(naive.loss - fast.loss).toExponential(2)} | ` +
+          `positions naive ${naive.stats.positions} | ms: gpu naive ${(t3 - t2).toFixed(0)}`,
       );
-      expect(e.loss).toBeLessThan(1e-4);
-      expect(e.grad).toBeLessThan(1e-4);
-      expect(e.logits).toBeLessThan(1e-4);
       expect(en.grad).toBeLessThan(1e-4);
-      expect(vsCpu).toBeLessThan(1e-4);
       expect(nf).toBeLessThan(2e-5);
       expect(Math.abs(naive.loss - fast.loss)).toBeLessThan(1e-5);
       expect(naive.stats.positions).toBe(d.spec.tokenIds.length * 77);
-      expect(fast.stats.positions).toBe(sharedPrefixLength(layout) + layout.K * (usedLength(layout) - sharedPrefixLength(layout)));
     });
   }
 
@@ -144,7 +154,7 @@ describe.skipIf(!device)('WGSL text engine (toy-clip)', { timeout: STEP_TIMEOUT 
     ['coop-csc-middle.bin', 3, 'fast', 2],
   ] as const;
   for (const [file, chunk, mode, chunks] of CHUNK_CASES) {
-    it(`${file} ${mode}, chunks of ${chunk} (${chunks} chunks): one-chunk result, allocator bytes = plan`, async () => {
+    it.skipIf(!ALGORITHM_CHECKS)(`${file} ${mode}, chunks of ${chunk} (${chunks} chunks): one-chunk result, allocator bytes = plan`, async () => {
       const one = oneChunk.get(`${file}:${mode}`);
       if (!one) throw new Error(`the one-chunk ${mode} step of ${file} did not run (its test failed or was filtered out)`);
       const eng = createTextEngine(dev, weights, { chunk, mode });
@@ -167,7 +177,7 @@ describe.skipIf(!device)('WGSL text engine (toy-clip)', { timeout: STEP_TIMEOUT 
 
 });
 
-describe.skipIf(!device)('WGSL text engine: K=8 shape names, unified context at the end', { timeout: STEP_TIMEOUT }, () => {
+describe.skipIf(!device || !ALGORITHM_CHECKS)('WGSL text engine: K=8 shape names, unified context at the end', { timeout: STEP_TIMEOUT }, () => {
   it('counts 616 positions naive vs (M+1) + 8·3 fast, same loss and gradient', async () => {
     const { tokenizerFromHfJson } = await import('../../src/tokenizer');
     const { randn } = await import('../helpers/random');

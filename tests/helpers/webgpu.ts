@@ -1,28 +1,24 @@
 /**
  * One WebGPU device per test file, from whichever implementation the file runs under:
  * Chromium's navigator.gpu in the vitest `browser` project (always), or Dawn through the npm
- * `webgpu` package in Node, only when COOP_DAWN=1 — Node Dawn crashes at random on SwiftShader
- * here (see src/engine/ops/REQUESTS.md), while Chromium's WebGPU on the same ICD is stable.
+ * `webgpu` package in Node (src/engine/gpu/dawn-node.ts) unless COOP_DAWN=0.
  * Without a device the GPU suites are skipped with a message saying how to get one.
  */
+import { dawnGpu } from '../../src/engine/gpu/dawn-node';
 import { requestEngineDevice } from '../../src/engine/gpu/device';
 
 export const GPU_ENV_HINT =
-  'No WebGPU here: the WGSL suites run in the vitest `browser` project (Chromium on SwiftShader); ' +
-  'to also run them in Node through Dawn set COOP_DAWN=1 (npm test sets the SwiftShader ICD: ' +
-  'LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json).';
+  'No WebGPU device in Node: Dawn needs a Vulkan driver (npm test points it at Chromium\'s SwiftShader: ' +
+  'LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json; apt-get install -y chromium), ' +
+  'or COOP_DAWN=0 turned it off. The same WGSL suites also run in the vitest `browser` project (Chromium).';
 
 export const IN_BROWSER = typeof window !== 'undefined' && typeof document !== 'undefined';
 
 let devicePromise: Promise<GPUDevice | null> | undefined;
 
 async function nodeDawnGpu(): Promise<GPU | null> {
-  if (typeof process === 'undefined' || process.env.COOP_DAWN !== '1') return null;
-  // A variable specifier keeps the browser bundler away from this native Node addon.
-  const spec = 'webgpu';
-  const { create, globals } = await import(/* @vite-ignore */ spec);
-  Object.assign(globalThis, globals);
-  return create([]) as GPU;
+  if (typeof process === 'undefined' || process.env.COOP_DAWN === '0') return null;
+  return dawnGpu();
 }
 
 export function getTestDevice(): Promise<GPUDevice | null> {
