@@ -1,25 +1,12 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
+import { CHROMIUM_PATH, TEST_ARGS } from './e2e/lib/chromium-flags.mjs';
 
 // Files whose WGSL parts need a GPU device. They run twice: in the node project on Dawn (the npm
 // `webgpu` package; npm test points it at Chromium's SwiftShader) and in the browser project on
 // Chromium's WebGPU (tests/helpers/webgpu.ts picks the device).
 const GPU_FILES = ['tests/ops/*.test.ts', 'tests/engine/text-engine.test.ts'];
 
-// Same flags as e2e/lib/browser.mjs: SwiftShader's Vulkan gives Chromium a WebGPU adapter without a GPU.
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-angle=swiftshader',
-  '--use-vulkan=swiftshader',
-];
 
 export default defineConfig({
   test: {
@@ -47,7 +34,7 @@ export default defineConfig({
             screenshotFailures: false,
             // Playwright's launch() (not a persistent context) gives every run a fresh temporary profile.
             provider: playwright({
-              launchOptions: { executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS },
+              launchOptions: { executablePath: CHROMIUM_PATH, args: TEST_ARGS },
             }),
             instances: [{ browser: 'chromium' }],
           },

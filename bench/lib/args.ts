@@ -1,3 +1,4 @@
+import { CHROMIUM_PATH } from '../../e2e/lib/chromium-flags.mjs';
 import { SHAPE_NAMES, type BenchOptions, type ShapeName } from './types';
 
 export interface CliArgs {
@@ -51,7 +52,7 @@ export function parseArgs(argv: string[]): CliArgs {
     matmul: true,
     textStep: true,
   };
-  const args: CliArgs = { node: false, options, browserArgs: [], chromium: process.env.CHROMIUM ?? '/usr/bin/chromium', dawn: [] };
+  const args: CliArgs = { node: false, options, browserArgs: [], chromium: CHROMIUM_PATH, dawn: [] };
   for (let i = 0; i < argv.length; i++) {
     let a = argv[i];
     let value: string | undefined;

@@ -6,23 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { HEADLESS, WEBGPU } from '../../e2e/lib/chromium-flags.mjs';
 import { createServer } from 'vite';
 import type { Log } from './timing';
 import type { BenchOptions, BenchResult } from './types';
 
-// What headless Chromium needs for WebGPU on Linux; on a machine without a GPU it falls back
-// to SwiftShader's Vulkan by itself. Extra flags (--browser-arg) come after these.
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-];
+// What headless Chromium needs for WebGPU on Linux, without pinning SwiftShader: on a machine without a GPU it
+// falls back to SwiftShader's Vulkan by itself. Extra flags (--browser-arg) come after these.
+const CHROMIUM_ARGS = [...HEADLESS, ...WEBGPU];
 
 export async function runInBrowser(root: string, opts: BenchOptions, executablePath: string, extraArgs: string[], log: Log): Promise<BenchResult> {
   // The warning is about a future default loader; the config already asks for the bundling one.

@@ -3,22 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_PATH, TEST_ARGS } from './chromium-flags.mjs';
 
-// SwiftShader's Vulkan gives Chromium a WebGPU adapter without a GPU (checked: requestAdapter() is
-// non-null on this machine with exactly these flags).
-const ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-angle=swiftshader',
-  '--use-vulkan=swiftshader',
-];
 
 function devtoolsUrl(child, timeoutMs = 30_000) {
   return new Promise((resolve, reject) => {
@@ -43,8 +29,8 @@ function devtoolsUrl(child, timeoutMs = 30_000) {
 export async function launchBrowser() {
   const profile = mkdtempSync(join(tmpdir(), 'coop-e2e-'));
   const child = spawn(
-    process.env.CHROMIUM ?? '/usr/bin/chromium',
-    [...ARGS, `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'],
+    CHROMIUM_PATH,
+    [...TEST_ARGS, `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const browser = await chromium.connectOverCDP(await devtoolsUrl(child));
