@@ -11,12 +11,14 @@ import { BASE_URL, ensureBuild, startPreview } from './lib/server.mjs';
 register();
 const { inputErrors, modelFileErrors } = await import('./tests/errors.mjs');
 const { wasmPredictions, webgpuPredictions } = await import('./tests/predictions.mjs');
+const { trainData } = await import('./tests/train-data.mjs');
 
 const TESTS = [
   ['WebGPU EP: predictions (one template and ensemble) equal onnxruntime-node, sample accuracy', webgpuPredictions],
   ['WASM EP (?ep=wasm): predictions (one template and ensemble) equal onnxruntime-node, sample accuracy', wasmPredictions],
   ['input: drag-and-drop; errors for a non-image file, duplicate, single and over-long class names', inputErrors],
   ['model file errors name the file', modelFileErrors],
+  ['train data: add and name classes, drop files (picture, text, huge), paste, delete, duplicate name, unusable files named', trainData],
   ['train (CoOp): demo, a few epochs on the WGSL engine in the worker, export, reload, import, import errors', (a) => import('./train-flow.mjs').then((m) => m.trainFlowTest(a))],
 ];
 
