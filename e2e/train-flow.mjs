@@ -93,6 +93,19 @@ export async function trainFlow({ page, baseUrl, assert = nodeAssert, log = cons
     const t0 = Date.now();
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="loss-chart"]')?.dataset.points) >= 2, null, { timeout: 600_000, polling: 250 });
     const early = await lossPathPoints(page);
+
+    // The GPU process crashes (a driver reset, say) after the first epoch: the run stops with a message that
+    // says what to do, what was learned stays, and Resume continues on a new device to the end of the schedule.
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="run-stats"]')?.dataset.epochs) >= 1, null, { timeout: 900_000, polling: 500 });
+    const cdp = await page.context().browser().newBrowserCDPSession();
+    await cdp.send('Browser.crashGpuProcess');
+    await cdp.detach();
+    const stoppedAs = await waitForStatus(page, ['stopped', 'failed', 'done'], 120_000);
+    const lostMessage = await page.textContent('[data-testid="run-error"]');
+    log(`  GPU process crashed after epoch ${await page.getAttribute('[data-testid="run-stats"]', 'data-epochs')}: ${stoppedAs}; "${lostMessage.trim()}"`);
+    assert.match(lostMessage, /The GPU device of the training worker was lost.*press Resume to continue on a new device\. The learned context up to this point is kept\./);
+    assert.ok(Number(await page.getAttribute('[data-testid="run-stats"]', 'data-epochs')) >= 1, 'the epochs done before the crash are kept');
+    await page.click('[data-testid="train"]');
     const status = await waitForStatus(page, ['done', 'failed'], 1_800_000);
     const runError = await page.$('[data-testid="run-error"]');
     assert.equal(status, 'done', `training finished: ${runError ? await runError.textContent() : ''}`);

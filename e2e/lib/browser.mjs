@@ -43,7 +43,12 @@ export async function launchBrowser() {
       child.kill('SIGTERM');
       const killed = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 10_000))]);
       if (!killed) child.kill('SIGKILL');
-      rmSync(profile, { recursive: true, force: true });
+      // Chromium's helper processes (a restarted GPU process, say) can still be writing the profile for a moment.
+      try {
+        rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 300 });
+      } catch (e) {
+        console.log(`e2e: note: could not remove the browser profile ${profile} (${e.code ?? e.message})`);
+      }
     },
   };
 }

@@ -13,6 +13,9 @@ import type { TextWeights } from '../engine/model/text-weights';
 import { createTextEngine, type TextEngine } from '../engine/text-engine';
 import { textFeaturesFromStep, type TextEngineLike, type TextStepResult } from './text-engine';
 
+/** How long a failed GPU call waits for the device's `lost` promise before it counts as an ordinary error. */
+const LOST_GRACE_MS = 2000;
+
 export class GpuTextEngine implements TextEngineLike {
   readonly kind = 'webgpu' as const;
   private spec: PromptSpec | null = null;
@@ -41,10 +44,8 @@ export class GpuTextEngine implements TextEngineLike {
     let deliberate = false;
     void device.lost.then((info) => {
       if (deliberate || info.reason === 'destroyed') return;
-      onLost(
-        `The GPU device of the training worker was lost${info.message ? `: ${info.message}` : ''}. ` +
-          'Training stopped; the learned context so far is kept. Press Train to continue (a new device is requested).',
-      );
+      const why = info.message.trim().replace(/\.+$/, '');
+      onLost(`The GPU device of the training worker was lost${why ? ` (${why})` : ''}. Training stopped; press Resume to continue on a new device.`);
     });
     const fail = (reason: string) => {
       deliberate = true;
@@ -99,6 +100,10 @@ export class GpuTextEngine implements TextEngineLike {
 
   textFeatures(ctx: Float32Array): Promise<Float32Array> {
     return textFeaturesFromStep(this, ctx);
+  }
+
+  isLost(): Promise<boolean> {
+    return Promise.race([this.device.lost.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), LOST_GRACE_MS))]);
   }
 
   dispose(): void {

@@ -26,6 +26,11 @@ export interface TextEngineLike {
   step(ctx: Float32Array, imageFeatures: Float32Array, labels: Int32Array): Promise<TextStepResult>;
   /** L2-normalized [K, E] features of the current prompts with this context. */
   textFeatures(ctx: Float32Array): Promise<Float32Array>;
+  /**
+   * Whether a failure just seen came from losing the device. A GPU call can fail (e.g. mapAsync) a moment before
+   * the device's `lost` promise settles, so the GPU engine waits briefly for it. Absent on engines that cannot lose one.
+   */
+  isLost?(): Promise<boolean>;
   dispose(): void;
 }
 

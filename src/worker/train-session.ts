@@ -272,7 +272,8 @@ export class TrainSession {
       }
     } catch (e) {
       // An engine failure mid-step (device lost, out of memory): the trainer's context is the last updated one.
-      this.post({ type: 'error', during: 'train', message: errorMessage(e) });
+      // A lost device is reported once, by deviceLost() with what to do next, not as the failed call's own error.
+      if (!(await this.engine?.isLost?.())) this.post({ type: 'error', during: 'train', message: errorMessage(e) });
       this.pendingEval = null;
       await this.sendSnapshot();
     } finally {

@@ -120,7 +120,7 @@ export function TrainPage() {
         )}
         {(st.runError || st.history.error) && (
           <p className="banner error" role="alert" data-testid="run-error">
-            {st.runError ?? st.history.error} {st.snapshot ? ' The learned context up to this point is kept.' : ''}
+            {st.runError ?? st.history.error}{st.snapshot ? ' The learned context up to this point is kept.' : ''}
           </p>
         )}
         {st.setup?.note && <p className="hint note">{st.setup.note}</p>}
