@@ -31,7 +31,6 @@ export interface AttentionInputs {
 export function attentionForwardCpu(x: AttentionInputs, dims: AttentionDims): Arr {
   const { b, t, p, h, dh } = dims;
   const d = h * dh;
-  const scale = 1 / Math.sqrt(dh);
   const o = like(x.q, b * t * d);
   const s = new Float64Array(p + t);
   for (let bi = 0; bi < b; bi++) {
@@ -40,19 +39,7 @@ export function attentionForwardCpu(x: AttentionInputs, dims: AttentionDims): Ar
       for (let i = 0; i < t; i++) {
         const qo = (bi * t + i) * d + col;
         const n = p + i + 1;
-        let m = -Infinity;
-        for (let j = 0; j < n; j++) {
-          const [kArr, ko] = keyRow(x, dims, bi, j, col);
-          let acc = 0;
-          for (let c = 0; c < dh; c++) acc += x.q[qo + c] * kArr[ko + c];
-          s[j] = acc * scale;
-          m = Math.max(m, s[j]);
-        }
-        let l = 0;
-        for (let j = 0; j < n; j++) {
-          s[j] = Math.exp(s[j] - m);
-          l += s[j];
-        }
+        const l = unnormalizedSoftmaxRow(x, dims, bi, qo, col, n, s);
         for (let c = 0; c < dh; c++) {
           let acc = 0;
           for (let j = 0; j < n; j++) {
@@ -98,19 +85,7 @@ export function attentionBackwardCpu(x: AttentionInputs, o: Arr, dO: Arr, dims: 
       for (let i = 0; i < t; i++) {
         const qo = (bi * t + i) * d + col;
         const n = p + i + 1;
-        let m = -Infinity;
-        for (let j = 0; j < n; j++) {
-          const [kArr, ko] = keyRow(x, dims, bi, j, col);
-          let acc = 0;
-          for (let c = 0; c < dh; c++) acc += x.q[qo + c] * kArr[ko + c];
-          pr[j] = acc * scale;
-          m = Math.max(m, pr[j]);
-        }
-        let l = 0;
-        for (let j = 0; j < n; j++) {
-          pr[j] = Math.exp(pr[j] - m);
-          l += pr[j];
-        }
+        const l = unnormalizedSoftmaxRow(x, dims, bi, qo, col, n, pr);
         let delta = 0;
         for (let c = 0; c < dh; c++) delta += dO[qo + c] * o[qo + c];
         for (let j = 0; j < n; j++) {
@@ -134,6 +109,28 @@ export function attentionBackwardCpu(x: AttentionInputs, o: Arr, dO: Arr, dims: 
     }
   }
   return { dq, dk, dv, dkp, dvp };
+}
+
+/**
+ * exp(q·k_j/√dh − max) for the n keys query row `qo` sees, into `out[0..n)`; returns their sum. Forward and backward
+ * share it: backward recomputes the probabilities rather than storing a [T, P+T] matrix per head.
+ */
+function unnormalizedSoftmaxRow(x: AttentionInputs, dims: AttentionDims, bi: number, qo: number, col: number, n: number, out: Float64Array): number {
+  const scale = 1 / Math.sqrt(dims.dh);
+  let m = -Infinity;
+  for (let j = 0; j < n; j++) {
+    const [kArr, ko] = keyRow(x, dims, bi, j, col);
+    let acc = 0;
+    for (let c = 0; c < dims.dh; c++) acc += x.q[qo + c] * kArr[ko + c];
+    out[j] = acc * scale;
+    m = Math.max(m, out[j]);
+  }
+  let l = 0;
+  for (let j = 0; j < n; j++) {
+    out[j] = Math.exp(out[j] - m);
+    l += out[j];
+  }
+  return l;
 }
 
 function keyRow(x: AttentionInputs, dims: AttentionDims, bi: number, j: number, col: number): [Arr, number] {
