@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_PATH, TEST_ARGS } from './chromium-flags.mjs';
+import { CHROMIUM_PATH, FAKE_CAMERA, TEST_ARGS } from './chromium-flags.mjs';
 
 
 function devtoolsUrl(child, timeoutMs = 30_000) {
@@ -30,7 +30,7 @@ export async function launchBrowser() {
   const profile = mkdtempSync(join(tmpdir(), 'coop-e2e-'));
   const child = spawn(
     CHROMIUM_PATH,
-    [...TEST_ARGS, `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'],
+    [...TEST_ARGS, ...FAKE_CAMERA, `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const browser = await chromium.connectOverCDP(await devtoolsUrl(child));

@@ -20,5 +20,8 @@ export const WEBGPU = ['--enable-unsafe-webgpu', '--enable-features=Vulkan'];
 
 export const SWIFTSHADER = ['--use-angle=swiftshader', '--use-vulkan=swiftshader'];
 
+/** A synthetic camera (a moving test pattern) that needs no permission prompt: the e2e tests use the webcam path. */
+export const FAKE_CAMERA = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
+
 /** Tests: headless, WebGPU, always on SwiftShader (checked: requestAdapter() is non-null here with exactly these). */
 export const TEST_ARGS = [...HEADLESS, ...WEBGPU, ...SWIFTSHADER];

@@ -5,7 +5,8 @@ import { BASE_URL } from '../lib/server.mjs';
 /**
  * The Train page's data cards as a user fills them: add and name classes, drop several files at once (two
  * pictures, a text file, a PNG whose header declares 10000×10000 pixels), paste pictures, delete a thumbnail,
- * a duplicate name, then train one short epoch: the two unusable files are named and left out, the rest trains.
+ * a duplicate name, then train one short epoch: the two unusable files are named and left out, the rest trains;
+ * then a webcam frame (Chromium's synthetic camera) through the predict panel.
  * The CPU engine and the WASM EP keep it quick; the WGSL engine has its own scenario (train-flow.mjs).
  */
 export async function trainData({ context, log }) {
@@ -94,6 +95,19 @@ export async function trainData({ context, log }) {
     const summary = await page.textContent('[data-testid="class-card"]:nth-of-type(1) [data-testid="counts"]');
     assert.match(summary, /2 unusable/, `the card counts the unusable files (${summary})`);
     assert.equal(await page.$$eval('[data-testid="class-card"]:nth-of-type(1) .thumb-item.broken', (l) => l.length), 2, 'broken thumbnails are marked');
+
+    // The predict panel's webcam (Chromium's synthetic camera): a captured frame gets the learned prompt's and
+    // zero-shot's class probabilities.
+    await page.click('[data-testid="webcam-start"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="webcam-video"]')?.videoWidth > 0, null, { timeout: 30_000 });
+    await page.click('[data-testid="webcam-capture"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="prediction"]')?.dataset.name === 'webcam', null, { timeout: 60_000 });
+    await page.waitForSelector('[data-testid="predict-coop"]', { timeout: 60_000 });
+    const probs = (await page.getAttribute('[data-testid="predict-coop"]', 'data-probs')).split(',').map(Number);
+    assert.equal(probs.length, 2, 'one probability per class');
+    assert.ok(Math.abs(probs[0] + probs[1] - 1) < 2e-3, `the probabilities sum to 1 (${probs})`);
+    assert.ok(await page.$('[data-testid="predict-zeroshot"]'), 'zero-shot probabilities beside them');
+    log(`  webcam frame: learned prompt ${probs.join(' / ')}, zero-shot ${await page.getAttribute('[data-testid="predict-zeroshot"]', 'data-probs')}`);
   } finally {
     await page.close();
   }

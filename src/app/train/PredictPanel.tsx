@@ -32,23 +32,26 @@ function Webcam({ onCapture }: { onCapture: (blob: Blob) => void }) {
   const [stream, setStream] = useState<MediaStream | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => () => stream?.getTracks().forEach((t) => t.stop()), [stream]);
+  // The <video> exists only once a stream is set, so the stream is attached after that render, not in start().
+  useEffect(() => {
+    const v = video.current;
+    if (!v || !stream) return;
+    v.srcObject = stream;
+    v.play().catch((e: Error) => setError(`The webcam could not be played: ${e.message}`));
+  }, [stream]);
   const start = async () => {
     setError(null);
     try {
       if (!navigator.mediaDevices?.getUserMedia) throw new Error('this browser offers no camera access (getUserMedia)');
-      const s = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
-      setStream(s);
-      if (video.current) {
-        video.current.srcObject = s;
-        await video.current.play();
-      }
+      setStream(await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } }));
     } catch (e) {
       setError(`The webcam could not be opened: ${(e as Error).message}`);
     }
   };
   const capture = () => {
     const v = video.current;
-    if (!v || !v.videoWidth) return;
+    if (!v || !v.videoWidth) return setError('The webcam has no picture yet; wait a moment and capture again.');
+    setError(null);
     const canvas = document.createElement('canvas');
     canvas.width = v.videoWidth;
     canvas.height = v.videoHeight;
@@ -59,8 +62,8 @@ function Webcam({ onCapture }: { onCapture: (blob: Blob) => void }) {
     <div className="webcam">
       {stream ? (
         <>
-          <video ref={video} muted playsInline />
-          <button type="button" onClick={capture}>
+          <video ref={video} muted playsInline data-testid="webcam-video" />
+          <button type="button" onClick={capture} data-testid="webcam-capture">
             Capture and predict
           </button>
           <button type="button" onClick={() => setStream(null)}>
@@ -68,11 +71,15 @@ function Webcam({ onCapture }: { onCapture: (blob: Blob) => void }) {
           </button>
         </>
       ) : (
-        <button type="button" onClick={() => void start()}>
+        <button type="button" onClick={() => void start()} data-testid="webcam-start">
           Use webcam
         </button>
       )}
-      {error && <p className="banner error">{error}</p>}
+      {error && (
+        <p className="banner error" data-testid="webcam-error">
+          {error}
+        </p>
+      )}
     </div>
   );
 }
