@@ -18,7 +18,7 @@ const TESTS = [
   ['WASM EP (?ep=wasm): predictions (one template and ensemble) equal onnxruntime-node, sample accuracy', wasmPredictions],
   ['input: drag-and-drop; errors for a non-image file, duplicate, single and over-long class names', inputErrors],
   ['model file errors name the file', modelFileErrors],
-  ['train data: add and name classes, drop files (picture, text, huge), paste, delete, duplicate name, unusable files named, webcam prediction', trainData],
+  ['train data: add and name classes, drop files (picture, text, huge), paste, delete, duplicate name, unusable files named, webcam prediction, overflowing lr fails and resumes', trainData],
   ['train (CoOp): demo, a few epochs on the WGSL engine in the worker, export, reload, import, import errors', (a) => import('./train-flow.mjs').then((m) => m.trainFlowTest(a))],
 ];
 

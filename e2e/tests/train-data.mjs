@@ -6,7 +6,7 @@ import { BASE_URL } from '../lib/server.mjs';
  * The Train page's data cards as a user fills them: add and name classes, drop several files at once (two
  * pictures, a text file, a PNG whose header declares 10000×10000 pixels), paste pictures, delete a thumbnail,
  * a duplicate name, then train one short epoch: the two unusable files are named and left out, the rest trains;
- * then a webcam frame (Chromium's synthetic camera) through the predict panel.
+ * then a webcam frame (Chromium's synthetic camera) through the predict panel, and a learning rate that overflows.
  * The CPU engine and the WASM EP keep it quick; the WGSL engine has its own scenario (train-flow.mjs).
  */
 export async function trainData({ context, log }) {
@@ -108,6 +108,23 @@ export async function trainData({ context, log }) {
     assert.ok(Math.abs(probs[0] + probs[1] - 1) < 2e-3, `the probabilities sum to 1 (${probs})`);
     assert.ok(await page.$('[data-testid="predict-zeroshot"]'), 'zero-shot probabilities beside them');
     log(`  webcam frame: learned prompt ${probs.join(' / ')}, zero-shot ${await page.getAttribute('[data-testid="predict-zeroshot"]', 'data-probs')}`);
+
+    // A learning rate that overflows float32 (the context reaches ~1e36 in one step, the next update overflows):
+    // the run fails with a message that says what to do, keeps the last finite context, and resumes once the rate
+    // is sane again.
+    await page.fill('[data-testid="setting-epochs"]', '6');
+    await page.fill('[data-testid="setting-lr"]', '1e38');
+    await page.click('[data-testid="train"]');
+    await page.waitForFunction(() => ['done', 'failed'].includes(document.querySelector('[data-testid="run-stats"]')?.dataset.status) && document.querySelector('[data-testid="run-error"]'), null, { timeout: 300_000, polling: 500 });
+    const nanMessage = (await page.textContent('[data-testid="run-error"]')).trim();
+    log(`  lr 1e38: ${nanMessage}`);
+    assert.equal(await page.getAttribute('[data-testid="run-stats"]', 'data-status'), 'failed');
+    assert.match(nanMessage, /^(Loss|The gradient|The context) became (NaN|infinite) (after the update )?at epoch \d+ step \d+; the context was restored to the last finite values\. Lower the learning rate and resume\./);
+    assert.equal(await page.textContent('[data-testid="train"]'), 'Resume');
+    await page.fill('[data-testid="setting-lr"]', '0.002');
+    await page.click('[data-testid="train"]');
+    await page.waitForFunction(() => ['done', 'failed'].includes(document.querySelector('[data-testid="run-stats"]')?.dataset.status), null, { timeout: 300_000, polling: 500 });
+    assert.equal(await page.getAttribute('[data-testid="run-stats"]', 'data-status'), 'done', 'resumed with a sane learning rate to the end');
   } finally {
     await page.close();
   }
