@@ -44,8 +44,9 @@ export function matmulCpu(a: Arr, b: Arr, s: MatmulShape, bias?: Arr, into?: Arr
         if (s.transA) for (let p = 0; p < k; p++) ar[p] = a[z * sa + p * m + i + r];
         else for (let p = 0, a0 = z * sa + (i + r) * k; p < k; p++) ar[p] = a[a0 + p];
       }
-      if (rows === 4) block4(b, z * sb, s, aRows, cRows);
-      else for (let r = 0; r < rows; r++) block1(b, z * sb, s, aRows[r], cRows[r]);
+      // The last block of a matrix whose rows are not a multiple of 4 computes unused rows too (left over from
+      // the previous block) and stores only its own.
+      block4(b, z * sb, s, aRows, cRows);
       for (let r = 0; r < rows; r++) storeRow(c, z * sc + (i + r) * n, cRows[r], s.alpha ?? 1, bias, into !== undefined);
     }
   }
@@ -57,23 +58,6 @@ function storeRow(c: Arr, c0: number, row: Float64Array, alpha: number, bias: Ar
     let v = alpha * row[j] + (bias ? bias[j] : 0);
     if (accumulate) v += c[c0 + j];
     c[c0 + j] = v;
-  }
-}
-
-function block1(b: Arr, b0: number, s: MatmulShape, a: Float64Array, out: Float64Array): void {
-  const { n, k } = s;
-  if (s.transB) {
-    for (let j = 0; j < n; j++) {
-      let acc = 0;
-      for (let p = 0, bj = b0 + j * k; p < k; p++) acc += a[p] * b[bj + p];
-      out[j] = acc;
-    }
-    return;
-  }
-  out.fill(0);
-  for (let p = 0; p < k; p++) {
-    const av = a[p];
-    for (let j = 0, bp = b0 + p * n; j < n; j++) out[j] += av * b[bp + j];
   }
 }
 
