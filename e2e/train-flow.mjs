@@ -9,18 +9,13 @@ import nodeAssert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitForModel, waitForStatus } from './lib/app.mjs';
 
 const EPOCHS = Number(process.env.TRAIN_E2E_EPOCHS ?? 4);
 const VIEWS = Number(process.env.TRAIN_E2E_VIEWS ?? 2);
 // The image tower runs on ORT's WASM EP here: on SwiftShader its WebGPU EP encodes about 3 images/s, and the demo
 // needs ~800 encodes. The text engine (the part this scenario is about) still gets WebGPU in the worker.
 const QUERY = process.env.TRAIN_E2E_QUERY ?? '&ep=wasm';
-
-async function waitForModel(page, timeout = 180_000) {
-  await page.waitForSelector('[data-testid="model-ready"], [data-testid="model-error"]', { timeout });
-  const error = await page.$('[data-testid="model-error"]');
-  if (error) throw new Error(`model failed to load: ${await error.textContent()}`);
-}
 
 async function openTrain(page, baseUrl) {
   await page.goto(`${baseUrl}?e2e=1${QUERY}#train`);
@@ -52,11 +47,6 @@ function readComparison(page) {
       ]),
     ),
   );
-}
-
-async function waitForStatus(page, statuses, timeout) {
-  await page.waitForFunction((s) => s.includes(document.querySelector('[data-testid="run-stats"]')?.dataset.status), statuses, { timeout, polling: 250 });
-  return page.getAttribute('[data-testid="run-stats"]', 'data-status');
 }
 
 async function predictOne(page, file) {
@@ -237,7 +227,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const { ensureBuild, startPreview, BASE_URL } = await import('./lib/server.mjs');
     const root = new URL('..', import.meta.url).pathname;
     ensureBuild(root);
-    stop = await startPreview(root);
+    const server = await startPreview(root);
+    stop = server.stop;
     baseUrl = BASE_URL;
   }
   const browser = await launchBrowser();

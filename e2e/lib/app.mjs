@@ -1,4 +1,4 @@
-/** Page helpers for the app's zero-shot page (selectors are the app's data-testid attributes). */
+/** Page helpers for the app's pages (selectors are the app's data-testid attributes). */
 
 export async function waitForModel(page, timeout = 180_000) {
   await page.waitForSelector('[data-testid="model-ready"], [data-testid="model-error"]', { timeout });
@@ -54,4 +54,10 @@ export function readAccuracy(page) {
     correct: Number(el.dataset.correct),
     total: Number(el.dataset.total),
   }));
+}
+
+/** Train page: waits until the run's status is one of `statuses`, and returns it. */
+export async function waitForStatus(page, statuses, timeout) {
+  await page.waitForFunction((s) => s.includes(document.querySelector('[data-testid="run-stats"]')?.dataset.status), statuses, { timeout, polling: 250 });
+  return page.getAttribute('[data-testid="run-stats"]', 'data-status');
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { waitForModel, waitForStatus } from '../lib/app.mjs';
 import { openPage } from '../lib/browser.mjs';
 import { BASE_URL } from '../lib/server.mjs';
 
@@ -12,8 +13,7 @@ import { BASE_URL } from '../lib/server.mjs';
 export async function trainData({ context, log }) {
   const page = await openPage(context, `${BASE_URL}?e2e=1&ep=wasm&engine=cpu#train`);
   try {
-    await page.waitForSelector('[data-testid="model-ready"], [data-testid="model-error"]', { timeout: 180_000 });
-    assert.equal(await page.$('[data-testid="model-error"]'), null, 'the model loads');
+    await waitForModel(page);
 
     for (let i = 0; i < 2; i++) await page.click('[data-testid="add-class"]');
     const names = page.locator('[data-testid="class-card"] input[aria-label="Class name"]');
@@ -82,11 +82,7 @@ export async function trainData({ context, log }) {
     await names.nth(1).fill('blue things');
 
     await page.click('[data-testid="train"]');
-    await page.waitForFunction(() => ['done', 'failed'].includes(document.querySelector('[data-testid="run-stats"]')?.dataset.status), null, {
-      timeout: 600_000,
-      polling: 500,
-    });
-    const status = await page.getAttribute('[data-testid="run-stats"]', 'data-status');
+    const status = await waitForStatus(page, ['done', 'failed'], 600_000);
     assert.equal(status, 'done', `training finished (${status}: ${await page.textContent('[data-testid="run-error"]').catch(() => '')})`);
     const left = await page.$$eval('[data-testid="file-errors"] li', (lis) => lis.map((l) => l.textContent));
     log(`  left out: ${left.join(' | ')}`);
@@ -123,8 +119,7 @@ export async function trainData({ context, log }) {
     assert.equal(await page.textContent('[data-testid="train"]'), 'Resume');
     await page.fill('[data-testid="setting-lr"]', '0.002');
     await page.click('[data-testid="train"]');
-    await page.waitForFunction(() => ['done', 'failed'].includes(document.querySelector('[data-testid="run-stats"]')?.dataset.status), null, { timeout: 300_000, polling: 500 });
-    assert.equal(await page.getAttribute('[data-testid="run-stats"]', 'data-status'), 'done', 'resumed with a sane learning rate to the end');
+    assert.equal(await waitForStatus(page, ['done', 'failed'], 300_000), 'done', 'resumed with a sane learning rate to the end');
   } finally {
     await page.close();
   }

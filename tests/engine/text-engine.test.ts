@@ -6,8 +6,8 @@ import { promptLayout, sharedPrefixLength, usedLength } from '../../src/engine/p
 import { planStep, formatBytes } from '../../src/engine/plan';
 import { cosine } from '../../src/engine/load-proof';
 import { relErr } from '../helpers/compare';
-import { loadDumpAsync, loadFixtureAsync, readRepoJson, TOY_CLIP_DIR, toyClipWeightsAsync } from '../helpers/assets';
-import { getTestDevice, withValidation, GPU_ENV_HINT, IN_BROWSER } from '../helpers/webgpu';
+import { IN_BROWSER, loadDumpAsync, loadFixtureAsync, readRepoJson, TOY_CLIP_DIR, toyClipWeightsAsync } from '../helpers/assets';
+import { getTestDevice, withValidation, GPU_ENV_HINT } from '../helpers/webgpu';
 import { DUMPS, type Dump } from './dump-spec';
 
 const device = await getTestDevice();

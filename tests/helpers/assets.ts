@@ -7,11 +7,12 @@ import { loadTextWeights, type TextWeights } from '../../src/engine/model/text-w
 import { parseFixture, type Fixture } from './fixture-format';
 import { dumpFromFixture, type Dump } from '../engine/dump-spec';
 
-const IS_BROWSER = typeof window !== 'undefined' && typeof document !== 'undefined';
+/** True in the vitest browser project (Chromium), false in Node. */
+export const IN_BROWSER = typeof window !== 'undefined' && typeof document !== 'undefined';
 
 /** `rel` is relative to the repository root, e.g. 'tests/fixtures/prompts.bin'. */
 export async function readRepoFile(rel: string): Promise<Uint8Array> {
-  if (IS_BROWSER) {
+  if (IN_BROWSER) {
     const url = rel.startsWith('public/') ? `/${rel.slice('public/'.length)}` : `/${rel}`;
     const res = await fetch(url);
     if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${res.statusText}`);

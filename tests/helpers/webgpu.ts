@@ -12,8 +12,6 @@ export const GPU_ENV_HINT =
   'LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json; apt-get install -y chromium), ' +
   'or COOP_DAWN=0 turned it off. The same WGSL suites also run in the vitest `browser` project (Chromium).';
 
-export const IN_BROWSER = typeof window !== 'undefined' && typeof document !== 'undefined';
-
 let devicePromise: Promise<GPUDevice | null> | undefined;
 
 async function nodeDawnGpu(): Promise<GPU | null> {
