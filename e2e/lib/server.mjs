@@ -2,7 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const PORT = 4173;
+// E2E_PORT lets several checkouts run their browser tests side by side.
+export const PORT = Number(process.env.E2E_PORT ?? 4173);
 export const BASE_URL = `http://localhost:${PORT}/`;
 
 function newestMtime(dir) {
