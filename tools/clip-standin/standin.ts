@@ -18,6 +18,7 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..
 /** Bumped whenever the generated files change, so a cached folder from an older generator is rebuilt. */
 export const GENERATOR_VERSION = 1;
 const MARKER = '.standin-complete';
+const markerText = (seed: number) => JSON.stringify({ version: GENERATOR_VERSION, seed });
 
 export type StandinShapeName = 'vit-b32' | 'vit-b16' | 'tiny';
 
@@ -192,6 +193,8 @@ export function writeStandin(opts: StandinOptions): StandinResult {
     }
     w.clear();
   }
+  // Last, so a run cut short leaves no marker: ensureStandin reuses only a folder that has it.
+  writeFileSync(join(dir, MARKER), markerText(seed));
   return { dir, name, vocabulary: vocab.kind, files, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -205,12 +208,11 @@ export function ensureStandin(shape: StandinShapeName, opts: Omit<StandinOptions
   const vocabKind = probe.vocab !== 'clip' || opts.syntheticVocab || !defaultVocabGz(REPO_ROOT) ? 'synthetic' : 'clip';
   const dir = join(REPO_ROOT, '.cache/models', standinName(shape, vocabKind));
   const marker = join(dir, MARKER);
-  const wanted = JSON.stringify({ version: GENERATOR_VERSION, seed: opts.seed ?? 1 });
+  const wanted = markerText(opts.seed ?? 1);
   if (existsSync(marker) && readFileSync(marker, 'utf8') === wanted) return dir;
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   writeStandin({ ...opts, shape, out: tmp });
-  writeFileSync(join(tmp, MARKER), wanted);
   rmSync(dir, { recursive: true, force: true });
   try {
     renameSync(tmp, dir);
