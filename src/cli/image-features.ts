@@ -53,7 +53,7 @@ export class ImageFeatureExtractor {
       if (!cuda) why = 'this onnxruntime-node build has no CUDA execution provider';
       else {
         try {
-          const s = await ort.InferenceSession.create(model.visionModel, { executionProviders: ['cuda'] });
+          const s = await ort.InferenceSession.create(model.visionModel, { executionProviders: ['cuda'], logSeverityLevel: 4 });
           await s.release();
         } catch (e) {
           why = `the CUDA execution provider could not start (${(e as Error).message.split('\n')[0]}); it needs an NVIDIA GPU, CUDA 12 and cuDNN 9, and onnxruntime-node's CUDA binaries (install it without ONNXRUNTIME_NODE_INSTALL=skip)`;

@@ -23,9 +23,10 @@ describe.each(['unified', 'csc'])('coop:trace vs PyTorch (%s context)', (kind) =
     expect(trace.ctx.length).toBe(exp.ctx.length);
     const rows = compareTrajectories(trace.ctx, exp.ctx, c.ctx);
     for (const r of rows) {
-      // fp32: a few ulps of the context's size per step, and a tiny fraction of how far training moved it.
-      expect(r.maxAbs).toBeLessThan(2e-6);
-      expect(r.relToUpdate).toBeLessThan(r.epoch === 1 ? 1e-3 : 1e-4);
+      // fp32: a few ulps of the context's size per step, and a tiny fraction of how far training moved it. (Measured:
+      // ≤ 1.6e-7 abs, ≤ 2e-6 of the update after the warm-up epoch; dropping the weight decay gives 2.6e-6 / 3e-5.)
+      expect(r.maxAbs).toBeLessThan(5e-7);
+      expect(r.relToUpdate).toBeLessThan(r.epoch === 1 ? 1e-3 : 1e-5);
     }
     // The case is discriminative: training moved the context far beyond the tolerance.
     const moved = Math.max(...exp.ctx[exp.ctx.length - 1].map((x, i) => Math.abs(x - c.ctx[i])));
