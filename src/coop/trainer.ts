@@ -24,6 +24,8 @@ export interface LossAndGrad {
   logits: Float32Array;
   /** Same layout as the context's data. */
   gradCtx: Float32Array;
+  /** A method's loss parts for display (KgCoOp: ce, kg; ProGrad: ce, kl, cos, projected). */
+  terms?: Record<string, number>;
 }
 
 /** Must not modify `ctx`. */
@@ -75,6 +77,8 @@ export type TrainEvent =
       stepsPerEpoch: number;
       totalSteps: number;
       loss: number;
+      /** The method's loss parts, when it has any (prompt-methods.ts). */
+      terms?: Record<string, number>;
       lr: number;
       batchAcc: number;
       /** Time spent running (stopped time excluded), summed over resumes. */
@@ -310,6 +314,7 @@ export class CoopTrainer {
           stepsPerEpoch: plan.length,
           totalSteps: this.totalSteps,
           loss: res.loss,
+          ...(res.terms ? { terms: res.terms } : {}),
           lr,
           batchAcc,
           elapsedMs: this.elapsed,
