@@ -14,7 +14,7 @@ const { wasmPredictions, webgpuPredictions } = await import('./tests/predictions
 const { trainData } = await import('./tests/train-data.mjs');
 
 const TESTS = [
-  ['WebGPU EP: predictions (one template and ensemble) equal onnxruntime-node, sample accuracy', webgpuPredictions],
+  ['WebGPU EP (?ep=webgpu): predictions (one template and ensemble) equal onnxruntime-node, sample accuracy', webgpuPredictions],
   ['WASM EP (?ep=wasm): predictions (one template and ensemble) equal onnxruntime-node, sample accuracy', wasmPredictions],
   ['input: drag-and-drop; errors for a non-image file, duplicate, single and over-long class names', inputErrors],
   ['model file errors name the file', modelFileErrors],
