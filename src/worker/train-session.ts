@@ -192,6 +192,7 @@ export class TrainSession {
       lossAndGrad: (c, features, labels) => this.requireEngine().step(c.data, features, labels),
       evaluate: (c) => this.evaluate(c),
     });
+    if (req.resume) this.trainer.restore(req.resume);
     this.post({
       type: 'setup-done',
       nCtx: ctx.nCtx,
@@ -241,7 +242,7 @@ export class TrainSession {
     }
     this.pendingEval = null;
     const pos = this.trainer?.position ?? { epoch: 0, step: 0 };
-    const snapshot: Snapshot = { context, ...scored, epoch: pos.epoch, step: pos.step };
+    const snapshot: Snapshot = { context, ...scored, epoch: pos.epoch, step: pos.step, checkpoint: this.trainer?.checkpoint() ?? null };
     this.lastSnapshot = snapshot;
     this.post({ type: 'snapshot', snapshot });
   }
