@@ -11,7 +11,7 @@ const CLASSES = ['circle', 'square', 'triangle', 'star', 'cross', 'ring', 'heart
 function predictionTest(ep) {
   return async ({ context, reference, root, log }) => {
     const query = ep === 'wasm' ? '?e2e=1&ep=wasm' : '?e2e=1';
-    const page = await openPage(context, BASE_URL + query);
+    const page = await openPage(context, `${BASE_URL}${query}#zero-shot`);
     try {
       assert.equal(await waitForModel(page), ep, `EP badge says ${ep}`);
       await setClasses(page, CLASSES);

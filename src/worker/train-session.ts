@@ -204,7 +204,7 @@ export class TrainSession {
     await this.sendSnapshot();
   }
 
-  private pendingEval: Omit<Snapshot, 'epoch' | 'step' | 'context'> | null = null;
+  private pendingEval: Omit<Snapshot, 'epoch' | 'step' | 'context' | 'checkpoint'> | null = null;
 
   private async scoreAll(ctx: ContextVectors) {
     const engine = this.requireEngine();
@@ -233,7 +233,7 @@ export class TrainSession {
     if (!this.setupReq) return;
     const context = this.trainer?.context ?? (this.fixed ? cloneContext(this.fixed) : null);
     if (!context) return;
-    let scored: Omit<Snapshot, 'epoch' | 'step' | 'context'>;
+    let scored: Omit<Snapshot, 'epoch' | 'step' | 'context' | 'checkpoint'>;
     try {
       scored = this.pendingEval ?? (await this.scoreAll(context));
     } catch {
