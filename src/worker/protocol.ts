@@ -9,7 +9,7 @@
 import type { PathChoice } from '../engine/choose-path';
 import type { ContextVectors } from '../coop/context-init';
 import type { TrainSettings } from '../coop/settings';
-import type { TrainEvent } from '../coop/trainer';
+import type { TrainEvent, TrainerCheckpoint } from '../coop/trainer';
 import type { ClassTokenPosition } from '../engine/prompt';
 import type { EngineKind } from './text-engine';
 import type { ProofPrompt } from '../engine/load-proof';
@@ -50,6 +50,8 @@ export interface SetupRequest {
   evalSets: EvalSet[];
   /** Only score `context` (an imported prompt); no trainer is built and the view features may be empty. */
   evalOnly?: boolean;
+  /** Continue a run from its checkpoint (after a reload): same settings and data, so the same result. */
+  resume?: TrainerCheckpoint | null;
 }
 
 export type WorkerRequest =
@@ -81,6 +83,8 @@ export interface Snapshot {
   /** Completed epochs and steps when taken. */
   epoch: number;
   step: number;
+  /** The trainer's state at this point (null for an evaluation-only setup): what Resume after a reload starts from. */
+  checkpoint: TrainerCheckpoint | null;
 }
 
 export type WorkerReply =
