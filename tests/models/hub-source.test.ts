@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { startHubServer, type HubServer } from '../../e2e/lib/hub-server.mjs';
 import { DownloadError, downloadHubFile, hubFileInfo, hubLocation, HubSource } from '../../src/models/sources/hub';
 import { NodeFileSink } from '../../src/models/sources/node-sink';
+import { fetchModelToDir } from '../../src/models/sources/fetch-to-dir';
 
 const BIG = 3 * 1024 * 1024 + 17;
 let server: HubServer;
@@ -24,6 +25,10 @@ beforeAll(async () => {
   for (let i = 0; i < BIG; i++) big[i] = (i * 2654435761) >>> 24;
   writeFileSync(join(dir, 'onnx/vision_model.onnx'), big);
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'clip' }));
+  writeFileSync(join(dir, 'preprocessor_config.json'), '{}');
+  writeFileSync(join(dir, 'tokenizer.json'), '{}');
+  writeFileSync(join(dir, 'onnx/text_model_fp16.onnx'), big.subarray(0, 200_000));
+  writeFileSync(join(dir, 'onnx/vision_model_fp16.onnx'), big.subarray(0, 300_000));
   server = await startHubServer({ repos: { 'owner/model': dir }, revisions: ['main', 'v1'] });
 });
 
@@ -42,7 +47,7 @@ describe('hub source', () => {
     expect(source.describe('config.json')).toBe(`${server.endpoint}/owner/model/resolve/main/config.json`);
     expect(new TextDecoder().decode(await source.read('config.json'))).toBe(JSON.stringify({ model_type: 'clip' }));
     expect(await source.has('config.json')).toBe(true);
-    expect(await source.has('onnx/text_model_fp16.onnx')).toBe(false);
+    expect(await source.has('onnx/text_model.onnx')).toBe(false);
     expect(await source.size('onnx/vision_model.onnx')).toBe(BIG);
   });
 
@@ -126,5 +131,21 @@ describe('hub source', () => {
     const kept = await sink.existing();
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThan(BIG);
+  });
+
+  it('models:fetch writes the files into a directory, continues a dropped one, and a rerun downloads nothing', async () => {
+    const target = join(out, 'fetched');
+    server.cut('onnx/vision_model_fp16.onnx', 100_000);
+    const source = new HubSource({ repo: 'owner/model', endpoint: server.endpoint });
+    const sizes = await fetchModelToDir(source, target, { textDtype: 'fp16', visionDtype: 'fp16' });
+    expect(Object.keys(sizes).sort()).toEqual(['config.json', 'onnx/text_model_fp16.onnx', 'onnx/vision_model_fp16.onnx', 'preprocessor_config.json', 'tokenizer.json']);
+    for (const path of Object.keys(sizes)) expect(Buffer.compare(readFileSync(join(target, path)), readFileSync(join(dir, path)))).toBe(0);
+    expect(existsSync(join(target, 'onnx/vision_model_fp16.onnx.part'))).toBe(false);
+    expect(server.requests.some((r) => r.path.endsWith('vision_model_fp16.onnx') && r.range?.startsWith('bytes=') && r.range !== 'bytes=0-0')).toBe(true);
+    const before = server.requests.length;
+    await fetchModelToDir(source, target, { textDtype: 'fp16', visionDtype: 'fp16' });
+    // Only the one-byte size probes: no file is downloaded again.
+    expect(server.requests.slice(before).every((r) => r.method !== 'GET' || r.range === 'bytes=0-0')).toBe(true);
+    await expect(fetchModelToDir(source, target, { textDtype: 'fp32', visionDtype: 'fp16' })).rejects.toThrow(/text_model.onnx is missing \(HTTP 404\).*as fp16: pick that dtype/);
   });
 });

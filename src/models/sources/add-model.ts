@@ -41,8 +41,8 @@ function originOf(from: HubSource | FolderSource): StoredOrigin {
   return from instanceof HubSource ? { kind: 'hub', ...from.location } : { kind: 'folder', name: from.name };
 }
 
-/** Sizes of the files to store; throws before anything is written when one is missing. */
-async function plan(from: HubSource | FolderSource, req: AddRequest, signal?: AbortSignal): Promise<Record<string, number>> {
+/** Sizes of the files to store (small files, manifest.json where present, the two towers in the dtypes asked); throws before anything is written when one is missing. */
+export async function filesToStore(from: HubSource | FolderSource, req: AddRequest, signal?: AbortSignal): Promise<Record<string, number>> {
   const text = TOWER_FILES.text[req.textDtype];
   const vision = TOWER_FILES.vision[req.visionDtype];
   const sizes: Record<string, number> = {};
@@ -103,7 +103,7 @@ export async function addModel(store: BrowserModelStore, req: AddRequest, option
 
   // The loader reads the small files at the origin and refuses what is not CLIP before anything is stored.
   await options.check(from);
-  const sizes = await plan(from, req, signal);
+  const sizes = await filesToStore(from, req, signal);
   const meta: StoredModelMeta = {
     key,
     name: from.name,
