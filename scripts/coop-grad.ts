@@ -4,16 +4,17 @@
  *   npm run -s coop:grad -- --model public/models/toy-clip --case tests/fixtures/coop-unified-end.case.json [--cpu] [--naive]
  *
  * The case holds {classnames, n_ctx, csc, position, ctx (flat), image_features (rows, normalized),
- * labels[, logit_scale]}; the scale defaults to the model's manifest.json. Prints
- * {"loss", "grad", "logits"} from the WGSL engine (Node Dawn) or, with --cpu, from its CPU twin.
+ * labels[, logit_scale]}; the scale defaults to the model's (manifest.json's, or 100 for a folder as published).
+ * The folder is read by the app's loader (src/models/load.ts): a manifest-free transformers.js folder and an
+ * fp16-only text tower work too. Prints {"loss", "grad", "logits"} from the WGSL engine (Node Dawn) or, with
+ * --cpu, from its CPU twin.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadTextWeights } from '../src/engine/model/text-weights';
 import { coopStepCpu } from '../src/engine/cpu-text-encoder';
 import { promptLayout, type ClassTokenPosition } from '../src/engine/prompt';
-import { tokenizerFromHfJson } from '../src/tokenizer';
+import { loadModelFromDir } from '../src/models/node';
 
 interface CoopCase {
   classnames: string[];
@@ -61,13 +62,12 @@ async function main(): Promise<void> {
   for (const k of ['classnames', 'n_ctx', 'csc', 'position', 'ctx', 'image_features', 'labels'] as const) {
     if (c[k] === undefined) fail(`case ${casePath} has no '${k}'`);
   }
-  const config = JSON.parse(readFileSync(path.join(modelDir, 'config.json'), 'utf8'));
-  const manifestPath = path.join(modelDir, 'manifest.json');
-  const logitScale = c.logit_scale ?? (existsSync(manifestPath) ? JSON.parse(readFileSync(manifestPath, 'utf8')).logit_scale : undefined);
-  if (typeof logitScale !== 'number') fail('no logit_scale in the case or the model manifest.json');
-  const bytes = readFileSync(path.join(modelDir, 'onnx', 'text_model.onnx'));
-  const weights = loadTextWeights(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), config);
-  const tok = tokenizerFromHfJson(JSON.parse(readFileSync(path.join(modelDir, 'tokenizer.json'), 'utf8')));
+  const textDtype = arg('--text-dtype');
+  if (textDtype !== undefined && textDtype !== 'fp32' && textDtype !== 'fp16') fail(`--text-dtype must be fp32 or fp16 (got ${textDtype})`);
+  const model = await loadModelFromDir(modelDir, { text: textDtype });
+  const logitScale = c.logit_scale ?? model.description.logitScale;
+  const weights = model.weights;
+  const tok = model.description.tokenizer;
 
   // As CoOp's PromptLearner: "X X … X name." with '_' read as a space.
   const names = c.classnames.map((n) => n.replace(/_/g, ' '));

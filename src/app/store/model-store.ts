@@ -117,7 +117,8 @@ export const useModelStore = create<ModelState>()((set, get) => ({
       const encoders = await openEncoders(model, backend);
       if (stale()) return void encoders.release();
       const { textModel: _t, visionModel: _v, ...rest } = model;
-      const key = `${folder}:${String(model.manifest.text_model_sha256 ?? '')}`;
+      // Folders without a manifest have no digest; the text file's path and size stand in for it.
+      const key = `${folder}:${String(model.manifest.text_model_sha256 ?? `${model.textFile.path}:${model.textModel.byteLength}`)}`;
       set({
         phase: 'ready',
         runtime: { folder, key, model: rest, preprocess, encoders },

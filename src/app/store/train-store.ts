@@ -207,7 +207,8 @@ export const useTrainStore = create<TrainState>()((set, get) => {
     client = new TrainWorkerClient(onReply);
     clientKey = runtime.key;
     const preferGpu = new URLSearchParams(location.search).get('engine') !== 'cpu';
-    const textModelUrl = new URL(`${import.meta.env.BASE_URL}models/${encodeURIComponent(runtime.folder)}/onnx/text_model.onnx`, location.href).href;
+    // The dtype's file the loader chose (a folder may hold only onnx/text_model_fp16.onnx); the worker upcasts fp16.
+    const textModelUrl = new URL(`${import.meta.env.BASE_URL}models/${encodeURIComponent(runtime.folder)}/${runtime.model.textFile.path}`, location.href).href;
     const proof = await proofPrompts(runtime);
     engineReady = client.request(
       { type: 'init', textModelUrl, config: runtime.model.config, logitScale: runtime.model.manifest.logit_scale, preferGpu, proof },
