@@ -5,6 +5,7 @@
 import { encodeTokensCpu } from '../engine/cpu-text-encoder';
 import { proveTextWeights } from '../engine/load-proof';
 import { loadTextWeights } from '../engine/model/text-weights';
+import { StoreSource } from '../models/sources/browser-store';
 import { CpuTextEngine } from './cpu-text-engine';
 import { GpuTextEngine } from './gpu-text-engine';
 import type { EngineFactory } from './train-session';
@@ -15,8 +16,15 @@ async function fetchModel(url: string): Promise<ArrayBuffer> {
   return response.arrayBuffer();
 }
 
+/** The text file's bytes: from the browser store for a stored model (no network), else from the app's server. */
+async function textModelBytes(req: Parameters<EngineFactory>[0]): Promise<ArrayBuffer | Uint8Array> {
+  if (req.textStored) return (await StoreSource.open(req.textStored.meta)).read(req.textStored.path);
+  return fetchModel(req.textModelUrl);
+}
+
 export const createEngine: EngineFactory = async (req, onLost) => {
-  const weights = loadTextWeights(await fetchModel(req.textModelUrl), req.config);
+  // The bytes go out of scope once parsed: only the weights' own arrays stay.
+  const weights = loadTextWeights(await textModelBytes(req), req.config);
   const gpu = typeof navigator !== 'undefined' ? navigator.gpu : undefined;
   let why: string;
   if (!req.preferGpu) why = 'CPU fallback (JavaScript), as asked with ?engine=cpu';

@@ -1,3 +1,4 @@
+import { AddModelDialog } from './AddModelDialog';
 import { EpBadge } from './EpBadge';
 import { ModelPicker } from './ModelPicker';
 
@@ -9,6 +10,7 @@ export function Header() {
         <ModelPicker />
         <EpBadge />
       </div>
+      <AddModelDialog />
     </header>
   );
 }

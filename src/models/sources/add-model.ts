@@ -8,19 +8,21 @@
  */
 import { ModelFileError } from '../errors';
 import type { ModelSource } from '../source';
+import { MODEL_FILES, towerPath } from '../types';
 import { BrowserModelStore, checkQuota, storeKey, type StoredModelMeta, type StoredOrigin, type TextDtype, type VisionDtype } from './browser-store';
 import { FolderSource } from './folder';
 import { downloadHubFile, hubFileInfo, HubSource, type FileSink } from './hub';
 import { TransferProgress, type TransferSnapshot } from './transfer';
 
+/** The tower files for each dtype the store offers, where the loader looks for them (towerPath). */
 export const TOWER_FILES = {
-  text: { fp32: 'onnx/text_model.onnx', fp16: 'onnx/text_model_fp16.onnx' },
-  vision: { fp32: 'onnx/vision_model.onnx', fp16: 'onnx/vision_model_fp16.onnx', quantized: 'onnx/vision_model_quantized.onnx' },
+  text: { fp32: towerPath('text', 'fp32'), fp16: towerPath('text', 'fp16') },
+  vision: { fp32: towerPath('vision', 'fp32'), fp16: towerPath('vision', 'fp16'), quantized: towerPath('vision', 'quantized') },
 } as const;
 
 /** What the loader reads before any tower; `manifest.json` only where present. */
-export const SMALL_FILES = ['config.json', 'preprocessor_config.json', 'tokenizer.json'] as const;
-export const OPTIONAL_FILES = ['manifest.json'] as const;
+export const SMALL_FILES = [MODEL_FILES.config, MODEL_FILES.preprocessor, MODEL_FILES.tokenizer] as const;
+export const OPTIONAL_FILES = [MODEL_FILES.manifest] as const;
 
 export interface AddRequest {
   from: HubSource | FolderSource;
