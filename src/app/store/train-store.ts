@@ -284,21 +284,27 @@ export const useTrainStore = create<TrainState>()((set, get) => {
 
   async function ensureWorker(runtime: ModelRuntime): Promise<TrainWorkerClient> {
     currentTokenizer = runtime.model.tokenizer;
-    if (client && clientKey === runtime.key) {
+    // The logit scale is the engine's: an edited scale starts a worker with it.
+    const key = `${runtime.key}|${runtime.model.manifest.logit_scale}`;
+    if (client && clientKey === key) {
       await engineReady;
       return client;
     }
     client?.terminate();
     client = new TrainWorkerClient(onReply);
-    clientKey = runtime.key;
+    clientKey = key;
     // ?engine=cpu / ?engine=webgpu force a text engine; otherwise the worker probes both and keeps the faster.
     const engineParam = new URLSearchParams(location.search).get('engine');
     const preferGpu = engineParam !== 'cpu';
     // The dtype's file the loader chose (a folder may hold only onnx/text_model_fp16.onnx); the worker upcasts fp16.
-    const textModelUrl = new URL(`${import.meta.env.BASE_URL}models/${encodeURIComponent(runtime.folder)}/${runtime.model.textFile.path}`, location.href).href;
+    // A stored model's text file is read by the worker from the browser store itself: no second download.
+    const textPath = runtime.model.textFile.path;
+    const textModelUrl =
+      runtime.origin.kind === 'bundled' ? new URL(`${import.meta.env.BASE_URL}models/${encodeURIComponent(runtime.origin.folder)}/${textPath}`, location.href).href : '';
+    const textStored = runtime.origin.kind === 'stored' ? { meta: runtime.origin.meta, path: textPath } : undefined;
     const proof = await proofPrompts(runtime);
     engineReady = client.request(
-      { type: 'init', textModelUrl, config: runtime.model.config, logitScale: runtime.model.manifest.logit_scale, preferGpu, engine: engineParam ?? 'auto', proof },
+      { type: 'init', textModelUrl, textStored, config: runtime.model.config, logitScale: runtime.model.manifest.logit_scale, preferGpu, engine: engineParam ?? 'auto', proof },
       'ready',
     );
     try {
