@@ -9,6 +9,7 @@
  * through the byte-counting allocator.
  */
 import { GpuAllocator } from './gpu/allocator';
+import { onDispatch } from './gpu/dispatch';
 import { encodeAddInPlace, encodeAdd } from './ops/add/gpu';
 import { encodeAttentionBackward, encodeAttentionForward } from './ops/attention/gpu';
 import { encodeCosineCEBackward, encodeCosineCEForward } from './ops/cosine-ce/gpu';
@@ -74,6 +75,12 @@ export interface StepStats {
   T: number;
   prefix: number;
   chunks: number;
+  /** Compute dispatches, buffer copies/clears and queue submissions the step encoded. */
+  dispatches: number;
+  copies: number;
+  submits: number;
+  /** Bytes mapped back to the CPU (loss, logits, context gradient), all at the end of the step. */
+  readbackBytes: number;
 }
 
 export interface StepResult {
@@ -525,7 +532,17 @@ class WgslTextEngine implements TextEngine {
     const mb = tg ? this.methodBuffers(K * E) : undefined;
     if (tg && mb) q.writeBuffer(mb.add, 0, bytesOf(tg.add));
 
-    const enc = dev.createCommandEncoder({ label: 'coop step' });
+    const raw = dev.createCommandEncoder({ label: 'coop step' });
+    let dispatches = 0;
+    let copies = 0;
+    const stopCounting = onDispatch(dev, () => dispatches++);
+    // Copies and clears counted as they are encoded (the per-step report of issue 14).
+    const enc = {
+      beginComputePass: (d?: GPUComputePassDescriptor) => raw.beginComputePass(d),
+      clearBuffer: (b: GPUBuffer) => (copies++, raw.clearBuffer(b)),
+      copyBufferToBuffer: (a: GPUBuffer, ao: number, b: GPUBuffer, bo: number, n: number) => (copies++, raw.copyBufferToBuffer(a, ao, b, bo, n)),
+      finish: () => raw.finish(),
+    };
     const pre = ls.prefix;
     const ws = ls.chunk;
     const dKs = Array.from({ length: this.config.L }, (_, l) => bufs(`prefix.dK.${l}`));
@@ -610,8 +627,10 @@ class WgslTextEngine implements TextEngine {
     enc.copyBufferToBuffer(bufs('logits'), 0, rb, 4, N * K * 4);
     enc.copyBufferToBuffer(bufs('dCtx'), 0, rb, 4 + N * K * 4, ctxRows * D * 4);
     if (mb) enc.copyBufferToBuffer(bufs('textFeatures'), 0, mb.readback, 0, K * E * 4);
+    stopCounting();
     q.submit([enc.finish()]);
-    await rb.mapAsync(MAP_READ, 0, (1 + N * K + ctxRows * D) * 4);
+    const readbackBytes = (1 + N * K + ctxRows * D) * 4;
+    await rb.mapAsync(MAP_READ, 0, readbackBytes);
     const all = new Float32Array(rb.getMappedRange(0, (1 + N * K + ctxRows * D) * 4).slice(0));
     rb.unmap();
     let textFeatures: Float32Array | undefined;
@@ -621,7 +640,7 @@ class WgslTextEngine implements TextEngine {
       mb.readback.unmap();
     }
 
-    const stats: StepStats = { mode, positions: P + K * S, recomputedPositions: recomputed, T, prefix: P, chunks: ls.sizes.length };
+    const stats: StepStats = { mode, positions: P + K * S, recomputedPositions: recomputed, T, prefix: P, chunks: ls.sizes.length, dispatches, copies, submits: 1, readbackBytes: readbackBytes + (mb ? K * E * 4 : 0) };
     this.lastStats = stats;
     this.lastPlan = [...weightBuffers(this.shape, ctxRows), ...ls.planned, ...bs.planned];
     return { loss: all[0], logits: all.subarray(1, 1 + N * K), gradCtx: all.subarray(1 + N * K), stats, textFeatures };
