@@ -30,6 +30,7 @@ export const TRAIN_OPTIONS = {
   model: 'value', data: 'value', shots: 'value', seeds: 'value', csc: 'optional', position: 'value', 'n-ctx': 'value',
   init: 'value', epochs: 'value', views: 'value', engine: 'value', ep: 'value', 'ep-strict': 'flag', out: 'value',
   'base-to-new': 'flag', base: 'value', lr: 'value', 'batch-size': 'value', cache: 'value', splits: 'value', quiet: 'flag',
+  'save-features': 'flag',
 } as const;
 
 interface Config {
@@ -275,6 +276,22 @@ export async function runTrain(p: Parsed): Promise<void> {
       );
       const viewFeatures = new Float32Array(chosen.length * base.views * dim);
       viewRows.forEach((rows, i) => rows.forEach((f, v) => f && viewFeatures.set(f, (i * base.views + v) * dim)));
+
+      if (p.opts.has('save-features')) {
+        // The exact inputs of this shot count and seed, for cross-checks outside this program (tools/coop-trace).
+        const rowsOf = (f: Float32Array, n: number) => Array.from({ length: n }, (_, r) => Array.from(f.subarray(r * dim, (r + 1) * dim)));
+        const file = path.join(out, 'features', `${shots}shot-seed${seed}.json`);
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, JSON.stringify({
+          classnames: runNames,
+          labels: Array.from(labels),
+          files: chosen.map((i) => train[i].file),
+          view_features: Array.from({ length: chosen.length }, (_, i) => rowsOf(viewFeatures.subarray(i * base.views * dim, (i + 1) * base.views * dim), base.views)),
+          clean_features: rowsOf(cleanF, chosen.length),
+          splits: Object.fromEntries(splits.map((s) => [s.name, { features: rowsOf(s.features, s.labels.length), labels: Array.from(s.labels) }])),
+        }));
+        log(`features of ${shots} shots, seed ${seed} → ${file}`);
+      }
 
       for (const csc of cscs) {
         const settings: TrainSettings = { ...base, csc, seed };
