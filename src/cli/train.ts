@@ -213,6 +213,8 @@ export async function runTrain(p: Parsed): Promise<void> {
   const runsTotal = shotsList.length * seeds.length * cscs.length;
   let runsDone = 0;
   const runTimes: number[] = [];
+  /** Per CoOp run: training time (image encoding apart), steps, final loss; for benchmarks and the GPU check. */
+  const runLog: Array<Record<string, unknown>> = [];
   const trainPool = baseToNew ? train.map((t, i) => i).filter((i) => train[i].label < nBase) : train.map((_, i) => i);
   const poolLabels = Int32Array.from(trainPool, (i) => trainLabels[i]);
   const poolClasses = baseToNew ? nBase : K;
@@ -232,6 +234,7 @@ export async function runTrain(p: Parsed): Promise<void> {
       shots: shotsList,
       std: 'population (ddof=0)',
       records,
+      runs: runLog,
       runs_done: runsDone,
       runs_total: runsTotal,
       wall_seconds: (performance.now() - t0) / 1000,
@@ -342,6 +345,7 @@ export async function runTrain(p: Parsed): Promise<void> {
         runTimes.push(secs);
         task.done(`${failed ? `FAILED: ${failed}; ` : ''}loss ${lastLoss.toFixed(4)}, train ${pct(trainAcc)}%, ${Object.entries(acc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
         records.push({ shots, method: label, seed, accuracy: acc });
+        runLog.push({ shots, seed, method: label, train_seconds: secs, steps: trainer.position.step, epochs: trainer.maxEpochs, final_loss: lastLoss, engine: engine.kind, failed });
         runsDone++;
         // The learned prompt in the app's format, checked with the app's own parser before it is written.
         const prompt: LearnedPrompt = {
