@@ -24,6 +24,8 @@ export interface LossAndGrad {
   logits: Float32Array;
   /** Same layout as the context's data. */
   gradCtx: Float32Array;
+  /** A method's loss parts for display (KgCoOp: ce, kg; ProGrad: ce, kl, cos, projected). */
+  terms?: Record<string, number>;
 }
 
 /** Must not modify `ctx`. */
@@ -75,6 +77,8 @@ export type TrainEvent =
       stepsPerEpoch: number;
       totalSteps: number;
       loss: number;
+      /** The method's loss parts, when it has any (prompt-methods.ts). */
+      terms?: Record<string, number>;
       lr: number;
       batchAcc: number;
       /** Time spent running (stopped time excluded), summed over resumes. */
@@ -88,6 +92,23 @@ export type TrainEvent =
   | { type: 'error'; message: string; epoch: number; stepInEpoch: number };
 
 export type TrainerStatus = 'idle' | 'running' | 'stopped' | 'done' | 'failed';
+
+/**
+ * Everything a run needs to continue after the page (or the worker) is gone: the context, SGD's momentum buffer and
+ * the position in the schedule (the lr follows from the epoch). The sampler and the views keep no state of their
+ * own: each epoch's batches come from (seed, epoch) (sampler.ts) and the views were drawn from the seed when they
+ * were encoded, so the same settings and images plus this checkpoint give exactly the uninterrupted run.
+ */
+export interface TrainerCheckpoint {
+  context: ContextVectors;
+  /** null before the first step (PyTorch creates the buffer lazily). */
+  momentum: Float32Array | null;
+  /** 0-based epoch in progress, 0-based next batch, steps completed. */
+  epoch: number;
+  batch: number;
+  step: number;
+  elapsedMs: number;
+}
 
 interface Position {
   /** 0-based epoch in progress. */
@@ -185,6 +206,39 @@ export class CoopTrainer {
   /** lr the next step will use. */
   get currentLr(): number {
     return lrAtEpoch(Math.min(this.pos.epoch, this.maxEpochs - 1), this.maxEpochs, this.settings);
+  }
+
+  /** A copy of the state a later restore() continues from (see TrainerCheckpoint). */
+  checkpoint(): TrainerCheckpoint {
+    return {
+      context: cloneContext(this.ctx),
+      momentum: this.opt.momentumBuffer ? this.opt.momentumBuffer.slice() : null,
+      ...this.pos,
+      elapsedMs: this.elapsed,
+    };
+  }
+
+  /** Continues from a checkpoint of a trainer with the same settings and data; not while running. */
+  restore(cp: TrainerCheckpoint): void {
+    if (this._status === 'running') throw new Error('stop training before restoring a checkpoint');
+    const n = this.ctx.data.length;
+    if (cp.context.data.length !== n || cp.context.nCtx !== this.ctx.nCtx || cp.context.cscClasses !== this.ctx.cscClasses) {
+      throw new RangeError(`the checkpoint's context (${cp.context.data.length} values) does not fit this run's (${n})`);
+    }
+    if (cp.momentum && cp.momentum.length !== n) throw new RangeError(`the checkpoint's momentum has ${cp.momentum.length} values, the context ${n}`);
+    const steps = this.stepsPerEpoch;
+    if (!(cp.epoch >= 0 && cp.epoch <= this.maxEpochs && cp.batch >= 0 && cp.batch <= steps && cp.step === cp.epoch * steps + cp.batch)) {
+      throw new RangeError(`the checkpoint's position (epoch ${cp.epoch}, batch ${cp.batch}, step ${cp.step}) does not fit this run's schedule`);
+    }
+    this.generation++;
+    this.ctx = cloneContext(cp.context);
+    this.opt = { momentumBuffer: cp.momentum ? cp.momentum.slice() : null };
+    this.pos = { epoch: cp.epoch, batch: cp.batch, step: cp.step };
+    this.elapsed = cp.elapsedMs;
+    this.lastGood = null;
+    this.stopRequested = false;
+    this._status = cp.epoch >= this.maxEpochs ? 'done' : cp.step > 0 ? 'stopped' : 'idle';
+    this._error = null;
   }
 
   /** Ends the running loop after the step in flight; run() resumes. */
@@ -310,6 +364,7 @@ export class CoopTrainer {
           stepsPerEpoch: plan.length,
           totalSteps: this.totalSteps,
           loss: res.loss,
+          ...(res.terms ? { terms: res.terms } : {}),
           lr,
           batchAcc,
           elapsedMs: this.elapsed,

@@ -1,4 +1,5 @@
-import { EpBadge } from './EpBadge';
+import { AddModelDialog } from './AddModelDialog';
+import { EpBadge, TextEngineBadge } from './EpBadge';
 import { ModelPicker } from './ModelPicker';
 
 export function Header() {
@@ -8,7 +9,9 @@ export function Header() {
       <div className="header-controls">
         <ModelPicker />
         <EpBadge />
+        <TextEngineBadge />
       </div>
+      <AddModelDialog />
     </header>
   );
 }
