@@ -30,6 +30,7 @@ export const TRAIN_OPTIONS = {
   model: 'value', data: 'value', shots: 'value', seeds: 'value', csc: 'optional', position: 'value', 'n-ctx': 'value',
   init: 'value', epochs: 'value', views: 'value', engine: 'value', ep: 'value', 'ep-strict': 'flag', out: 'value',
   'base-to-new': 'flag', base: 'value', lr: 'value', 'batch-size': 'value', cache: 'value', splits: 'value', quiet: 'flag',
+  'save-features': 'flag',
 } as const;
 
 interface Config {
@@ -212,6 +213,8 @@ export async function runTrain(p: Parsed): Promise<void> {
   const runsTotal = shotsList.length * seeds.length * cscs.length;
   let runsDone = 0;
   const runTimes: number[] = [];
+  /** Per CoOp run: training time (image encoding apart), steps, final loss; for benchmarks and the GPU check. */
+  const runLog: Array<Record<string, unknown>> = [];
   const trainPool = baseToNew ? train.map((t, i) => i).filter((i) => train[i].label < nBase) : train.map((_, i) => i);
   const poolLabels = Int32Array.from(trainPool, (i) => trainLabels[i]);
   const poolClasses = baseToNew ? nBase : K;
@@ -231,6 +234,7 @@ export async function runTrain(p: Parsed): Promise<void> {
       shots: shotsList,
       std: 'population (ddof=0)',
       records,
+      runs: runLog,
       runs_done: runsDone,
       runs_total: runsTotal,
       wall_seconds: (performance.now() - t0) / 1000,
@@ -275,6 +279,22 @@ export async function runTrain(p: Parsed): Promise<void> {
       );
       const viewFeatures = new Float32Array(chosen.length * base.views * dim);
       viewRows.forEach((rows, i) => rows.forEach((f, v) => f && viewFeatures.set(f, (i * base.views + v) * dim)));
+
+      if (p.opts.has('save-features')) {
+        // The exact inputs of this shot count and seed, for cross-checks outside this program (tools/coop-trace).
+        const rowsOf = (f: Float32Array, n: number) => Array.from({ length: n }, (_, r) => Array.from(f.subarray(r * dim, (r + 1) * dim)));
+        const file = path.join(out, 'features', `${shots}shot-seed${seed}.json`);
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, JSON.stringify({
+          classnames: runNames,
+          labels: Array.from(labels),
+          files: chosen.map((i) => train[i].file),
+          view_features: Array.from({ length: chosen.length }, (_, i) => rowsOf(viewFeatures.subarray(i * base.views * dim, (i + 1) * base.views * dim), base.views)),
+          clean_features: rowsOf(cleanF, chosen.length),
+          splits: Object.fromEntries(splits.map((s) => [s.name, { features: rowsOf(s.features, s.labels.length), labels: Array.from(s.labels) }])),
+        }));
+        log(`features of ${shots} shots, seed ${seed} → ${file}`);
+      }
 
       for (const csc of cscs) {
         const settings: TrainSettings = { ...base, csc, seed };
@@ -325,6 +345,7 @@ export async function runTrain(p: Parsed): Promise<void> {
         runTimes.push(secs);
         task.done(`${failed ? `FAILED: ${failed}; ` : ''}loss ${lastLoss.toFixed(4)}, train ${pct(trainAcc)}%, ${Object.entries(acc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
         records.push({ shots, method: label, seed, accuracy: acc });
+        runLog.push({ shots, seed, method: label, train_seconds: secs, steps: trainer.position.step, epochs: trainer.maxEpochs, final_loss: lastLoss, engine: engine.kind, failed });
         runsDone++;
         // The learned prompt in the app's format, checked with the app's own parser before it is written.
         const prompt: LearnedPrompt = {
