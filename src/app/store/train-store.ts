@@ -3,6 +3,7 @@
  * The worker owns the trainer; this store mirrors what it reports and keeps the last snapshot of the context, so
  * nothing learned is lost when the worker fails or the GPU device is lost.
  */
+import { readableToken } from '../../tokenizer/readable-token';
 import { create } from 'zustand';
 import { withDefaults, type ClassTokenPosition, type TrainSettings } from '../../coop/settings';
 import { normalizeInitWords } from '../../coop/context-init';
@@ -251,7 +252,8 @@ export const useTrainStore = create<TrainState>()((set, get) => {
       case 'nearest': {
         const tok = (id: number) => {
           try {
-            return (currentTokenizer?.decode([id]) ?? String(id)).trim() || `#${id}`;
+            // Byte-level tokens readably: printable text, <0xE2>-style bytes, </w> at a word end.
+            return currentTokenizer ? readableToken(currentTokenizer.tokenString(id)) : `#${id}`;
           } catch {
             return `#${id}`;
           }
