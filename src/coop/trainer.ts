@@ -24,6 +24,8 @@ export interface LossAndGrad {
   logits: Float32Array;
   /** Same layout as the context's data. */
   gradCtx: Float32Array;
+  /** A method's loss parts for display (KgCoOp: ce, kg; ProGrad: ce, kl, cos, projected). */
+  terms?: Record<string, number>;
 }
 
 /** Must not modify `ctx`. */
@@ -57,6 +59,11 @@ export interface TrainerOptions {
   evaluate?: EvaluateFn;
   /** Milliseconds clock; performance.now by default. */
   now?: () => number;
+  /**
+   * The batches of each 0-based epoch. By default sampler.ts's seeded draw (epochPlan); `coop:trace` passes the
+   * exact batches of a PyTorch run so the two trajectories can be compared step by step.
+   */
+  plan?: (epoch: number) => Batch[];
 }
 
 /** Epochs and steps in events are 1-based, as a person counts them. */
@@ -70,6 +77,8 @@ export type TrainEvent =
       stepsPerEpoch: number;
       totalSteps: number;
       loss: number;
+      /** The method's loss parts, when it has any (prompt-methods.ts). */
+      terms?: Record<string, number>;
       lr: number;
       batchAcc: number;
       /** Time spent running (stopped time excluded), summed over resumes. */
@@ -133,6 +142,7 @@ export class CoopTrainer {
   private readonly lossAndGrad: LossAndGradFn;
   private readonly evaluate?: EvaluateFn;
   private readonly now: () => number;
+  private readonly planFor: (epoch: number) => Batch[];
   private initial: ContextVectors;
   private ctx: ContextVectors;
   private opt: SgdState = createSgdState();
@@ -159,7 +169,9 @@ export class CoopTrainer {
     this.evaluate = opts.evaluate;
     this.now = opts.now ?? (() => performance.now());
     this.maxEpochs = resolveEpochs(settings, data.nImages, data.nClasses);
-    this.stepsPerEpoch = epochPlan({ nImages: data.nImages, nViews: data.nViews, batchSize: settings.batchSize, seed: settings.seed, epoch: 0 }).length;
+    this.planFor =
+      opts.plan ?? ((epoch) => epochPlan({ nImages: data.nImages, nViews: data.nViews, batchSize: settings.batchSize, seed: settings.seed, epoch }));
+    this.stepsPerEpoch = this.planFor(0).length;
     this.initial = cloneContext(initialContext);
     this.ctx = cloneContext(initialContext);
   }
@@ -249,10 +261,7 @@ export class CoopTrainer {
   }
 
   private plan(epoch: number): Batch[] {
-    if (this.planCache?.epoch !== epoch) {
-      const { nImages, nViews } = this.data;
-      this.planCache = { epoch, plan: epochPlan({ nImages, nViews, batchSize: this.settings.batchSize, seed: this.settings.seed, epoch }) };
-    }
+    if (this.planCache?.epoch !== epoch) this.planCache = { epoch, plan: this.planFor(epoch) };
     return this.planCache.plan;
   }
 
@@ -355,6 +364,7 @@ export class CoopTrainer {
           stepsPerEpoch: plan.length,
           totalSteps: this.totalSteps,
           loss: res.loss,
+          ...(res.terms ? { terms: res.terms } : {}),
           lr,
           batchAcc,
           elapsedMs: this.elapsed,

@@ -6,9 +6,11 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isPositiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
 
-/** Checks manifest.json's own fields; the folder is only used to name the file in messages. */
-export function validateManifest(json: unknown, folder: string): ModelManifest {
-  const file = displayPath(folder, MODEL_FILES.manifest);
+/**
+ * Checks manifest.json's own fields; the folder is only used to name the file in messages (`file`, where
+ * given, names it instead: a hub URL or a path on disk).
+ */
+export function validateManifest(json: unknown, folder: string, file = displayPath(folder, MODEL_FILES.manifest)): ModelManifest {
   if (!isObject(json)) throw new ModelFileError(file, 'must hold a JSON object');
   const need = (field: string, ok: (v: unknown) => boolean, what: string) => {
     if (!ok(json[field])) {
@@ -64,9 +66,9 @@ export function checkManifestAgainstConfigs(
   config: unknown,
   preprocessor: unknown,
   folder: string,
+  manifestFile = displayPath(folder, MODEL_FILES.manifest),
 ): void {
-  const configFile = displayPath(folder, MODEL_FILES.config);
-  if (!isObject(config)) throw new ModelFileError(configFile, 'must hold a JSON object');
+  if (!isObject(config)) throw new ModelFileError(manifestFile.replace(/manifest\.json$/, MODEL_FILES.config), 'must hold a JSON object');
   const sources = { config, preprocessor };
   const names = { config: MODEL_FILES.config, preprocessor: MODEL_FILES.preprocessor };
   for (const { manifestField, source, path } of PAIRINGS) {
@@ -75,7 +77,7 @@ export function checkManifestAgainstConfigs(
     if (mine === undefined || theirs === undefined) continue;
     if (mine !== theirs) {
       throw new ModelFileError(
-        displayPath(folder, MODEL_FILES.manifest),
+        manifestFile,
         `disagrees with ${names[source]}: manifest ${String(manifestField)} is ${JSON.stringify(mine)} ` +
           `but ${names[source]} ${path} is ${JSON.stringify(theirs)}`,
       );

@@ -6,6 +6,7 @@
  * and the learned context. Page → worker messages are structured-cloned (the page keeps its features for the
  * predict panel); worker → page messages transfer their buffers, which the worker never reads again.
  */
+import type { PathChoice } from '../engine/choose-path';
 import type { ContextVectors } from '../coop/context-init';
 import type { TrainSettings } from '../coop/settings';
 import type { TrainEvent, TrainerCheckpoint } from '../coop/trainer';
@@ -60,6 +61,8 @@ export type WorkerRequest =
       config: unknown;
       logitScale: number;
       preferGpu: boolean;
+      /** 'auto' (default): probe both engines and keep the faster; 'cpu' / 'webgpu' force one (the URL's ?engine=). */
+      engine?: string;
       /** ORT's text_embeds for a few real prompts: the engine must reproduce them before it is used (load-time proof). */
       proof?: ProofPrompt[];
     }
@@ -85,7 +88,7 @@ export interface Snapshot {
 }
 
 export type WorkerReply =
-  | { type: 'ready'; engine: EngineKind; detail: string }
+  | { type: 'ready'; engine: EngineKind; detail: string; choice?: PathChoice }
   | { type: 'setup-done'; nCtx: number; csc: boolean; maxEpochs: number; stepsPerEpoch: number; note: string | null }
   | { type: 'event'; event: TrainEvent }
   | { type: 'snapshot'; snapshot: Snapshot }

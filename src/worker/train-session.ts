@@ -81,7 +81,7 @@ export class TrainSession {
           this.initReq = req;
           this.engineLost = false;
           this.engine = await this.createEngine(req, (message) => this.deviceLost(message));
-          this.post({ type: 'ready', engine: this.engine.kind, detail: this.engine.detail });
+          this.post({ type: 'ready', engine: this.engine.kind, detail: this.engine.detail, choice: this.engine.choice });
           return;
         }
         case 'setup':
@@ -257,7 +257,7 @@ export class TrainSession {
       this.engine = await this.createEngine(this.initReq, (message) => this.deviceLost(message));
       this.engineLost = false;
       if (this.promptSpec) this.engine.setPrompts(this.promptSpec);
-      this.post({ type: 'ready', engine: this.engine.kind, detail: this.engine.detail });
+      this.post({ type: 'ready', engine: this.engine.kind, detail: this.engine.detail, choice: this.engine.choice });
     }
     this.running = true;
     try {

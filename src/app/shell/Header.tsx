@@ -1,4 +1,4 @@
-import { EpBadge } from './EpBadge';
+import { EpBadge, TextEngineBadge } from './EpBadge';
 import { ModelPicker } from './ModelPicker';
 
 export function Header() {
@@ -8,6 +8,7 @@ export function Header() {
       <div className="header-controls">
         <ModelPicker />
         <EpBadge />
+        <TextEngineBadge />
       </div>
     </header>
   );

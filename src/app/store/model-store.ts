@@ -1,5 +1,7 @@
 import { create } from 'zustand';
-import { chooseBackend, createEncoders, requestedEp, type Backend, type Encoders } from '../../encoders';
+import { type Backend, type Encoders } from '../../encoders';
+import { chooseEncoders } from '../../encoders/choose-ep';
+import type { PathChoice } from '../../engine/choose-path';
 import { onGpuDeviceLost } from '../../gpu-device';
 import { fetchModelIndex } from '../../models/list';
 import { loadModelFolder, type ModelFolder } from '../../models/load';
@@ -20,6 +22,8 @@ export interface EpInfo {
   ep: Backend['ep'];
   /** Tooltip: the adapter, or why WebGPU is not used. */
   detail: string;
+  /** Both EPs' probe rates and the reason for the choice (src/engine/choose-path.ts). */
+  choice?: PathChoice;
 }
 
 type Phase = 'listing' | 'idle' | 'downloading' | 'compiling' | 'ready' | 'error';
@@ -42,21 +46,10 @@ const PREFERRED = 'toy-clip';
 let generation = 0;
 let initialised = false;
 
-function epInfo(backend: Backend): EpInfo {
+function epInfo(backend: Backend, choice: PathChoice): EpInfo {
   return backend.ep === 'webgpu'
-    ? { ep: 'webgpu', detail: `WebGPU on ${backend.gpu.description}` }
-    : { ep: 'wasm', detail: `WASM (${backend.reason})` };
-}
-
-/** WebGPU when it works for this model; a session that WebGPU cannot run falls back to WASM. */
-async function openEncoders(model: ModelFolder, backend: Backend): Promise<Encoders> {
-  if (backend.ep === 'wasm') return createEncoders(model, backend);
-  try {
-    return await createEncoders(model, backend);
-  } catch (e) {
-    console.warn('WebGPU EP failed, falling back to WASM:', e);
-    return createEncoders(model, { ep: 'wasm', reason: `the WebGPU EP failed: ${(e as Error).message}` });
-  }
+    ? { ep: 'webgpu', detail: `WebGPU on ${backend.gpu.description}. ${choice.reason}`, choice }
+    : { ep: 'wasm', detail: `WASM: ${choice.reason}`, choice };
 }
 
 export const useModelStore = create<ModelState>()((set, get) => ({
@@ -113,15 +106,16 @@ export const useModelStore = create<ModelState>()((set, get) => ({
         throw new Error(`public/models/${folder}/${(e as Error).message}`);
       }
       set({ phase: 'compiling' });
-      const backend = await chooseBackend(requestedEp(location.search));
-      const encoders = await openEncoders(model, backend);
+      // The faster EP by a short probe of each (a software WebGPU adapter loses to WASM); ?ep= forces one.
+      const { encoders, choice } = await chooseEncoders(model, location.search);
       if (stale()) return void encoders.release();
       const { textModel: _t, visionModel: _v, ...rest } = model;
-      const key = `${folder}:${String(model.manifest.text_model_sha256 ?? '')}`;
+      // Folders without a manifest have no digest; the text file's path and size stand in for it.
+      const key = `${folder}:${String(model.manifest.text_model_sha256 ?? `${model.textFile.path}:${model.textModel.byteLength}`)}`;
       set({
         phase: 'ready',
         runtime: { folder, key, model: rest, preprocess, encoders },
-        ep: epInfo(encoders.backend),
+        ep: epInfo(encoders.backend, choice),
       });
     } catch (e) {
       if (!stale()) set({ phase: 'error', error: (e as Error).message });

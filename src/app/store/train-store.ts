@@ -8,6 +8,7 @@ import { withDefaults, type ClassTokenPosition, type TrainSettings } from '../..
 import { normalizeInitWords } from '../../coop/context-init';
 import { parsePromptFile, type LearnedPrompt } from '../../coop/prompt-file';
 import type { EngineKind } from '../../worker/text-engine';
+import type { PathChoice } from '../../engine/choose-path';
 import type { EvalSet, Snapshot, WorkerReply } from '../../worker/protocol';
 import {
   addClass,
@@ -99,7 +100,7 @@ interface TrainState {
   /** File errors and other problems of the last preparation. */
   fileErrors: string[];
   preparing: { label: string; done: number; total: number } | null;
-  engine: { kind: EngineKind; detail: string } | null;
+  engine: { kind: EngineKind; detail: string; choice?: PathChoice } | null;
   history: History;
   /** Fatal for the run but not for what was learned (device lost, worker crash). */
   runError: string | null;
@@ -231,7 +232,7 @@ export const useTrainStore = create<TrainState>()((set, get) => {
   const onReply = (r: WorkerReply) => {
     switch (r.type) {
       case 'ready':
-        set({ engine: { kind: r.engine, detail: r.detail } });
+        set({ engine: { kind: r.engine, detail: r.detail, choice: r.choice } });
         return;
       case 'event': {
         const history = applyEvent(get().history, r.event);
@@ -290,11 +291,14 @@ export const useTrainStore = create<TrainState>()((set, get) => {
     client?.terminate();
     client = new TrainWorkerClient(onReply);
     clientKey = runtime.key;
-    const preferGpu = new URLSearchParams(location.search).get('engine') !== 'cpu';
-    const textModelUrl = new URL(`${import.meta.env.BASE_URL}models/${encodeURIComponent(runtime.folder)}/onnx/text_model.onnx`, location.href).href;
+    // ?engine=cpu / ?engine=webgpu force a text engine; otherwise the worker probes both and keeps the faster.
+    const engineParam = new URLSearchParams(location.search).get('engine');
+    const preferGpu = engineParam !== 'cpu';
+    // The dtype's file the loader chose (a folder may hold only onnx/text_model_fp16.onnx); the worker upcasts fp16.
+    const textModelUrl = new URL(`${import.meta.env.BASE_URL}models/${encodeURIComponent(runtime.folder)}/${runtime.model.textFile.path}`, location.href).href;
     const proof = await proofPrompts(runtime);
     engineReady = client.request(
-      { type: 'init', textModelUrl, config: runtime.model.config, logitScale: runtime.model.manifest.logit_scale, preferGpu, proof },
+      { type: 'init', textModelUrl, config: runtime.model.config, logitScale: runtime.model.manifest.logit_scale, preferGpu, engine: engineParam ?? 'auto', proof },
       'ready',
     );
     try {
