@@ -248,8 +248,9 @@ export const useSessionStore = create<SessionState>()((set, get) => ({
     if (get().restored) return;
     const t0 = performance.now();
     const problems: string[] = [];
-    try {
-      const loaded = await useTrainStore.getState().track('Restoring the saved session', sessionDb.loadSession());
+    // Inside one tracked load: a Train pressed meanwhile waits for the restored cards.
+    const restoring = (async () => {
+      const loaded = await sessionDb.loadSession();
       problems.push(...loaded.problems);
       if (loaded.workspace) {
         const ws = loaded.workspace;
@@ -263,11 +264,15 @@ export const useSessionStore = create<SessionState>()((set, get) => ({
       for (const r of useTrainStore.getState().runs) savedRuns.set(r.id, r);
       // Records the workspace no longer names (skipped ones, or images of a class that failed) are cleaned up later.
       if (problems.length) workspaceDirty = true;
+      // A link's settings win over the saved ones.
+      applyHashSettings();
+    })();
+    try {
+      await useTrainStore.getState().track('Restoring the saved session', restoring);
     } catch (e) {
       problems.push(`the saved session could not be opened: ${(e as Error).message}`);
+      applyHashSettings();
     }
-    // A link's settings win over the saved ones.
-    applyHashSettings();
     set({ restored: true, restoreMs: performance.now() - t0, problems });
     watch();
     writeHash();

@@ -90,8 +90,11 @@ export function TrainPage() {
     setDemoError(null);
     setDemoLoading(true);
     try {
-      const demo = await st.track('Loading the demo', loadDemo());
-      useTrainStore.getState().loadCards(demo.cards, demo.extraSets);
+      // The cards go in inside the tracked load, so a Train waiting for it sees them.
+      await st.track(
+        'Loading the demo',
+        loadDemo().then((demo) => useTrainStore.getState().loadCards(demo.cards, demo.extraSets)),
+      );
     } catch (e) {
       setDemoError((e as Error).message);
     } finally {
