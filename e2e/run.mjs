@@ -12,6 +12,7 @@ register();
 const { inputErrors, modelFileErrors } = await import('./tests/errors.mjs');
 const { wasmPredictions, webgpuPredictions } = await import('./tests/predictions.mjs');
 const { trainData } = await import('./tests/train-data.mjs');
+const { hubModels } = await import('./tests/hub-models.mjs');
 
 const TESTS = [
   ['WebGPU EP: predictions (one template and ensemble) equal onnxruntime-node, sample accuracy', webgpuPredictions],
@@ -19,6 +20,7 @@ const TESTS = [
   ['input: drag-and-drop; errors for a non-image file, duplicate, single and over-long class names', inputErrors],
   ['model file errors name the file', modelFileErrors],
   ['train data: add and name classes, drop files (picture, text, huge), paste, delete, duplicate name, unusable files named, webcam prediction, overflowing lr fails and resumes', trainData],
+  ['add a model from the hub by repo id (progress, dropped connection resumed), reload with the hub stopped, train 1 epoch on 3 classes, export/import; same folder via the folder picker; Remove', hubModels],
   ['train (CoOp): demo, a few epochs on the WGSL engine in the worker, export, reload, import, import errors', (a) => import('./train-flow.mjs').then((m) => m.trainFlowTest(a))],
 ];
 
