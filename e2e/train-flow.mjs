@@ -3,7 +3,7 @@
  * watch the loss chart grow and the training accuracy pass the zero-shot line, export the learned prompt,
  * reload, import it and get the same predictions; then the import errors.
  *
- * `trainFlow` takes a page; `trainFlowTest` adapts it to e2e/run.mjs's test signature.
+ * `trainFlow` takes a page; `trainFlowTest` adapts it to the spec's fixtures (e2e/specs/train-flow.spec.mjs).
  */
 import nodeAssert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,8 +14,11 @@ import { waitForModel, waitForStatus } from './lib/app.mjs';
 const EPOCHS = Number(process.env.TRAIN_E2E_EPOCHS ?? 4);
 const VIEWS = Number(process.env.TRAIN_E2E_VIEWS ?? 2);
 // The image tower runs on ORT's WASM EP here: on SwiftShader its WebGPU EP encodes about 3 images/s, and the demo
-// needs ~800 encodes. The text engine (the part this scenario is about) still gets WebGPU in the worker.
-const QUERY = process.env.TRAIN_E2E_QUERY ?? '&ep=wasm';
+// needs ~800 encodes. The text engine (the part this scenario is about) is forced onto WebGPU in the worker
+// (?engine=webgpu): left to choose, the app would measure SwiftShader slower and train on the CPU twin.
+const QUERY = process.env.TRAIN_E2E_QUERY ?? '&ep=wasm&engine=webgpu';
+/** URL flags of a full run per engine: 'auto' has none, as a newcomer opens the app. */
+const FULL_QUERY = { auto: '', cpu: '&ep=wasm&engine=cpu', gpu: '&ep=wasm&engine=webgpu', allgpu: '&ep=webgpu&engine=webgpu' };
 
 async function openTrain(page, baseUrl) {
   await page.goto(`${baseUrl}?e2e=1${QUERY}#train`);
@@ -162,7 +165,7 @@ export async function trainFlow({ page, baseUrl, assert = nodeAssert, log = cons
   }
 }
 
-/** e2e/run.mjs's signature: ({ context, log, … }). */
+/** For e2e/specs/train-flow.spec.mjs: ({ context, log }), the test's fresh browser context. */
 export async function trainFlowTest({ context, log }) {
   const { BASE_URL } = await import('./lib/server.mjs');
   const { openPage } = await import('./lib/browser.mjs');
@@ -180,14 +183,19 @@ export async function trainFlowTest({ context, log }) {
 /**
  * The full CoOp recipe on the demo (16 shots, epochs by shots → 200, 8 views), unified then CSC, logging the time
  * of each epoch and the browser's accuracies beside the zero-shot, ensemble and linear-probe baselines.
- * Slow: run it by hand, e.g. `node e2e/train-flow.mjs --full --engine=cpu --epochs=200 --csc=both`.
+ * Slow: run it by hand, e.g. `node e2e/train-flow.mjs --full --engine=cpu --epochs=200 --csc=both`. `--engine=auto`
+ * (the default) opens the app with no URL flags, as a newcomer does, and times Load demo → last epoch.
  */
-export async function trainFullRun({ page, baseUrl, log = console.log, engine = 'gpu', epochs = 'auto', views = 8, seed, variants = ['unified', 'csc'] }) {
-  const query = `${QUERY}${engine === 'cpu' ? '&engine=cpu' : ''}`;
+export async function trainFullRun({ page, baseUrl, log = console.log, engine = 'auto', epochs = 'auto', views = 8, seed, variants = ['unified', 'csc'], stopAfter }) {
+  const query = FULL_QUERY[engine];
+  if (query === undefined) throw new Error(`--engine=${engine}: use auto, cpu or gpu`);
   const results = {};
   for (const variant of variants) {
+    const tOpen = Date.now();
     await page.goto(`${baseUrl}?e2e=1${query}#train`);
-    await waitForModel(page);
+    const ep = await waitForModel(page);
+    log(`  ${variant}: page open, model ready in ${((Date.now() - tOpen) / 1000).toFixed(1)} s; EP: ${await page.textContent('[data-testid="ep-badge"]')} (${await page.getAttribute('[data-testid="ep-badge"]', 'title')})`);
+    const tDemo = Date.now();
     await loadDemo(page);
     // The panel remembers whether it was open (the previous variant opened it): open it only when closed.
     if (!(await page.isVisible('[data-testid="setting-views"]'))) await page.click('[data-testid="settings-more"]');
@@ -202,22 +210,38 @@ export async function trainFullRun({ page, baseUrl, log = console.log, engine = 
     await page.click('[data-testid="train"]');
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="run-stats"]')?.dataset.epochs) >= 1, null, { timeout: 1_800_000, polling: 1000 });
     const tFirst = Date.now();
+    const badge = await page.$('[data-testid="engine-choice"]');
+    if (badge) log(`  ${variant}: text engine ${await badge.getAttribute('data-engine')}: ${await badge.textContent()} (${await badge.getAttribute('title')})`);
     log(`  ${variant}: preparation + first epoch ${((tFirst - t0) / 1000).toFixed(1)} s; epochs: ${await page.textContent('[data-testid="stat-epoch"]')}`);
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="run-stats"]')?.dataset.epochs) >= 2, null, { timeout: 1_800_000, polling: 1000 });
     log(`  ${variant}: one epoch takes ${((Date.now() - tFirst) / 1000).toFixed(1)} s (steps/s ${await page.textContent('[data-testid="stat-sps"]')})`);
+    if (stopAfter) {
+      // A run too slow to finish: time `stopAfter` epochs after the first and extrapolate to the schedule's end.
+      await page.waitForFunction((n) => Number(document.querySelector('[data-testid="run-stats"]')?.dataset.epochs) >= n, 1 + stopAfter, { timeout: 24 * 3600_000, polling: 1000 });
+      const perEpoch = (Date.now() - tFirst) / 1000 / stopAfter;
+      const total = Number((await page.textContent('[data-testid="stat-epoch"]')).split('/')[1]);
+      const firstS = (tFirst - tDemo) / 1000;
+      const estimate = firstS + perEpoch * (total - 1);
+      log(`  ${variant}: EXTRAPOLATED: Load demo → first epoch ${firstS.toFixed(1)} s, then ${perEpoch.toFixed(1)} s per epoch over ${stopAfter} epochs → ${total} epochs ≈ ${estimate.toFixed(0)} s (${(estimate / 60).toFixed(1)} min)`);
+      results[variant] = { timing: { extrapolated: true, first_epoch_from_load_demo_s: firstS, per_epoch_s: perEpoch, epochs: total, estimate_from_load_demo_s: estimate } };
+      await page.click('[data-testid="stop"]');
+      continue;
+    }
     const status = await waitForStatus(page, ['done', 'failed'], 24 * 3600_000);
     if (status !== 'done') throw new Error(`${variant}: ${await page.textContent('[data-testid="run-error"]')}`);
     const table = await readComparison(page);
     const key = variant === 'csc' ? 'coop_csc' : 'coop_unified';
     results[variant] = table;
     const fmt = (m) => Object.entries(m ?? {}).map(([s, v]) => `${s} ${(100 * v).toFixed(1)}%`).join(', ');
-    log(`  ${variant}: ${((Date.now() - t0) / 60000).toFixed(1)} min in all, ${await page.textContent('[data-testid="stat-epoch"]')} epochs`);
+    const tEnd = Date.now();
+    log(`  ${variant}: ${((tEnd - t0) / 60000).toFixed(1)} min from Train, ${((tEnd - tDemo) / 1000).toFixed(1)} s from Load demo to the last epoch, ${await page.textContent('[data-testid="stat-epoch"]')} epochs`);
+    table.timing = { ep, engine: await page.getAttribute('[data-testid="engine-badge"]', 'data-engine'), from_load_demo_s: (tEnd - tDemo) / 1000, from_train_s: (tEnd - t0) / 1000 };
     for (const k of ['zero_shot', 'ensemble', 'linear_probe', key]) log(`    ${k}: ${fmt(table[k])}`);
   }
   return results;
 }
 
-// CLI: node e2e/train-flow.mjs [--full] [--engine=cpu|gpu] [--epochs=N|auto] [--views=N] [--seed=N] [--csc=both|only|no] [--json=FILE]
+// CLI: node e2e/train-flow.mjs [--full] [--engine=auto|cpu|gpu|allgpu] [--stop-after=EPOCHS (time them, extrapolate)] [--epochs=N|auto] [--views=N] [--seed=N] [--csc=both|only|no] [--json=FILE]
 if (import.meta.url === `file://${process.argv[1]}`) {
   const arg = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
   const { launchBrowser, openPage } = await import('./lib/browser.mjs');
@@ -240,9 +264,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       const variants = csc === 'only' ? ['csc'] : csc === 'no' ? ['unified'] : ['unified', 'csc'];
       const epochs = arg('epochs', 'auto');
       const seed = arg('seed');
-      const results = await trainFullRun({ page, baseUrl, engine: arg('engine', 'gpu'), epochs: epochs === 'auto' ? 'auto' : Number(epochs), views: Number(arg('views', 8)), seed: seed === undefined ? undefined : Number(seed), variants });
+      const stopAfter = arg('stop-after');
+      const results = await trainFullRun({ page, baseUrl, stopAfter: stopAfter === undefined ? undefined : Number(stopAfter), engine: arg('engine', 'auto'), epochs: epochs === 'auto' ? 'auto' : Number(epochs), views: Number(arg('views', 8)), seed: seed === undefined ? undefined : Number(seed), variants });
       const json = arg('json');
-      if (json) writeFileSync(json, JSON.stringify({ engine: arg('engine', 'gpu'), epochs, seed: seed ?? 'default', results }, null, 1));
+      if (json) writeFileSync(json, JSON.stringify({ engine: arg('engine', 'auto'), epochs, seed: seed ?? 'default', results }, null, 1));
     } else await trainFlow({ page, baseUrl });
     console.log('PASS');
   } catch (e) {

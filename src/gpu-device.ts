@@ -7,6 +7,14 @@ export interface GpuHandle {
   device: GPUDevice;
   /** What the adapter says it is, for the header badge's tooltip. */
   description: string;
+  /** A software fallback adapter (SwiftShader, WARP): WebGPU then runs on the CPU cores. */
+  fallback: boolean;
+}
+
+/** GPUAdapterInfo.isFallbackAdapter, or the older GPUAdapter.isFallbackAdapter. */
+export function isFallbackAdapter(adapter: GPUAdapter): boolean {
+  const info = adapter.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
+  return !!(info?.isFallbackAdapter ?? (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter);
 }
 
 export type GpuAcquisition = { ok: true; gpu: GpuHandle } | { ok: false; reason: string };
@@ -77,7 +85,7 @@ async function acquire(): Promise<GpuAcquisition> {
   });
   const info = adapter.info;
   const description = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'WebGPU';
-  return { ok: true, gpu: { adapter, device, description } };
+  return { ok: true, gpu: { adapter, device, description, fallback: isFallbackAdapter(adapter) } };
 }
 
 /** The shared device, requested on first call; later calls get the same one (or the same failure). */

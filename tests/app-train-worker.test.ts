@@ -147,6 +147,42 @@ describe('training session (CPU engine, toy-clip weights)', () => {
     expect(session.snapshot!.epoch).toBe(0);
   }, 60_000);
 
+  it('a checkpoint from an epoch snapshot, set up in a new session (a reload) with resume, ends with the uninterrupted context', async () => {
+    const { weights, setup } = tinyTask();
+    const engine = async () => new CpuTextEngine({ weights, logitScale: toyClipManifest().logit_scale });
+    const whole = new TrainSession(() => {}, engine);
+    await whole.handle({ type: 'init', textModelUrl: '', config: {}, logitScale: 1, preferGpu: false });
+    await whole.handle(setup(4));
+    await whole.handle({ type: 'train' });
+    const uninterrupted = whole.snapshot!;
+    expect(uninterrupted.epoch).toBe(4);
+
+    // The first page: the run is cut off after epoch 2 (the page reloads); its epoch snapshot's checkpoint is what
+    // the page saved. The stop makes the cut deterministic; the checkpoint is the one of the epoch snapshot.
+    const snapshots: WorkerReply[] = [];
+    const first = new TrainSession((r) => snapshots.push(r), engine);
+    await first.handle({ type: 'init', textModelUrl: '', config: {}, logitScale: 1, preferGpu: false });
+    await first.handle(setup(4));
+    const run = first.handle({ type: 'train' });
+    while (!snapshots.some((r) => r.type === 'snapshot' && r.snapshot.epoch === 2)) await new Promise((r) => setTimeout(r, 0));
+    await first.handle({ type: 'stop' });
+    await run;
+    const saved = snapshots.find((r) => r.type === 'snapshot' && r.snapshot.epoch === 2);
+    const checkpoint = structuredClone(saved?.type === 'snapshot' ? saved.snapshot.checkpoint : null);
+    expect(checkpoint).toMatchObject({ epoch: 2, batch: 0, step: 6 });
+
+    const replies: WorkerReply[] = [];
+    const second = new TrainSession((r) => replies.push(r), engine);
+    await second.handle({ type: 'init', textModelUrl: '', config: {}, logitScale: 1, preferGpu: false });
+    await second.handle({ ...setup(4), resume: checkpoint });
+    await second.handle({ type: 'train' });
+    const steps = replies.flatMap((r) => (r.type === 'event' && r.event.type === 'step' ? [r.event.step] : []));
+    expect(steps).toEqual([7, 8, 9, 10, 11, 12]);
+    expect(second.snapshot!.epoch).toBe(4);
+    expect(second.snapshot!.context.data).toEqual(uninterrupted.context.data);
+    expect(Array.from(second.snapshot!.predictions.test)).toEqual(Array.from(uninterrupted.predictions.test));
+  }, 60_000);
+
   it('an imported context is only evaluated: same predictions as where it came from, and no training', async () => {
     const { weights, setup } = tinyTask();
     const make = () => new TrainSession(() => {}, async () => new CpuTextEngine({ weights, logitScale: toyClipManifest().logit_scale }));

@@ -23,6 +23,8 @@ export const USAGE = `usage: npm run bench -- [--out FILE] [--shape toy|small|vi
   --plan-k LIST      class counts planned (not run) for vit-b32 (default 10,100,1000)
   --budget S         seconds for the whole run; text-step paths that would not fit are skipped (default 540)
   --no-image --no-matmul --no-text   leave a section out
+  --profile          also time one fast step of each shape kernel by kernel (op groups, share, GFLOP/s)
+  --profile-k LIST   class counts of the profiled steps (default 10)
   --chromium PATH    browser binary (default $CHROMIUM or /usr/bin/chromium)
   --browser-arg F    extra Chromium flag (repeatable), e.g. --browser-arg=--use-vulkan
   --dawn OPT         option for Dawn's create() in --node mode (repeatable), e.g. --dawn backend=vulkan`;
@@ -89,6 +91,8 @@ export function parseArgs(argv: string[]): CliArgs {
       case '--no-image': options.image = false; break;
       case '--no-matmul': options.matmul = false; break;
       case '--no-text': options.textStep = false; break;
+      case '--profile': options.profile = true; break;
+      case '--profile-k': options.profile = true; options.profileKs = list(next()); break;
       case '--chromium': args.chromium = next(); break;
       case '--browser-arg': args.browserArgs.push(next()); break;
       case '--dawn': args.dawn.push(next()); break;

@@ -32,7 +32,7 @@ export async function runInNode(root: string, opts: BenchOptions, dawn: string[]
     releaseDawnGpu();
     throw new NoAdapterError('Dawn found no WebGPU adapter (no Vulkan/Metal/D3D12 driver it can load)');
   }
-  const device = await requestEngineDevice(gpu);
+  const device = await requestEngineDevice(gpu, { features: ['timestamp-query'] });
   device.addEventListener('uncapturederror', (e) => log(`WebGPU error: ${(e as GPUUncapturedErrorEvent).error.message}`));
   const info = adapter.info;
   const adapterInfo: AdapterInfo = {

@@ -4,6 +4,7 @@
  */
 import type { TextWeights } from '../../src/engine/model/text-weights';
 import { benchMatmul } from './matmul';
+import { profileStep, type ProfileResult } from './profile';
 import { planRows, plannedFastPositions } from './plan';
 import { randomShapeConfig, randomTextWeights } from './shapes';
 import { benchTextStep, stepCases } from './text-step';
@@ -57,6 +58,15 @@ export async function runSuite(host: SuiteHost, opts: BenchOptions): Promise<Ben
       if (got) matmul.push(...got);
     }
   }
+  const profile: ProfileResult[] = [];
+  if (opts.profile) {
+    for (const [shape, w] of weights) {
+      for (const k of opts.profileKs ?? [10]) {
+        const got = await attempt(`${shape} profile K=${k}`, () => profileStep(device, shape, w, k, opts.m, log));
+        if (got) profile.push(got);
+      }
+    }
+  }
   if (opts.textStep) {
     const shapes = [...weights.keys()];
     for (const [si, shape] of shapes.entries()) {
@@ -77,6 +87,7 @@ export async function runSuite(host: SuiteHost, opts: BenchOptions): Promise<Ben
     matmul_gflops: matmul.length ? Math.max(...matmul.map((m) => m.gflops)) : null,
     matmul,
     image_encode,
+    ...(opts.profile ? { profile } : {}),
     errors,
   };
 }

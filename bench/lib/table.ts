@@ -1,3 +1,4 @@
+import { formatProfile } from './profile';
 /** The printed form of a result: plain-text tables that also read as Markdown. */
 import type { BenchResult } from './types';
 
@@ -21,6 +22,7 @@ function table(head: string[], rows: string[][]): string {
 
 export function formatTables(r: BenchResult): string {
   const out: string[] = [];
+  const profiles = r.profile ?? [];
   const a = r.adapter;
   out.push(`Adapter: ${[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ') || 'unknown'} (${a.runner}; ${a.host})`);
   out.push('');
@@ -105,5 +107,6 @@ export function formatTables(r: BenchResult): string {
     out.push('');
   }
   out.push(`Total: ${r.seconds.toFixed(0)} s`);
+  for (const p of profiles) out.push('', formatProfile(p));
   return out.join('\n');
 }

@@ -1,5 +1,6 @@
 /** The benchmark's options and its JSON result; shared by the CLI, the Node runner and the bench page. */
 import type { ClassTokenPosition } from '../../src/engine/prompt';
+import type { ProfileResult } from './profile';
 
 export type ShapeName = 'toy' | 'small' | 'vit-b32';
 export const SHAPE_NAMES: readonly ShapeName[] = ['toy', 'small', 'vit-b32'];
@@ -21,6 +22,9 @@ export interface BenchOptions {
   image: boolean;
   matmul: boolean;
   textStep: boolean;
+  /** `--profile`: one fast step per shape timed kernel by kernel, at each of `profileKs`. */
+  profile?: boolean;
+  profileKs?: number[];
 }
 
 export interface AdapterInfo {
@@ -123,5 +127,7 @@ export interface BenchResult {
   matmul_gflops: number | null;
   matmul: MatmulRow[];
   image_encode: ImageEncodeResult | null;
+  /** `--profile` rows (bench/lib/profile.ts). */
+  profile?: ProfileResult[];
   errors: string[];
 }

@@ -7,7 +7,7 @@ const problems = (page) => page.$$eval('[data-testid="class-problems"] li', (lis
 
 /** What a user gets wrong on the zero-shot page, and what the app must say about it. */
 export async function inputErrors({ context }) {
-  const page = await openPage(context, BASE_URL);
+  const page = await openPage(context, `${BASE_URL}#zero-shot`);
   try {
     await waitForModel(page);
     await page.setInputFiles('[data-testid="file-input"]', [
@@ -76,7 +76,7 @@ export async function modelFileErrors({ context }) {
     const page = await context.newPage();
     try {
       await page.route(c.route, c.respond);
-      await page.goto(BASE_URL);
+      await page.goto(`${BASE_URL}#zero-shot`);
       const el = await page.waitForSelector('[data-testid="model-error"]', { timeout: 60_000 });
       assert.match((await el.textContent()).trim(), c.message);
     } finally {

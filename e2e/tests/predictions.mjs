@@ -10,8 +10,9 @@ const { DEFAULT_TEMPLATE, TEMPLATES } = await import('../../src/app/zero-shot/te
 const CLASSES = ['circle', 'square', 'triangle', 'star', 'cross', 'ring', 'heart', 'diamond'];
 function predictionTest(ep) {
   return async ({ context, reference, root, log }) => {
-    const query = ep === 'wasm' ? '?e2e=1&ep=wasm' : '?e2e=1';
-    const page = await openPage(context, BASE_URL + query);
+    // Each EP forced: without ?ep= the app keeps the faster by a probe (on SwiftShader, WASM).
+    const query = `?e2e=1&ep=${ep}`;
+    const page = await openPage(context, `${BASE_URL}${query}#zero-shot`);
     try {
       assert.equal(await waitForModel(page), ep, `EP badge says ${ep}`);
       await setClasses(page, CLASSES);

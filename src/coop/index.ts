@@ -5,6 +5,8 @@ export * from './context-init';
 export * from './sgd';
 export * from './schedule';
 export * from './sampler';
+export * from './fewshot';
+export * from './results-table';
 export * from './augment';
 export * from './metrics';
 export * from './trainer';

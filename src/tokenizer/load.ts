@@ -45,12 +45,24 @@ export function tokenizerFromHfJson(json: HfTokenizerJson): ClipTokenizer {
   return new ClipTokenizer(vocab, ranksOf(model.merges.map(splitMerge)));
 }
 
-/** From the decompressed text of OpenAI's bpe_simple_vocab_16e6.txt.gz (line 1 is a version header). */
-export function tokenizerFromMergesText(text: string, mergeCount = CLIP_MERGE_COUNT): ClipTokenizer {
+/**
+ * CLIP's vocabulary in id order for a merge list: the 256 byte symbols, the same with `</w>`, one token per
+ * merge, then `<|startoftext|>` and `<|endoftext|>` (so EOS is the largest id).
+ */
+export function clipVocabOrder(merges: ReadonlyArray<readonly [string, string]>): string[] {
+  const bytes = byteSymbolsInVocabOrder();
+  return [...bytes, ...bytes.map((b) => b + '</w>'), ...merges.map(([a, b]) => a + b), SOS_TOKEN, EOS_TOKEN];
+}
+
+/** Splits the merges file's lines ("a b") into pairs. */
+export function mergesFromText(text: string, mergeCount = CLIP_MERGE_COUNT): Array<[string, string]> {
   const lines = text.split('\n').slice(1, 1 + mergeCount);
   if (lines.length < mergeCount) throw new Error(`Merges file has ${lines.length} merges, expected ${mergeCount}`);
-  const merges = lines.map(splitMerge);
-  const bytes = byteSymbolsInVocabOrder();
-  const order = [...bytes, ...bytes.map((b) => b + '</w>'), ...merges.map(([a, b]) => a + b), SOS_TOKEN, EOS_TOKEN];
-  return new ClipTokenizer(new Map(order.map((t, id) => [t, id])), ranksOf(merges));
+  return lines.map(splitMerge);
+}
+
+/** From the decompressed text of OpenAI's bpe_simple_vocab_16e6.txt.gz (line 1 is a version header). */
+export function tokenizerFromMergesText(text: string, mergeCount = CLIP_MERGE_COUNT): ClipTokenizer {
+  const merges = mergesFromText(text, mergeCount);
+  return new ClipTokenizer(new Map(clipVocabOrder(merges).map((t, id) => [t, id])), ranksOf(merges));
 }

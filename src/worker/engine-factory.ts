@@ -1,12 +1,15 @@
 /**
- * Picks the worker's text engine: the WGSL engine on a GPUDevice of the worker's own when WebGPU is present and
- * wanted (and passes its self-check), else the CPU twin, labelled with the reason so the UI can say which trains.
+ * Picks the worker's text engine (choose-engine.ts): the WGSL engine on a GPUDevice of the worker's own or the
+ * CPU twin, whichever a short probe shows faster (`?engine=cpu` / `?engine=webgpu` force one), labelled with both
+ * rates and the reason so the UI can say which trains and why. The chosen engine must then reproduce ORT's
+ * text_embeds (the load-time proof) before it is used.
  */
+import { forcedPath } from '../engine/choose-path';
 import { encodeTokensCpu } from '../engine/cpu-text-encoder';
 import { proveTextWeights } from '../engine/load-proof';
 import { loadTextWeights } from '../engine/model/text-weights';
 import { StoreSource } from '../models/sources/browser-store';
-import { CpuTextEngine } from './cpu-text-engine';
+import { chooseTextEngine } from './choose-engine';
 import { GpuTextEngine } from './gpu-text-engine';
 import type { EngineFactory } from './train-session';
 
@@ -26,27 +29,19 @@ export const createEngine: EngineFactory = async (req, onLost) => {
   // The bytes go out of scope once parsed: only the weights' own arrays stay.
   const weights = loadTextWeights(await textModelBytes(req), req.config);
   const gpu = typeof navigator !== 'undefined' ? navigator.gpu : undefined;
-  let why: string;
-  if (!req.preferGpu) why = 'CPU fallback (JavaScript), as asked with ?engine=cpu';
-  else if (!gpu) why = 'CPU fallback (JavaScript): this browser offers no WebGPU to workers';
-  else {
-    const made = await GpuTextEngine.create(gpu, weights, req.logitScale, onLost);
-    if ('engine' in made) {
-      if (req.proof?.length) {
-        try {
-          await proveTextWeights((ids, rows) => made.engine.encodeTokens(ids, rows), req.proof);
-        } catch (e) {
-          made.engine.dispose();
-          throw e;
-        }
-      }
-      return made.engine;
+  const asked = req.engine && req.engine !== 'auto' ? forcedPath(req.engine) : undefined;
+  const path = asked ?? (req.preferGpu ? undefined : 'cpu');
+  const forced = path ? { path, by: `?engine=${req.engine && req.engine !== 'auto' ? req.engine : 'cpu'}` } : undefined;
+  const { engine } = await chooseTextEngine({ weights, logitScale: req.logitScale, gpu, forced, onLost });
+  if (req.proof?.length) {
+    // The weights as read must reproduce ORT's own text_embeds, or the model is refused with the reason.
+    try {
+      const encode = engine instanceof GpuTextEngine ? (ids: Int32Array, rows: number) => engine.encodeTokens(ids, rows) : (ids: Int32Array, rows: number) => Promise.resolve(encodeTokensCpu(weights, ids, rows));
+      await proveTextWeights(encode, req.proof);
+    } catch (e) {
+      engine.dispose();
+      throw e;
     }
-    why = `CPU fallback (JavaScript): ${made.reason}`;
   }
-  // The weights as read must reproduce ORT's own text_embeds, or the model is refused with the reason.
-  if (req.proof?.length) await proveTextWeights((ids, rows) => encodeTokensCpu(weights, ids, rows), req.proof);
-  const cpu = new CpuTextEngine({ weights, logitScale: req.logitScale });
-  cpu.detail = why;
-  return cpu;
+  return engine;
 };

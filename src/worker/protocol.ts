@@ -6,9 +6,10 @@
  * and the learned context. Page → worker messages are structured-cloned (the page keeps its features for the
  * predict panel); worker → page messages transfer their buffers, which the worker never reads again.
  */
+import type { PathChoice } from '../engine/choose-path';
 import type { ContextVectors } from '../coop/context-init';
 import type { TrainSettings } from '../coop/settings';
-import type { TrainEvent } from '../coop/trainer';
+import type { TrainEvent, TrainerCheckpoint } from '../coop/trainer';
 import type { ClassTokenPosition } from '../engine/prompt';
 import type { EngineKind } from './text-engine';
 import type { ProofPrompt } from '../engine/load-proof';
@@ -50,6 +51,8 @@ export interface SetupRequest {
   evalSets: EvalSet[];
   /** Only score `context` (an imported prompt); no trainer is built and the view features may be empty. */
   evalOnly?: boolean;
+  /** Continue a run from its checkpoint (after a reload): same settings and data, so the same result. */
+  resume?: TrainerCheckpoint | null;
 }
 
 export type WorkerRequest =
@@ -62,6 +65,8 @@ export type WorkerRequest =
       config: unknown;
       logitScale: number;
       preferGpu: boolean;
+      /** 'auto' (default): probe both engines and keep the faster; 'cpu' / 'webgpu' force one (the URL's ?engine=). */
+      engine?: string;
       /** ORT's text_embeds for a few real prompts: the engine must reproduce them before it is used (load-time proof). */
       proof?: ProofPrompt[];
     }
@@ -82,10 +87,12 @@ export interface Snapshot {
   /** Completed epochs and steps when taken. */
   epoch: number;
   step: number;
+  /** The trainer's state at this point (null for an evaluation-only setup): what Resume after a reload starts from. */
+  checkpoint: TrainerCheckpoint | null;
 }
 
 export type WorkerReply =
-  | { type: 'ready'; engine: EngineKind; detail: string }
+  | { type: 'ready'; engine: EngineKind; detail: string; choice?: PathChoice }
   | { type: 'setup-done'; nCtx: number; csc: boolean; maxEpochs: number; stepsPerEpoch: number; note: string | null }
   | { type: 'event'; event: TrainEvent }
   | { type: 'snapshot'; snapshot: Snapshot }

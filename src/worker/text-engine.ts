@@ -3,6 +3,7 @@
  * prompts' text features for evaluation. The WGSL engine (src/engine) and the CPU twin (cpu-text-engine.ts)
  * both provide it, so the worker's loop does not care which one runs.
  */
+import type { PathChoice } from '../engine/choose-path';
 import type { PromptSpec } from '../engine/prompt';
 import type { TextWeights } from '../engine/model/text-weights';
 
@@ -20,6 +21,8 @@ export interface TextEngineLike {
   readonly kind: EngineKind;
   /** Shown in the UI next to the backend badge. */
   readonly detail: string;
+  /** How the engine was chosen: both engines' probe rates and the reason (src/engine/choose-path.ts). */
+  choice?: PathChoice;
   readonly weights: TextWeights;
   setPrompts(spec: PromptSpec): void;
   /** Must not modify `ctx`; `imageFeatures` are L2-normalized [B, E]. */

@@ -81,7 +81,7 @@ export class TrainSession {
           this.initReq = req;
           this.engineLost = false;
           this.engine = await this.createEngine(req, (message) => this.deviceLost(message));
-          this.post({ type: 'ready', engine: this.engine.kind, detail: this.engine.detail });
+          this.post({ type: 'ready', engine: this.engine.kind, detail: this.engine.detail, choice: this.engine.choice });
           return;
         }
         case 'setup':
@@ -192,6 +192,7 @@ export class TrainSession {
       lossAndGrad: (c, features, labels) => this.requireEngine().step(c.data, features, labels),
       evaluate: (c) => this.evaluate(c),
     });
+    if (req.resume) this.trainer.restore(req.resume);
     this.post({
       type: 'setup-done',
       nCtx: ctx.nCtx,
@@ -203,7 +204,7 @@ export class TrainSession {
     await this.sendSnapshot();
   }
 
-  private pendingEval: Omit<Snapshot, 'epoch' | 'step' | 'context'> | null = null;
+  private pendingEval: Omit<Snapshot, 'epoch' | 'step' | 'context' | 'checkpoint'> | null = null;
 
   private async scoreAll(ctx: ContextVectors) {
     const engine = this.requireEngine();
@@ -232,7 +233,7 @@ export class TrainSession {
     if (!this.setupReq) return;
     const context = this.trainer?.context ?? (this.fixed ? cloneContext(this.fixed) : null);
     if (!context) return;
-    let scored: Omit<Snapshot, 'epoch' | 'step' | 'context'>;
+    let scored: Omit<Snapshot, 'epoch' | 'step' | 'context' | 'checkpoint'>;
     try {
       scored = this.pendingEval ?? (await this.scoreAll(context));
     } catch {
@@ -241,7 +242,7 @@ export class TrainSession {
     }
     this.pendingEval = null;
     const pos = this.trainer?.position ?? { epoch: 0, step: 0 };
-    const snapshot: Snapshot = { context, ...scored, epoch: pos.epoch, step: pos.step };
+    const snapshot: Snapshot = { context, ...scored, epoch: pos.epoch, step: pos.step, checkpoint: this.trainer?.checkpoint() ?? null };
     this.lastSnapshot = snapshot;
     this.post({ type: 'snapshot', snapshot });
   }
@@ -256,7 +257,7 @@ export class TrainSession {
       this.engine = await this.createEngine(this.initReq, (message) => this.deviceLost(message));
       this.engineLost = false;
       if (this.promptSpec) this.engine.setPrompts(this.promptSpec);
-      this.post({ type: 'ready', engine: this.engine.kind, detail: this.engine.detail });
+      this.post({ type: 'ready', engine: this.engine.kind, detail: this.engine.detail, choice: this.engine.choice });
     }
     this.running = true;
     try {

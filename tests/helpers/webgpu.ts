@@ -19,21 +19,45 @@ async function nodeDawnGpu(): Promise<GPU | null> {
   return dawnGpu();
 }
 
+/**
+ * Why this machine should have a device, or null when a skip is honest. A GPU suite that skips where an adapter
+ * exists hides a broken device request, so there a missing device fails the file instead: in a browser that has
+ * navigator.gpu, in Node when VK_ICD_FILENAMES names an ICD file that exists (npm test sets it to SwiftShader's),
+ * or whenever COOP_REQUIRE_GPU=1.
+ */
+export async function deviceExpected(): Promise<string | null> {
+  const nav = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (nav) return 'navigator.gpu exists';
+  if (typeof process === 'undefined') return null;
+  if (process.env.COOP_REQUIRE_GPU === '1') return 'COOP_REQUIRE_GPU=1';
+  if (process.env.COOP_DAWN === '0') return null;
+  const icd = process.env.VK_ICD_FILENAMES;
+  if (!icd) return null;
+  const { existsSync } = await import('node:fs');
+  const found = icd.split(':').find((f) => f && existsSync(f));
+  return found ? `VK_ICD_FILENAMES names ${found}, which exists` : null;
+}
+
+async function requestDevice(): Promise<GPUDevice | null> {
+  try {
+    const gpu = (globalThis.navigator as Navigator | undefined)?.gpu ?? (await nodeDawnGpu());
+    if (!gpu) return null;
+    const device = await requestEngineDevice(gpu);
+    device.addEventListener('uncapturederror', (e) => {
+      console.error('WebGPU uncaptured error:', (e as GPUUncapturedErrorEvent).error.message);
+    });
+    return device;
+  } catch (err) {
+    const expected = await deviceExpected();
+    if (expected) throw new Error(`No WebGPU device although one should exist here (${expected}): ${(err as Error).message}. The GPU suites would skip silently; fix the device request instead.`);
+    console.warn(`${GPU_ENV_HINT} (${(err as Error).message})`);
+    return null;
+  }
+}
+
+/** The file's device; null (the GPU suites skip) only where no adapter is expected, else it throws. */
 export function getTestDevice(): Promise<GPUDevice | null> {
-  devicePromise ??= (async () => {
-    try {
-      const gpu = (globalThis.navigator as Navigator | undefined)?.gpu ?? (await nodeDawnGpu());
-      if (!gpu) return null;
-      const device = await requestEngineDevice(gpu);
-      device.addEventListener('uncapturederror', (e) => {
-        console.error('WebGPU uncaptured error:', (e as GPUUncapturedErrorEvent).error.message);
-      });
-      return device;
-    } catch (err) {
-      console.warn(`${GPU_ENV_HINT} (${(err as Error).message})`);
-      return null;
-    }
-  })();
+  devicePromise ??= requestDevice();
   return devicePromise;
 }
 

@@ -1,5 +1,5 @@
 import { AddModelDialog } from './AddModelDialog';
-import { EpBadge } from './EpBadge';
+import { EpBadge, TextEngineBadge } from './EpBadge';
 import { ModelPicker } from './ModelPicker';
 
 export function Header() {
@@ -9,6 +9,7 @@ export function Header() {
       <div className="header-controls">
         <ModelPicker />
         <EpBadge />
+        <TextEngineBadge />
       </div>
       <AddModelDialog />
     </header>

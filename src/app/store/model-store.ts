@@ -1,5 +1,7 @@
 import { create } from 'zustand';
-import { chooseBackend, createEncoders, requestedEp, type Backend, type Encoders } from '../../encoders';
+import { type Backend, type Encoders } from '../../encoders';
+import { chooseEncoders } from '../../encoders/choose-ep';
+import type { PathChoice } from '../../engine/choose-path';
 import { onGpuDeviceLost } from '../../gpu-device';
 import { fetchModelIndex } from '../../models/list';
 import { loadModel, loadModelFolder, type ModelFolder } from '../../models/load';
@@ -26,6 +28,8 @@ export interface EpInfo {
   ep: Backend['ep'];
   /** Tooltip: the adapter, or why WebGPU is not used. */
   detail: string;
+  /** Both EPs' probe rates and the reason for the choice (src/engine/choose-path.ts). */
+  choice?: PathChoice;
 }
 
 type Phase = 'listing' | 'idle' | 'downloading' | 'compiling' | 'ready' | 'error';
@@ -76,21 +80,10 @@ function bundledLogitScale(folder: string): number | undefined {
   }
 }
 
-function epInfo(backend: Backend): EpInfo {
+function epInfo(backend: Backend, choice: PathChoice): EpInfo {
   return backend.ep === 'webgpu'
-    ? { ep: 'webgpu', detail: `WebGPU on ${backend.gpu.description}` }
-    : { ep: 'wasm', detail: `WASM (${backend.reason})` };
-}
-
-/** WebGPU when it works for this model; a session that WebGPU cannot run falls back to WASM. */
-async function openEncoders(model: ModelFolder, backend: Backend): Promise<Encoders> {
-  if (backend.ep === 'wasm') return createEncoders(model, backend);
-  try {
-    return await createEncoders(model, backend);
-  } catch (e) {
-    console.warn('WebGPU EP failed, falling back to WASM:', e);
-    return createEncoders(model, { ep: 'wasm', reason: `the WebGPU EP failed: ${(e as Error).message}` });
-  }
+    ? { ep: 'webgpu', detail: `WebGPU on ${backend.gpu.description}. ${choice.reason}`, choice }
+    : { ep: 'wasm', detail: `WASM: ${choice.reason}`, choice };
 }
 
 /** The model with the person's logit scale in place of the loader's default. */
@@ -215,8 +208,8 @@ export const useModelStore = create<ModelState>()((set, get) => ({
       model = await withFingerprint(model);
       if (stale()) return;
       set({ phase: 'compiling' });
-      const backend = await chooseBackend(requestedEp(location.search));
-      const encoders = await openEncoders(model, backend);
+      // The faster EP by a short probe of each (a software WebGPU adapter loses to WASM); ?ep= forces one.
+      const { encoders, choice } = await chooseEncoders(model, location.search);
       if (stale()) return void encoders.release();
       const { textModel: _t, visionModel: _v, ...rest } = model;
       // Folders without a manifest have no digest; the text file's path and size stand in for it.
@@ -225,7 +218,7 @@ export const useModelStore = create<ModelState>()((set, get) => ({
       set({
         phase: 'ready',
         runtime: { folder: id, origin, key, model: rest, preprocess: model.description.preprocess, encoders },
-        ep: epInfo(encoders.backend),
+        ep: epInfo(encoders.backend, choice),
       });
     } catch (e) {
       if (!stale()) set({ phase: 'error', error: (e as Error).message });

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { ProgressBar } from '../shell/ProgressBar';
 import { useModelStore } from '../store/model-store';
+import { useSessionStore } from '../store/session-store';
 import { useTrainStore } from '../store/train-store';
 import { ClassCards } from './ClassCards';
 import { fetchReferenceNumbers, loadDemo, type ReferenceNumbers } from './demo';
@@ -8,19 +9,24 @@ import { ExportImport } from './ExportImport';
 import { AccuracyChart, LossChart, RunStats } from './LiveView';
 import { NearestTokens } from './NearestTokens';
 import { PredictPanel } from './PredictPanel';
+import { RunsPanel } from './RunsPanel';
+import { SessionPanel } from './SessionPanel';
 import { ComparisonTable, PerClassResults } from './Results';
 import { SettingsPanel } from './SettingsPanel';
 import './train.css';
 
 function Controls() {
   const runtime = useModelStore((s) => s.runtime);
-  const { history, setup, train, stop, reset } = useTrainStore();
+  const modelPhase = useModelStore((s) => s.phase);
+  const { history, setup, train, stop, reset, loading, waitingToTrain, canResume: resumable } = useTrainStore();
   const s = history.status;
   const busy = s === 'preparing' || s === 'running' || s === 'stopping';
-  const canResume = (s === 'stopped' || s === 'failed') && !!setup && !setup.evalOnly && history.loss.length > 0;
+  const canResume = resumable(runtime);
+  // Train is never silently ignored: it is disabled with the reason shown, or it waits for the loads and then runs.
+  const reason = !runtime ? (modelPhase === 'error' ? 'The model failed to load (see above).' : 'Train is available once the model has loaded.') : null;
   return (
     <div className="controls button-row">
-      <button type="button" className="primary" data-testid="train" disabled={!runtime || busy} onClick={() => runtime && void train(runtime)}>
+      <button type="button" className="primary" data-testid="train" disabled={!runtime || busy || waitingToTrain} title={reason ?? undefined} onClick={() => runtime && void train(runtime)}>
         {canResume ? 'Resume' : 'Train'}
       </button>
       <button type="button" data-testid="stop" disabled={s !== 'running'} onClick={stop}>
@@ -29,6 +35,28 @@ function Controls() {
       <button type="button" data-testid="reset" disabled={busy || !setup} onClick={reset}>
         Reset
       </button>
+      {reason && (
+        <p className="hint" data-testid="train-disabled-reason">
+          {reason}
+        </p>
+      )}
+      {waitingToTrain && (
+        <p className="hint" data-testid="train-waiting">
+          Training starts when {loading.join(', ').toLowerCase() || 'loading'} is done…
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** What to do on an empty page: the three ways in. */
+function EmptyHint() {
+  return (
+    <div className="empty-hint" data-testid="empty-hint">
+      <p>
+        <strong>Start here:</strong> press <em>Load demo</em> for a ready-made task, drop images on a class card (add classes with <em>+ Add class</em>), or{' '}
+        <em>Open project…</em> to continue from a saved project file.
+      </p>
     </div>
   );
 }
@@ -50,6 +78,7 @@ export function TrainPage() {
   const [reference, setReference] = useState<ReferenceNumbers | null>(null);
   const [demoError, setDemoError] = useState<string | null>(null);
   const [demoLoading, setDemoLoading] = useState(false);
+  const restored = useSessionStore((s) => s.restored);
   const busy = ['preparing', 'running', 'stopping'].includes(st.history.status);
   const hasGpu = typeof navigator !== 'undefined' && !!navigator.gpu;
 
@@ -61,8 +90,8 @@ export function TrainPage() {
     setDemoError(null);
     setDemoLoading(true);
     try {
-      const demo = await loadDemo();
-      st.loadCards(demo.cards, demo.extraSets);
+      const demo = await st.track('Loading the demo', loadDemo());
+      useTrainStore.getState().loadCards(demo.cards, demo.extraSets);
     } catch (e) {
       setDemoError((e as Error).message);
     } finally {
@@ -84,10 +113,12 @@ export function TrainPage() {
           ))}
         </div>
         {demoError && <p className="banner error">{demoError}</p>}
+        {restored && st.cards.length === 0 && !demoLoading && <EmptyHint />}
         <ClassCards disabled={busy} />
       </section>
 
       <aside className="panel train-side">
+        <SessionPanel busy={busy} />
         <SettingsPanel disabled={busy} />
         <Controls />
         <EngineBadge />
@@ -128,6 +159,7 @@ export function TrainPage() {
       </aside>
 
       <section className="panel train-live">
+        <RunsPanel busy={busy} />
         <RunStats />
         <LossChart />
         <AccuracyChart />

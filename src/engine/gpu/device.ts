@@ -6,6 +6,8 @@
 export interface EngineDeviceOptions {
   powerPreference?: GPUPowerPreference;
   label?: string;
+  /** Optional features to enable where the adapter has them (e.g. 'timestamp-query' for the bench's profile). */
+  features?: GPUFeatureName[];
 }
 
 /**
@@ -20,6 +22,7 @@ export async function requestEngineDevice(gpu: GPU, options: EngineDeviceOptions
   const l = adapter.limits;
   return adapter.requestDevice({
     label: options.label ?? 'coop-engine',
+    requiredFeatures: (options.features ?? []).filter((f) => adapter.features.has(f)),
     requiredLimits: {
       maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
       maxBufferSize: l.maxBufferSize,

@@ -20,6 +20,70 @@ export interface KernelDispatch {
   params?: ParamValue[];
   buffers: BufferRef[];
   workgroups: [number, number?, number?];
+  /** Floating-point operations of this dispatch (multiply-add = 2), for the per-kernel profile. */
+  flops?: number;
+}
+
+/** What a listener sees of each dispatch: enough to count it, or to replay it alone for the profile. */
+export interface RecordedDispatch {
+  key: string;
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  workgroups: [number, number, number];
+  flops: number;
+  /** The compute pass's label (the text engine names its passes: 'loss', 'chunk 0 forward', …). */
+  pass: string;
+}
+
+const listeners = new WeakMap<GPUDevice, Set<(d: RecordedDispatch) => void>>();
+
+/** Calls `fn` for every dispatch encoded on `device` until the returned function is called. */
+export function onDispatch(device: GPUDevice, fn: (d: RecordedDispatch) => void): () => void {
+  let set = listeners.get(device);
+  if (!set) listeners.set(device, (set = new Set()));
+  set.add(fn);
+  return () => set.delete(fn);
+}
+
+// Bind groups made once per (kernel, uniform buffer, storage buffers and ranges) and reused: a training step
+// encodes the same dispatches on the same buffers every time, so after the first step none is created.
+const bufferIds = new WeakMap<GPUBuffer, number>();
+let nextBufferId = 1;
+const bindGroupCaches = new WeakMap<GPUDevice, Map<string, GPUBindGroup>>();
+// Buffers of a layout the engine dropped never come back (ids are not reused), so the cache is cleared when full.
+const MAX_BIND_GROUPS = 8192;
+
+function bufferId(b: GPUBuffer): number {
+  let id = bufferIds.get(b);
+  if (id === undefined) bufferIds.set(b, (id = nextBufferId++));
+  return id;
+}
+
+function refKey(b: BufferRef): string {
+  if (!isBinding(b)) return String(bufferId(b));
+  return `${bufferId(b.buffer)}@${b.offset ?? 0}+${b.size ?? ''}`;
+}
+
+function bindGroupFor(device: GPUDevice, pipeline: GPUComputePipeline, d: KernelDispatch): GPUBindGroup {
+  const uniform = d.params ? uniformParams(device, d.params) : undefined;
+  const key = `${d.key}|${uniform ? bufferId(uniform) : '-'}|${d.buffers.map(refKey).join(',')}`;
+  let cache = bindGroupCaches.get(device);
+  if (!cache) bindGroupCaches.set(device, (cache = new Map()));
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const entries: GPUBindGroupEntry[] = [];
+  if (uniform) entries.push({ binding: 0, resource: { buffer: uniform } });
+  let binding = 1;
+  for (const b of d.buffers) entries.push({ binding: binding++, resource: isBinding(b) ? b : { buffer: b } });
+  const bindGroup = device.createBindGroup({ label: d.key, layout: pipeline.getBindGroupLayout(0), entries });
+  if (cache.size >= MAX_BIND_GROUPS) cache.clear();
+  cache.set(key, bindGroup);
+  return bindGroup;
+}
+
+/** Bind groups cached on `device` (tests check that a repeated step creates none). */
+export function bindGroupCount(device: GPUDevice): number {
+  return bindGroupCaches.get(device)?.size ?? 0;
 }
 
 export function encodeKernel(device: GPUDevice, pass: GPUComputePassEncoder, d: KernelDispatch): void {
@@ -29,17 +93,12 @@ export function encodeKernel(device: GPUDevice, pass: GPUComputePassEncoder, d: 
     if (n > MAX_WORKGROUPS_PER_DIM) throw new Error(`${d.key}: ${n} workgroups in one dimension exceeds ${MAX_WORKGROUPS_PER_DIM}`);
   }
   const pipeline = getPipeline(device, d.key, d.code);
-  const entries: GPUBindGroupEntry[] = [];
-  let binding = 0;
-  if (d.params) entries.push({ binding: binding, resource: { buffer: uniformParams(device, d.params) } });
-  binding = 1;
-  for (const b of d.buffers) {
-    entries.push({ binding: binding++, resource: isBinding(b) ? b : { buffer: b } });
-  }
-  const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+  const bindGroup = bindGroupFor(device, pipeline, d);
   pass.setPipeline(pipeline);
   pass.setBindGroup(0, bindGroup);
   pass.dispatchWorkgroups(x, y, z);
+  const ls = listeners.get(device);
+  if (ls?.size) for (const fn of ls) fn({ key: d.key, pipeline, bindGroup, workgroups: [x, y, z], flops: d.flops ?? 0, pass: pass.label });
 }
 
 function isBinding(b: BufferRef): b is GPUBufferBinding {

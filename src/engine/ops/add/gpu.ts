@@ -11,6 +11,7 @@ export function encodeAdd(device: GPUDevice, pass: GPUComputePassEncoder, buf: {
     params: [u32(n), u32(0), u32(0), u32(0)],
     buffers: [buf.a, buf.b, buf.out],
     workgroups: elementGrid(n),
+    flops: n,
   });
 }
 
@@ -22,5 +23,6 @@ export function encodeAddInPlace(device: GPUDevice, pass: GPUComputePassEncoder,
     params: [u32(n), u32(0), u32(0), u32(0)],
     buffers: [buf.a, buf.b],
     workgroups: elementGrid(n),
+    flops: n,
   });
 }

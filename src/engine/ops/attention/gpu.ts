@@ -1,3 +1,4 @@
+import { attentionFlops, attentionPairs } from '../flops';
 import { encodeKernel, placeholderBuffer, type BufferRef } from '../../gpu/dispatch';
 import { f32, u32, type ParamValue } from '../../gpu/uniforms';
 import type { AttentionDims } from './cpu';
@@ -39,6 +40,7 @@ export function encodeAttentionForward(device: GPUDevice, pass: GPUComputePassEn
     params: params(d),
     buffers: [buf.q, buf.k, buf.v, buf.kp ?? none, buf.vp ?? none, buf.o],
     workgroups: [d.t, d.h, d.b],
+    flops: attentionFlops.forward(d),
   });
 }
 
@@ -65,12 +67,17 @@ export interface AttentionBackwardBuffers {
 export function encodeAttentionBackward(device: GPUDevice, pass: GPUComputePassEncoder, buf: AttentionBackwardBuffers, d: AttentionDims): void {
   const none = placeholderBuffer(device);
   const prm = params(d);
+  // attentionFlops.backward split over the kernels: scores, dO·V and dS (rows), dQ, then dK/dV over own and prefix keys.
+  const pairs = attentionPairs(d);
+  const own = (d.t * (d.t + 1)) / 2;
+  const hb = d.b * d.h;
   encodeKernel(device, pass, {
     key: 'attention:bwd:rows',
     code: attentionBackwardRowsWgsl,
     params: prm,
     buffers: [buf.q, buf.k, buf.v, buf.kp ?? none, buf.vp ?? none, buf.o, buf.dO, buf.scratch],
     workgroups: [d.t, d.h, d.b],
+    flops: hb * pairs * (4 * d.dh + 6),
   });
   encodeKernel(device, pass, {
     key: 'attention:bwd:dq',
@@ -78,6 +85,7 @@ export function encodeAttentionBackward(device: GPUDevice, pass: GPUComputePassE
     params: prm,
     buffers: [buf.scratch, buf.k, buf.kp ?? none, buf.dq],
     workgroups: [d.t, d.h, d.b],
+    flops: hb * pairs * 2 * d.dh,
   });
   encodeKernel(device, pass, {
     key: 'attention:bwd:keys',
@@ -85,6 +93,7 @@ export function encodeAttentionBackward(device: GPUDevice, pass: GPUComputePassE
     params: prm,
     buffers: [buf.scratch, buf.q, buf.dO, buf.dk, buf.dv],
     workgroups: [d.t, d.h, d.b],
+    flops: hb * own * 4 * d.dh,
   });
   if (d.p > 0) {
     if (!buf.dkp || !buf.dvp) throw new Error('attention backward: dkp and dvp are required when P > 0');
@@ -94,6 +103,7 @@ export function encodeAttentionBackward(device: GPUDevice, pass: GPUComputePassE
       params: prm,
       buffers: [buf.scratch, buf.q, buf.dO, buf.dkp, buf.dvp],
       workgroups: [d.p, d.h],
+      flops: hb * (pairs - own) * 4 * d.dh,
     });
   }
 }

@@ -1,3 +1,4 @@
+import { l2NormalizeFlops } from '../flops';
 import { encodeKernel, type BufferRef } from '../../gpu/dispatch';
 import { u32 } from '../../gpu/uniforms';
 import { rowGrid } from '../common/grid';
@@ -10,6 +11,7 @@ export function encodeL2NormalizeForward(device: GPUDevice, pass: GPUComputePass
     params: [u32(d.rows), u32(d.d), u32(0), u32(0)],
     buffers: [buf.x, buf.y],
     workgroups: rowGrid(d.rows),
+    flops: l2NormalizeFlops.forward(d.rows, d.d),
   });
 }
 
@@ -21,5 +23,6 @@ export function encodeL2NormalizeBackward(device: GPUDevice, pass: GPUComputePas
     params: [u32(d.rows), u32(d.d), u32(0), u32(0)],
     buffers: [buf.dy, buf.x, buf.dx],
     workgroups: rowGrid(d.rows),
+    flops: l2NormalizeFlops.backward(d.rows, d.d),
   });
 }

@@ -1,3 +1,4 @@
+import { layerNormFlops } from '../flops';
 import { encodeKernel, type BufferRef } from '../../gpu/dispatch';
 import { f32, u32 } from '../../gpu/uniforms';
 import { rowGrid } from '../common/grid';
@@ -17,6 +18,7 @@ export function encodeLayerNormForward(
     params: [u32(d.rows), u32(d.d), f32(d.eps ?? LAYER_NORM_EPS), u32(0)],
     buffers: [buf.x, buf.gamma, buf.beta, buf.y, buf.mean, buf.rstd],
     workgroups: rowGrid(d.rows),
+    flops: layerNormFlops.forward(d.rows, d.d),
   });
 }
 
@@ -34,5 +36,6 @@ export function encodeLayerNormBackward(
     params: [u32(d.rows), u32(d.d), u32(0), u32(0)],
     buffers: [buf.dy, buf.x, buf.gamma, buf.mean, buf.rstd, buf.dx],
     workgroups: rowGrid(d.rows),
+    flops: layerNormFlops.backward(d.rows, d.d),
   });
 }

@@ -1,3 +1,4 @@
+import { matmulFlops } from '../flops';
 import { encodeKernel, type BufferRef } from '../../gpu/dispatch';
 import { f32, u32 } from '../../gpu/uniforms';
 import { matmulKey, matmulWgsl, MATMUL_TILE } from './wgsl';
@@ -35,5 +36,6 @@ export function encodeMatmul(device: GPUDevice, pass: GPUComputePassEncoder, buf
     ],
     buffers,
     workgroups: [Math.ceil(o.n / MATMUL_TILE), Math.ceil(o.m / MATMUL_TILE), batch],
+    flops: matmulFlops(o.m, o.n, o.k, batch),
   });
 }

@@ -1,3 +1,4 @@
+import { quickGeluFlops } from '../flops';
 import { encodeKernel, type BufferRef } from '../../gpu/dispatch';
 import { u32 } from '../../gpu/uniforms';
 import { elementGrid } from '../common/grid';
@@ -10,6 +11,7 @@ export function encodeQuickGeluForward(device: GPUDevice, pass: GPUComputePassEn
     params: [u32(n), u32(0), u32(0), u32(0)],
     buffers: [buf.x, buf.y],
     workgroups: elementGrid(n),
+    flops: quickGeluFlops.forward(n),
   });
 }
 
@@ -21,5 +23,6 @@ export function encodeQuickGeluBackward(device: GPUDevice, pass: GPUComputePassE
     params: [u32(n), u32(0), u32(0), u32(0)],
     buffers: [buf.dy, buf.x, buf.dx],
     workgroups: elementGrid(n),
+    flops: quickGeluFlops.backward(n),
   });
 }
