@@ -91,6 +91,12 @@ describe('folders as published (no manifest.json)', () => {
     writeJson(dir, 'manifest.json', { id: 'mine', name: 'My CLIP', image_size: 32, embed_dim: 24, logit_scale: 50 });
     const d = await describeModel(nodeDirSource(dir));
     expect([d.id, d.name, d.logitScale, d.logitScaleOrigin, d.hasManifestFile]).toEqual(['mine', 'My CLIP', 50, 'manifest', true]);
+    // The user's own value, stored with the model, wins over both.
+    const mine = await describeModel(nodeDirSource(dir), { logitScale: 70 });
+    expect([mine.logitScale, mine.logitScaleOrigin, mine.manifest.logit_scale]).toEqual([70, 'user', 70]);
+    await expect(describeModel(nodeDirSource(dir), { logitScale: -1 })).rejects.toThrow(
+      'clip-vit-tiny has a logit scale of -1 set for it; set a positive number (100 for OpenAI\'s CLIP)',
+    );
   });
 
   it('loads through the bundled HTTP source as the app does, with an fp16-only text tower', async () => {

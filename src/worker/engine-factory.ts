@@ -3,7 +3,7 @@
  * wanted (and passes its self-check), else the CPU twin, labelled with the reason so the UI can say which trains.
  */
 import { encodeTokensCpu } from '../engine/cpu-text-encoder';
-import { proveTextWeights } from '../engine/load-proof';
+import { PROOF_MIN_COSINE, proveTextWeights } from '../engine/load-proof';
 import { loadTextWeights } from '../engine/model/text-weights';
 import { CpuTextEngine } from './cpu-text-engine';
 import { GpuTextEngine } from './gpu-text-engine';
@@ -15,8 +15,17 @@ async function fetchModel(url: string): Promise<ArrayBuffer> {
   return response.arrayBuffer();
 }
 
+/** `public/models/<id>/onnx/text_model_fp16.onnx` from the file's URL, for messages that name it. */
+function fileOf(url: string): string {
+  const path = decodeURIComponent(new URL(url, 'http://x/').pathname);
+  const at = path.lastIndexOf('/models/');
+  return at >= 0 ? `public${path.slice(at)}` : path;
+}
+
 export const createEngine: EngineFactory = async (req, onLost) => {
-  const weights = loadTextWeights(await fetchModel(req.textModelUrl), req.config);
+  const file = fileOf(req.textModelUrl);
+  // fp16 files are upcast here; the engine computes in fp32.
+  const weights = loadTextWeights(await fetchModel(req.textModelUrl), req.config, file);
   const gpu = typeof navigator !== 'undefined' ? navigator.gpu : undefined;
   let why: string;
   if (!req.preferGpu) why = 'CPU fallback (JavaScript), as asked with ?engine=cpu';
@@ -26,7 +35,7 @@ export const createEngine: EngineFactory = async (req, onLost) => {
     if ('engine' in made) {
       if (req.proof?.length) {
         try {
-          await proveTextWeights((ids, rows) => made.engine.encodeTokens(ids, rows), req.proof);
+          await proveTextWeights((ids, rows) => made.engine.encodeTokens(ids, rows), req.proof, PROOF_MIN_COSINE, file);
         } catch (e) {
           made.engine.dispose();
           throw e;
@@ -37,7 +46,7 @@ export const createEngine: EngineFactory = async (req, onLost) => {
     why = `CPU fallback (JavaScript): ${made.reason}`;
   }
   // The weights as read must reproduce ORT's own text_embeds, or the model is refused with the reason.
-  if (req.proof?.length) await proveTextWeights((ids, rows) => encodeTokensCpu(weights, ids, rows), req.proof);
+  if (req.proof?.length) await proveTextWeights((ids, rows) => encodeTokensCpu(weights, ids, rows), req.proof, PROOF_MIN_COSINE, file);
   const cpu = new CpuTextEngine({ weights, logitScale: req.logitScale });
   cpu.detail = why;
   return cpu;
