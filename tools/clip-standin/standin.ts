@@ -6,7 +6,7 @@
  * Speed and memory depend on shapes, not values; the values are drawn small enough that every activation
  * stays finite and the load-time proof (engine vs ORT) is meaningful.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLIP_MEAN, CLIP_STD } from '../../src/preprocess/config';
@@ -221,13 +221,18 @@ export function ensureStandin(shape: StandinShapeName, opts: Omit<StandinOptions
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   writeStandin({ ...opts, shape, out: tmp });
+  const complete = () => existsSync(marker) && readFileSync(marker, 'utf8') === wanted;
+  // Another process may have finished first while this one generated: keep its folder (it may be reading it).
+  if (complete()) {
+    rmSync(tmp, { recursive: true, force: true });
+    return dir;
+  }
   rmSync(dir, { recursive: true, force: true });
   try {
     renameSync(tmp, dir);
   } catch (e) {
-    // Another process put a whole folder there first; use that one.
     rmSync(tmp, { recursive: true, force: true });
-    if (!(existsSync(marker) && statSync(marker).isFile())) throw e;
+    if (!complete()) throw e;
   }
   return dir;
 }
