@@ -224,16 +224,8 @@ export async function runTrain(p: Parsed): Promise<void> {
   }
   for (const h of handRows) log(`${h.method}: ${Object.entries(h.acc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
 
-  // The text engine: chosen once, on the first run's prompts.
-  const probeNames = baseToNew ? baseNames : names;
-  const probeCtx = initialContext(l, { ...base, csc: cscs[0], seed: seeds[0] } as TrainSettings, probeNames.length).ctx;
-  const probeFeat = stack(trainFeat.slice(0, Math.min(32, trainFeat.length)), dim);
-  const engine: TextEngineLike = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, engineChoice, {
-    spec: promptSpec(l, probeNames, probeCtx.nCtx, probeCtx.cscClasses > 0, base.position),
-    ctx: probeCtx.data,
-    features: probeFeat,
-    labels: Int32Array.from({ length: probeFeat.length / dim }, (_, i) => trainLabels[i] % probeNames.length),
-  }, log);
+  // The text engine: chosen once, by measurement (or as forced).
+  const engine: TextEngineLike = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, engineChoice, log);
 
   mkdirSync(path.join(out, 'prompts'), { recursive: true });
   const promptModel = { id: l.model.manifest.id, fingerprint: l.model.textFingerprint, width: l.weights.config.D };
