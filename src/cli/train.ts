@@ -370,10 +370,13 @@ export async function runTrain(p: Parsed): Promise<void> {
         let accSum = 0;
         let accN = 0;
         let failed: string | null = null;
+        // ProGrad: how many steps had conflicting gradients (the projection applied).
+        let projected = 0;
         const tRun = performance.now();
         for await (const ev of trainer.run()) {
           if (ev.type === 'step') {
             lastLoss = ev.loss;
+            if (ev.terms?.projected) projected++;
             accSum += ev.batchAcc;
             accN++;
             task.advance(1, `epoch ${ev.epoch}/${trainer.maxEpochs}, loss ${ev.loss.toFixed(4)}, batch acc ${pct(accSum / accN)}%, lr ${ev.lr.toExponential(2)}`);
@@ -400,7 +403,7 @@ export async function runTrain(p: Parsed): Promise<void> {
         const secs = (performance.now() - tRun) / 1000;
         runTimes.push(secs);
         timeOf(label, secs);
-        task.done(`${failed ? `FAILED: ${failed}; ` : ''}loss ${lastLoss.toFixed(4)}, train ${pct(trainAcc)}%, ${Object.entries(acc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
+        task.done(`${failed ? `FAILED: ${failed}; ` : ''}${method === 'prograd' ? `projected ${projected} of ${trainer.totalSteps} steps; ` : ''}loss ${lastLoss.toFixed(4)}, train ${pct(trainAcc)}%, ${Object.entries(acc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
         records.push({ shots, method: label, seed, accuracy: acc });
         runLog.push({ shots, seed, method: label, train_seconds: secs, steps: trainer.position.step, epochs: trainer.maxEpochs, final_loss: lastLoss, engine: engine.kind, failed });
         runsDone++;

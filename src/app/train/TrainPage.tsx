@@ -1,3 +1,4 @@
+import { MethodsPanel } from './MethodsPanel';
 import { useEffect, useState } from 'react';
 import { ProgressBar } from '../shell/ProgressBar';
 import { useModelStore } from '../store/model-store';
@@ -170,6 +171,7 @@ export function TrainPage() {
 
       <section className="panel train-results">
         <ComparisonTable reference={reference} />
+        <MethodsPanel runtime={runtime} busy={busy} />
         <PerClassResults />
         {runtime && <PredictPanel runtime={runtime} />}
         <NearestTokens />
