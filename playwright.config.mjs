@@ -24,6 +24,9 @@ export default defineConfig({
     trace: { mode: 'retain-on-failure', snapshots: true, screenshots: false, sources: true },
     screenshot: 'only-on-failure',
     video: 'off',
-    actionTimeout: 0,
+    // Default for actions and waits without their own timeout (playwright-core's default was 30 s under the former
+    // runner); generous for a busy machine, but a missing element fails the test instead of hanging it.
+    actionTimeout: 60_000,
+    navigationTimeout: 60_000,
   },
 });
