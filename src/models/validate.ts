@@ -1,5 +1,5 @@
-import { ModelFileError } from './errors';
-import { displayPath, MODEL_FILES, type ModelManifest } from './types';
+import { ModelFileError } from './errors.ts';
+import { displayPath, MODEL_FILES, type ModelManifest } from './types.ts';
 
 type Json = Record<string, unknown>;
 

@@ -8,6 +8,7 @@ import { forcedPath } from '../engine/choose-path';
 import { encodeTokensCpu } from '../engine/cpu-text-encoder';
 import { proveTextWeights } from '../engine/load-proof';
 import { loadTextWeights } from '../engine/model/text-weights';
+import { StoreSource } from '../models/sources/browser-store';
 import { chooseTextEngine } from './choose-engine';
 import { GpuTextEngine } from './gpu-text-engine';
 import type { EngineFactory } from './train-session';
@@ -18,8 +19,15 @@ async function fetchModel(url: string): Promise<ArrayBuffer> {
   return response.arrayBuffer();
 }
 
+/** The text file's bytes: from the browser store for a stored model (no network), else from the app's server. */
+async function textModelBytes(req: Parameters<EngineFactory>[0]): Promise<ArrayBuffer | Uint8Array> {
+  if (req.textStored) return (await StoreSource.open(req.textStored.meta)).read(req.textStored.path);
+  return fetchModel(req.textModelUrl);
+}
+
 export const createEngine: EngineFactory = async (req, onLost) => {
-  const weights = loadTextWeights(await fetchModel(req.textModelUrl), req.config);
+  // The bytes go out of scope once parsed: only the weights' own arrays stay.
+  const weights = loadTextWeights(await textModelBytes(req), req.config);
   const gpu = typeof navigator !== 'undefined' ? navigator.gpu : undefined;
   const asked = req.engine && req.engine !== 'auto' ? forcedPath(req.engine) : undefined;
   const path = asked ?? (req.preferGpu ? undefined : 'cpu');

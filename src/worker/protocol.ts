@@ -13,6 +13,7 @@ import type { TrainEvent, TrainerCheckpoint } from '../coop/trainer';
 import type { ClassTokenPosition } from '../engine/prompt';
 import type { EngineKind } from './text-engine';
 import type { ProofPrompt } from '../engine/load-proof';
+import type { StoredModelMeta } from '../models/sources/browser-store';
 
 /** A labelled set of L2-normalized features [N, E], evaluated after every epoch. */
 export interface EvalSet {
@@ -57,7 +58,10 @@ export interface SetupRequest {
 export type WorkerRequest =
   | {
       type: 'init';
+      /** A bundled model's text file; empty when `textStored` is given. */
       textModelUrl: string;
+      /** A stored model's text file, read from the browser store (OPFS) by the worker itself. */
+      textStored?: { meta: StoredModelMeta; path: string };
       config: unknown;
       logitScale: number;
       preferGpu: boolean;

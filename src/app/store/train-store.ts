@@ -3,6 +3,7 @@
  * The worker owns the trainer; this store mirrors what it reports and keeps the last snapshot of the context, so
  * nothing learned is lost when the worker fails or the GPU device is lost.
  */
+import { readableToken } from '../../tokenizer/readable-token';
 import { create } from 'zustand';
 import { withDefaults, type ClassTokenPosition, type TrainSettings } from '../../coop/settings';
 import { normalizeInitWords } from '../../coop/context-init';
@@ -251,7 +252,8 @@ export const useTrainStore = create<TrainState>()((set, get) => {
       case 'nearest': {
         const tok = (id: number) => {
           try {
-            return (currentTokenizer?.decode([id]) ?? String(id)).trim() || `#${id}`;
+            // Byte-level tokens readably: printable text, <0xE2>-style bytes, </w> at a word end.
+            return currentTokenizer ? readableToken(currentTokenizer.tokenString(id)) : `#${id}`;
           } catch {
             return `#${id}`;
           }
@@ -284,21 +286,27 @@ export const useTrainStore = create<TrainState>()((set, get) => {
 
   async function ensureWorker(runtime: ModelRuntime): Promise<TrainWorkerClient> {
     currentTokenizer = runtime.model.tokenizer;
-    if (client && clientKey === runtime.key) {
+    // The logit scale is the engine's: an edited scale starts a worker with it.
+    const key = `${runtime.key}|${runtime.model.manifest.logit_scale}`;
+    if (client && clientKey === key) {
       await engineReady;
       return client;
     }
     client?.terminate();
     client = new TrainWorkerClient(onReply);
-    clientKey = runtime.key;
+    clientKey = key;
     // ?engine=cpu / ?engine=webgpu force a text engine; otherwise the worker probes both and keeps the faster.
     const engineParam = new URLSearchParams(location.search).get('engine');
     const preferGpu = engineParam !== 'cpu';
     // The dtype's file the loader chose (a folder may hold only onnx/text_model_fp16.onnx); the worker upcasts fp16.
-    const textModelUrl = new URL(`${import.meta.env.BASE_URL}models/${encodeURIComponent(runtime.folder)}/${runtime.model.textFile.path}`, location.href).href;
+    // A stored model's text file is read by the worker from the browser store itself: no second download.
+    const textPath = runtime.model.textFile.path;
+    const textModelUrl =
+      runtime.origin.kind === 'bundled' ? new URL(`${import.meta.env.BASE_URL}models/${encodeURIComponent(runtime.origin.folder)}/${textPath}`, location.href).href : '';
+    const textStored = runtime.origin.kind === 'stored' ? { meta: runtime.origin.meta, path: textPath } : undefined;
     const proof = await proofPrompts(runtime);
     engineReady = client.request(
-      { type: 'init', textModelUrl, config: runtime.model.config, logitScale: runtime.model.manifest.logit_scale, preferGpu, engine: engineParam ?? 'auto', proof },
+      { type: 'init', textModelUrl, textStored, config: runtime.model.config, logitScale: runtime.model.manifest.logit_scale, preferGpu, engine: engineParam ?? 'auto', proof },
       'ready',
     );
     try {
