@@ -25,8 +25,8 @@ export default defineConfig({
     screenshot: 'only-on-failure',
     video: 'off',
     // Default for actions and waits without their own timeout (playwright-core's default was 30 s under the former
-    // runner); generous for a busy machine, but a missing element fails the test instead of hanging it.
-    actionTimeout: 60_000,
-    navigationTimeout: 60_000,
+    // runner); generous for a busy machine (a load average of 25 on 2 cores was seen), but a missing element fails the test instead of hanging it.
+    actionTimeout: 180_000,
+    navigationTimeout: 180_000,
   },
 });

@@ -117,7 +117,7 @@ describe('project files', () => {
     const files = unzipSync(bytes);
     const json = JSON.parse(new TextDecoder().decode(files['project.json']));
     const remake = (patch: object, drop?: string) => {
-      const f = { ...files, 'project.json': strToU8(JSON.stringify({ ...json, ...patch })) };
+      const f: Record<string, Uint8Array> = { ...files, 'project.json': strToU8(JSON.stringify({ ...json, ...patch })) };
       if (drop) delete f[drop];
       return zipSync(f);
     };

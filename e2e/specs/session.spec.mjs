@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { strToU8, unzipSync, zipSync } from 'fflate';
+import { waitForModel } from '../lib/app.mjs';
 import { test } from '../lib/fixtures.mjs';
 import { maxAbsDiff, openTrain, predict, QUICK, storedRuns, waitForRun } from '../lib/session.mjs';
 
@@ -36,6 +37,24 @@ test('Train pressed at once after Load demo trains; two runs overlay; a saved pr
     assert.equal(await page.getAttribute('[data-testid="loss-chart"]', 'data-overlays'), '1', 'the first run is drawn over the second');
     assert.equal(await page.$$eval('[data-testid="loss-chart"] path.recharts-line-curve', (p) => p.length), 2, 'two loss lines');
     assert.equal(await page.$$eval('[data-testid="acc-chart"] path.recharts-line-curve', (p) => p.length) >= 3, true, 'accuracy lines of both runs');
+
+    // A third run (M = 4), then the time a reload takes to bring the whole session back: cards, 128 + 400 + 200
+    // images, three runs with their curves and results.
+    await page.fill('[data-testid="setting-nCtx"]', '4');
+    await page.click('[data-testid="train"]');
+    assert.equal(await waitForRun(page), 'done');
+    assert.equal(await page.$$eval('[data-testid="run"]', (r) => r.length), 3, 'three runs listed');
+    await page.waitForFunction(() => !document.querySelector('[data-testid="storage"]')?.textContent.includes('Saving'));
+    const tReload = Date.now();
+    await page.reload();
+    await page.waitForSelector('[data-testid="session"][data-restored="true"]', { timeout: 120_000 });
+    const wall = Date.now() - tReload;
+    const restoreMs = await page.getAttribute('[data-testid="session"]', 'data-restore-ms');
+    const points = await page.getAttribute('[data-testid="loss-chart"]', 'data-points');
+    assert.equal(await page.$$eval('[data-testid="run"]', (r) => r.length), 3, 'three runs restored');
+    assert.ok(Number(points) > 0, 'the loss chart is drawn again');
+    log(`  restore after a reload (demo, 3 runs): ${restoreMs} ms reading IndexedDB into the page; ${wall} ms from reload to restored`);
+    await waitForModel(page);
 
     // Save the project; open it in a fresh profile (a new browser context: its own, empty IndexedDB).
     const index = await (await fetch(`${baseUrl}samples/index.json`)).json();

@@ -16,7 +16,7 @@ export function SessionPanel({ busy }: { busy: boolean }) {
   };
   const st = s.storage;
   return (
-    <section className="session-panel" data-testid="session" data-restored={s.restored} data-saved-checkpoint={s.savedCheckpoint ? `${s.savedCheckpoint.runId}:${s.savedCheckpoint.epoch}` : ''} data-last-saved={s.lastSavedAt ?? ''}>
+    <section className="session-panel" data-testid="session" data-restored={s.restored} data-saved-checkpoint={s.savedCheckpoint ? `${s.savedCheckpoint.runId}:${s.savedCheckpoint.epoch}` : ''} data-last-saved={s.lastSavedAt ?? ''} data-restore-ms={s.restoreMs === null ? '' : Math.round(s.restoreMs)}>
       <div className="button-row">
         <button type="button" data-testid="save-project" disabled={busy || !!s.projectBusy} onClick={() => void save()}>
           Save project
