@@ -25,13 +25,14 @@ from common import normalize, preprocess  # noqa: E402
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
+    ap.add_argument("--view-seed", type=int, default=0, help="demo.py's generator seed for the views (it uses 0)")
     args = ap.parse_args()
     index = json.load(open(os.path.join(demo.SAMPLES, "index.json")))
     arrays, meta = [], {"classes": index["classes"], "views": demo.VIEWS, "parts": []}
     # Training views exactly as demo.load_split(model, index, "train", views=VIEWS, seed=0) draws them.
     items = index["splits"]["train"]
     imgs = [Image.open(os.path.join(demo.SAMPLES, it["file"])).convert("RGB") for it in items]
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(args.view_seed)
     views = [normalize(np.asarray(demo.random_resized_crop(rng, im))) for im in imgs for _ in range(demo.VIEWS)]
     arrays.append(np.stack(views))
     meta["parts"].append({"name": "train_views", "rows": len(views), "labels": [it["label"] for it in items]})
