@@ -1,27 +1,28 @@
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { waitForModel, waitForStatus } from '../lib/app.mjs';
 import { openPage } from '../lib/browser.mjs';
 import { startHubServer } from '../lib/hub-server.mjs';
 import { BASE_URL } from '../lib/server.mjs';
 
-const REPO = 'e2e-owner/clip-standin';
 const CLASSES = ['disc', 'box', 'wedge'];
 
 /**
- * A model folder as published (no manifest.json): the ViT-B/32-sized stand-in where tools/clip-standin is present,
- * else a manifest-free copy of the bundled toy model (same layout, seconds instead of minutes on SwiftShader).
+ * A model folder as published (no manifest.json): the ViT-B/32-sized random-weight stand-in (tools/clip-standin,
+ * generated once into the ignored .cache/models/), its text tower as fp16 (the upcast path) and its image tower as
+ * fp32; or, with E2E_HUB_MODEL=toy, a manifest-free copy of the bundled toy model (seconds instead of minutes).
  */
 async function modelFolder(root, tmp) {
-  if (process.env.E2E_HUB_STANDIN === '1') {
-    const { ensureStandin } = await import('../../tools/clip-standin/standin.mjs');
-    return { dir: await ensureStandin('vit-b32'), label: 'ViT-B/32-sized stand-in' };
+  if (process.env.E2E_HUB_MODEL === 'toy') {
+    const dir = join(tmp, 'clip-standin');
+    cpSync(join(root, 'public/models/toy-clip'), dir, { recursive: true, filter: (src) => !src.endsWith('manifest.json') });
+    return { dir, label: 'manifest-free copy of toy-clip', text: 'fp32', name: 'clip-standin' };
   }
-  const dir = join(tmp, 'clip-standin');
-  cpSync(join(root, 'public/models/toy-clip'), dir, { recursive: true, filter: (src) => !src.endsWith('manifest.json') });
-  return { dir, label: 'manifest-free copy of toy-clip' };
+  const { ensureStandin } = await import('../../tools/clip-standin/standin.ts');
+  const dir = ensureStandin('vit-b32');
+  return { dir, label: `ViT-B/32-sized stand-in (${dir})`, text: 'fp16', name: basename(dir) };
 }
 
 /**
@@ -32,7 +33,8 @@ async function modelFolder(root, tmp) {
  */
 export async function hubModels({ context, root, log }) {
   const tmp = mkdtempSync(join(tmpdir(), 'coop-hub-e2e-'));
-  const { dir, label } = await modelFolder(root, tmp);
+  const { dir, label, text, name } = await modelFolder(root, tmp);
+  const REPO = `e2e-owner/${name}`;
   const hub = await startHubServer({ repos: { [REPO]: dir }, port: Number(process.env.E2E_HUB_PORT ?? 0) });
   let hubStopped = false;
   const page = await openPage(context, `${BASE_URL}?e2e=1&ep=wasm&engine=cpu#train`);
@@ -42,17 +44,19 @@ export async function hubModels({ context, root, log }) {
     await page.click('[data-testid="add-model-open"]');
     await page.fill('[data-testid="add-repo"]', REPO);
     await page.fill('[data-testid="add-endpoint"]', hub.endpoint);
+    await page.selectOption('[data-testid="add-text-dtype"]', text);
     // Slow enough to watch the bars move; the image tower's transfer is dropped a third of the way in.
     const visionFile = 'onnx/vision_model.onnx';
+    const textFile = text === 'fp16' ? 'onnx/text_model_fp16.onnx' : 'onnx/text_model.onnx';
     const visionSize = statSync(join(dir, visionFile)).size;
-    hub.throttle(Math.max(2 * 1024 * 1024, visionSize / 4));
+    if (process.env.E2E_HUB_MODEL === 'toy') hub.throttle(2 * 1024 * 1024);
     hub.cut(visionFile, Math.floor(visionSize / 3));
     const t0 = Date.now();
     await page.click('[data-testid="add-download"]');
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="add-progress"]')?.dataset.loaded) > 0, null, { timeout: 60_000, polling: 100 });
     const bars = await page.$$eval('[data-testid="add-file"]', (els) => els.map((e) => e.dataset.path));
     const total = await page.getAttribute('[data-testid="add-progress"]', 'data-total');
-    assert.ok(bars.includes(visionFile) && bars.includes('onnx/text_model.onnx'), `one bar per file: ${bars.join(', ')}`);
+    assert.ok(bars.includes(visionFile) && bars.includes(textFile), `one bar per file: ${bars.join(', ')}`);
     log(`  progress: ${bars.length} file bars, ${total} bytes in total; label "${await page.getAttribute('[data-testid="add-progress"] [role=progressbar]', 'aria-label')}"`);
 
     await page.waitForSelector('[data-testid="add-resume"]', { timeout: 120_000 });
@@ -68,9 +72,9 @@ export async function hubModels({ context, root, log }) {
     await waitForModel(page, 600_000);
     const downloadLoad = (Date.now() - t0) / 1000;
     const towers = await page.textContent('[data-testid="model-towers"]');
-    log(`  added and loaded in ${downloadLoad.toFixed(1)} s (throttled): ${towers}`);
-    assert.match(towers, /text: onnx\/text_model\.onnx \(fp32\)/);
-    assert.match(await page.textContent('[data-testid="model-ready"]'), /clip-standin/);
+    log(`  added (cut once, resumed) and loaded in ${downloadLoad.toFixed(1)} s: ${towers}`);
+    assert.ok(towers.includes(`text: ${textFile} (${text}`) && towers.includes(`image: ${visionFile} (fp32)`), towers);
+    assert.match(await page.textContent('[data-testid="model-ready"]'), new RegExp(name));
     assert.equal(await page.inputValue('[data-testid="logit-scale"]'), '100', 'no manifest: the logit scale is 100');
 
     // Reload with the hub gone: the model is listed, loads from the store, and nothing asks the hub.
@@ -78,14 +82,16 @@ export async function hubModels({ context, root, log }) {
     hubStopped = true;
     const hubRequests = [];
     page.on('request', (r) => r.url().startsWith(hub.endpoint) && hubRequests.push(r.url()));
-    await page.goto(`${BASE_URL}?e2e=1&ep=wasm&engine=cpu&model=clip-standin#train`);
+    let t = Date.now();
+    await page.goto(`${BASE_URL}?e2e=1&ep=wasm&engine=cpu&model=${name}#train`);
     await waitForModel(page, 600_000);
+    const reloadSeconds = (Date.now() - t) / 1000;
     const options = await page.$$eval('[data-testid="stored-option"]', (els) => els.map((e) => e.textContent));
     assert.equal(options.length, 1, `listed after reload: ${options.join(' | ')}`);
-    assert.match(options[0], /clip-standin .*stored, \d+\.\d MB/);
-    assert.match(await page.textContent('[data-testid="model-ready"]'), /clip-standin/);
+    assert.match(options[0], new RegExp(`${name} .*stored, \\d+\\.\\d MB`));
+    assert.match(await page.textContent('[data-testid="model-ready"]'), new RegExp(name));
     assert.deepEqual(hubRequests, [], 'loading a stored model asks the hub nothing');
-    log(`  after reload with the hub stopped: "${options[0]}" loads, 0 requests to the hub`);
+    log(`  after reload with the hub stopped: "${options[0]}" loads in ${reloadSeconds.toFixed(1)} s, 0 requests to the hub`);
 
     // One epoch with 3 classes, then export and import the learned prompt.
     for (let i = 0; i < CLASSES.length; i++) await page.click('[data-testid="add-class"]');
@@ -99,11 +105,14 @@ export async function hubModels({ context, root, log }) {
     await page.selectOption('[data-testid="setting-epochs-mode"]', 'fixed');
     await page.fill('[data-testid="setting-epochs"]', '1');
     await page.fill('[data-testid="setting-views"]', '1');
+    t = Date.now();
     await page.click('[data-testid="train"]');
     const status = await waitForStatus(page, ['done', 'failed'], 900_000);
+    const trainSeconds = (Date.now() - t) / 1000;
     const runError = await page.$('[data-testid="run-error"]');
     assert.equal(status, 'done', `one epoch trained: ${runError ? await runError.textContent() : ''}`);
-    log(`  trained 1 epoch on 3 classes (${await page.getAttribute('[data-testid="run-stats"]', 'data-steps')} steps)`);
+    log(`  trained 1 epoch on 3 classes (${await page.getAttribute('[data-testid="run-stats"]', 'data-steps')} steps) in ${trainSeconds.toFixed(1)} s with encoding, engine start and proof`);
+    t = Date.now();
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export"]')]);
     const exported = join(tmp, download.suggestedFilename());
     await download.saveAs(exported);
@@ -111,16 +120,18 @@ export async function hubModels({ context, root, log }) {
     await page.waitForSelector('[data-testid="imported"], [data-testid="import-error"]', { timeout: 300_000 });
     const importError = await page.$('[data-testid="import-error"]');
     assert.equal(importError && (await importError.textContent()), null, 'the exported prompt imports');
-    log(`  exported ${download.suggestedFilename()} and imported it back`);
+    log(`  exported ${download.suggestedFilename()} and imported it back (${((Date.now() - t) / 1000).toFixed(1)} s)`);
 
     // The same folder through the folder picker: stored beside the hub copy.
     await page.click('[data-testid="add-model-open"]');
+    await page.selectOption('[data-testid="add-text-dtype"]', text);
+    t = Date.now();
     await page.setInputFiles('[data-testid="add-folder-input"]', dir);
     await page.waitForSelector('[data-testid="add-model"]', { state: 'detached', timeout: 600_000 });
-    await waitForModel(page, 600_000);
     const stored = await page.$$eval('[data-testid="stored-option"]', (els) => els.map((e) => e.textContent));
     assert.equal(stored.length, 2, `hub and folder copies listed: ${stored.join(' | ')}`);
-    log(`  folder picker: ${stored[1]}`);
+    log(`  folder picker: ${stored[1]}, copied in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    // The copy is selected and starts loading; Remove does not wait for it (a removed model's load is dropped).
     await page.click('[data-testid="remove-model"]');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="stored-option"]').length === 1);
     log('  Remove deleted the selected copy; the other stays listed');

@@ -224,16 +224,8 @@ export async function runTrain(p: Parsed): Promise<void> {
   }
   for (const h of handRows) log(`${h.method}: ${Object.entries(h.acc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
 
-  // The text engine: chosen once, on the first run's prompts.
-  const probeNames = baseToNew ? baseNames : names;
-  const probeCtx = initialContext(l, { ...base, csc: cscs[0], seed: seeds[0] } as TrainSettings, probeNames.length).ctx;
-  const probeFeat = stack(trainFeat.slice(0, Math.min(32, trainFeat.length)), dim);
-  const engine: TextEngineLike = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, engineChoice, {
-    spec: promptSpec(l, probeNames, probeCtx.nCtx, probeCtx.cscClasses > 0, base.position),
-    ctx: probeCtx.data,
-    features: probeFeat,
-    labels: Int32Array.from({ length: probeFeat.length / dim }, (_, i) => trainLabels[i] % probeNames.length),
-  }, log);
+  // The text engine: chosen once, by measurement (or as forced).
+  const engine: TextEngineLike = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, engineChoice, log);
 
   mkdirSync(path.join(out, 'prompts'), { recursive: true });
   const promptModel = { id: l.model.manifest.id, fingerprint: l.model.textFingerprint, width: l.weights.config.D };
@@ -378,10 +370,13 @@ export async function runTrain(p: Parsed): Promise<void> {
         let accSum = 0;
         let accN = 0;
         let failed: string | null = null;
+        // ProGrad: how many steps had conflicting gradients (the projection applied).
+        let projected = 0;
         const tRun = performance.now();
         for await (const ev of trainer.run()) {
           if (ev.type === 'step') {
             lastLoss = ev.loss;
+            if (ev.terms?.projected) projected++;
             accSum += ev.batchAcc;
             accN++;
             task.advance(1, `epoch ${ev.epoch}/${trainer.maxEpochs}, loss ${ev.loss.toFixed(4)}, batch acc ${pct(accSum / accN)}%, lr ${ev.lr.toExponential(2)}`);
@@ -408,7 +403,7 @@ export async function runTrain(p: Parsed): Promise<void> {
         const secs = (performance.now() - tRun) / 1000;
         runTimes.push(secs);
         timeOf(label, secs);
-        task.done(`${failed ? `FAILED: ${failed}; ` : ''}loss ${lastLoss.toFixed(4)}, train ${pct(trainAcc)}%, ${Object.entries(acc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
+        task.done(`${failed ? `FAILED: ${failed}; ` : ''}${method === 'prograd' ? `projected ${projected} of ${trainer.totalSteps} steps; ` : ''}loss ${lastLoss.toFixed(4)}, train ${pct(trainAcc)}%, ${Object.entries(acc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
         records.push({ shots, method: label, seed, accuracy: acc });
         runLog.push({ shots, seed, method: label, train_seconds: secs, steps: trainer.position.step, epochs: trainer.maxEpochs, final_loss: lastLoss, engine: engine.kind, failed });
         runsDone++;

@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools", "toy-clip"))
 
 import bpe  # noqa: E402
 import coop  # noqa: E402
-from onnx_text import load_text_tower  # noqa: E402
+from tower import load_tower  # noqa: E402
 
 
 def main():
@@ -35,7 +35,7 @@ def main():
     ap.add_argument("--epochs", type=int, default=None)
     args = ap.parse_args()
     torch.set_num_threads(1)
-    model, _ = load_text_tower(args.model)
+    model, _, _ = load_tower(args.model)
     tok = bpe.load_hf_json(os.path.join(args.model, "tokenizer.json"))
     per_split = {}
     for path in args.features:

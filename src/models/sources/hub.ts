@@ -168,7 +168,10 @@ export async function downloadHubFile(loc: Required<HubLocation>, path: string, 
     // The body broke off after some bytes: the connection dropped; what arrived is in the sink.
     throw dropped(loc, path, written, info.size, e);
   } finally {
-    await writer?.close();
+    // Keeps what arrived for a resume. A close that fails after a failure must not hide the first error.
+    await writer?.close().catch((e) => {
+      if (written === info.size) throw e;
+    });
   }
   if (written !== info.size) throw dropped(loc, path, written, info.size);
   return written;
