@@ -17,6 +17,10 @@ import { parsePromptFile, promptFileName, serializePromptFile, type LearnedPromp
 import { baseToNewMarkdown, buildBaseToNew, buildTable, tableMarkdown, type RunRecord } from '../coop/results-table';
 import { withDefaults, type ClassTokenPosition, type TrainSettings } from '../coop/settings';
 import { CoopTrainer } from '../coop/trainer';
+import { DEFAULT_METHOD_SETTINGS, learnsPrompt, METHOD_LABELS, parseMethods, type Method, type MethodSettings } from '../coop/method-settings';
+import { methodLossAndGrad, promptMethodConfig } from '../coop/prompt-methods';
+import { buildTipCache, searchTipParams, tipLogits, trainTipAdapterF, TIP_ADAPTER_DEFAULTS, TIP_ADAPTER_F_DEFAULTS, type TipParams } from '../coop/tip-adapter';
+import { argmaxRows } from '../coop/metrics';
 import { DEFAULT_TEMPLATE, TEMPLATES } from '../app/zero-shot/templates';
 import type { TextEngineLike } from '../worker/text-engine';
 import { ArgError, intList, oneOf, positiveInt, positiveNumber, str, type Parsed } from './args';
@@ -30,6 +34,8 @@ export const TRAIN_OPTIONS = {
   model: 'value', data: 'value', shots: 'value', seeds: 'value', csc: 'optional', position: 'value', 'n-ctx': 'value',
   init: 'value', epochs: 'value', views: 'value', engine: 'value', ep: 'value', 'ep-strict': 'flag', out: 'value',
   'base-to-new': 'flag', base: 'value', lr: 'value', 'batch-size': 'value', cache: 'value', splits: 'value', quiet: 'flag',
+  'save-features': 'flag',
+  method: 'value', 'kg-weight': 'value', 'prograd-lambda': 'value', 'prograd-t': 'value',
 } as const;
 
 interface Config {
@@ -76,9 +82,27 @@ export function settingsFrom(p: Parsed): Omit<TrainSettings, 'csc' | 'seed'> {
   };
 }
 
-function configLabel(s: Omit<TrainSettings, 'seed'>): string {
+function configLabel(s: Omit<TrainSettings, 'seed'>, method: Method = 'coop'): string {
+  if (!learnsPrompt(method)) return METHOD_LABELS[method];
   const init = s.init === 'random' ? `M${s.nCtx}` : `"${s.initWords}"`;
-  return `CoOp ${s.csc ? 'CSC' : 'unified'} ${s.position} ${init}`;
+  return `${METHOD_LABELS[method]} ${s.csc ? 'CSC' : 'unified'} ${s.position} ${init}`;
+}
+
+function methodSettingsFrom(p: Parsed): MethodSettings {
+  const d = DEFAULT_METHOD_SETTINGS;
+  return {
+    kgWeight: positiveNumber(p, 'kg-weight', d.kgWeight),
+    progradT: positiveNumber(p, 'prograd-t', d.progradT),
+    progradLambda: positiveNumber(p, 'prograd-lambda', d.progradLambda),
+  };
+}
+
+function methodsFrom(p: Parsed): Method[] {
+  try {
+    return parseMethods(str(p, 'method') ?? 'coop');
+  } catch (e) {
+    throw new ArgError(`--method: ${(e as Error).message}`);
+  }
 }
 
 function stack(rows: (Float32Array | null)[], dim: number): Float32Array {
@@ -99,6 +123,10 @@ export async function runTrain(p: Parsed): Promise<void> {
   const seeds = intList(p, 'seeds', [1, 2, 3]);
   let cscs = configsFrom(p);
   const base = settingsFrom(p);
+  const methods = methodsFrom(p);
+  const promptMethods = methods.filter(learnsPrompt);
+  const adapterMethods = methods.filter((m) => !learnsPrompt(m));
+  const ms = methodSettingsFrom(p);
   const out = str(p, 'out') ?? path.join('coop-out', new Date().toISOString().replace(/[:.]/g, '-'));
   const engineChoice = oneOf<EngineChoice>(p, 'engine', ['auto', 'wgsl', 'cpu'], 'auto');
   const ep = oneOf<EpChoice>(p, 'ep', ['cpu', 'cuda'], 'cpu');
@@ -196,29 +224,30 @@ export async function runTrain(p: Parsed): Promise<void> {
   }
   for (const h of handRows) log(`${h.method}: ${Object.entries(h.acc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
 
-  // The text engine: chosen once, on the first run's prompts.
-  const probeNames = baseToNew ? baseNames : names;
-  const probeCtx = initialContext(l, { ...base, csc: cscs[0], seed: seeds[0] } as TrainSettings, probeNames.length).ctx;
-  const probeFeat = stack(trainFeat.slice(0, Math.min(32, trainFeat.length)), dim);
-  const engine: TextEngineLike = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, engineChoice, {
-    spec: promptSpec(l, probeNames, probeCtx.nCtx, probeCtx.cscClasses > 0, base.position),
-    ctx: probeCtx.data,
-    features: probeFeat,
-    labels: Int32Array.from({ length: probeFeat.length / dim }, (_, i) => trainLabels[i] % probeNames.length),
-  }, log);
+  // The text engine: chosen once, by measurement (or as forced).
+  const engine: TextEngineLike = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, engineChoice, log);
 
   mkdirSync(path.join(out, 'prompts'), { recursive: true });
   const promptModel = { id: l.model.manifest.id, fingerprint: l.model.textFingerprint, width: l.weights.config.D };
-  const runsTotal = shotsList.length * seeds.length * cscs.length;
+  const runsTotal = shotsList.length * seeds.length * (promptMethods.length * cscs.length + adapterMethods.length);
+  // Training time per table row (seconds per run), reported under the table.
+  const trainTimes = new Map<string, number[]>();
+  const timeOf = (label: string, secs: number) => trainTimes.set(label, [...(trainTimes.get(label) ?? []), secs]);
   let runsDone = 0;
   const runTimes: number[] = [];
+  /** Per CoOp run: training time (image encoding apart), steps, final loss; for benchmarks and the GPU check. */
+  const runLog: Array<Record<string, unknown>> = [];
   const trainPool = baseToNew ? train.map((t, i) => i).filter((i) => train[i].label < nBase) : train.map((_, i) => i);
   const poolLabels = Int32Array.from(trainPool, (i) => trainLabels[i]);
   const poolClasses = baseToNew ? nBase : K;
   const runNames = baseToNew ? baseNames : names;
 
   const writeOutputs = () => {
-    const methodOrder = [...handRows.map((h) => h.method), 'linear probe', ...cscs.map((c) => configLabel({ ...base, csc: c }))];
+    const methodOrder = [
+      ...handRows.map((h) => h.method),
+      'linear probe',
+      ...methods.flatMap((m) => (learnsPrompt(m) ? cscs.map((c) => configLabel({ ...base, csc: c }, m)) : [configLabel({ ...base, csc: false }, m)])),
+    ];
     const json: Record<string, unknown> = {
       model: { id: l.model.manifest.id, dir: l.model.dir, text_model_sha256: l.model.textFingerprint },
       data: dataDir,
@@ -231,6 +260,7 @@ export async function runTrain(p: Parsed): Promise<void> {
       shots: shotsList,
       std: 'population (ddof=0)',
       records,
+      runs: runLog,
       runs_done: runsDone,
       runs_total: runsTotal,
       wall_seconds: (performance.now() - t0) / 1000,
@@ -245,7 +275,11 @@ export async function runTrain(p: Parsed): Promise<void> {
       json.base_to_new = { base: baseNames, new: newNames, blocks: byShots };
       md = byShots.map((b) => baseToNewMarkdown(b.rows, splitNames, `Base-to-new, ${b.shots} shots: base ${baseNames.join(', ')}; new ${newNames.join(', ')} (accuracy %, mean ± std over seeds ${seeds.join(', ')}; H of the means)`)).join('\n');
     }
-    md += `\n${runsDone} of ${runsTotal} CoOp runs; text engine: ${engine.detail}; image features: onnxruntime-node ${extractor.ep}; wall time ${formatDuration(performance.now() - t0)}.\n`;
+    if (trainTimes.size) {
+      md += `\nTraining time per run (mean over runs, this machine): ${[...trainTimes].map(([m, t]) => `${m} ${formatDuration((1000 * t.reduce((a, b) => a + b, 0)) / t.length)}`).join('; ')}.\n`;
+      json.train_seconds = Object.fromEntries(trainTimes);
+    }
+    md += `\n${runsDone} of ${runsTotal} runs; text engine: ${engine.detail}; image features: onnxruntime-node ${extractor.ep}; wall time ${formatDuration(performance.now() - t0)}.\n`;
     writeFileSync(path.join(out, 'results.md'), md);
     writeFileSync(path.join(out, 'results.json'), JSON.stringify(json, null, 1) + '\n');
     return md;
@@ -276,9 +310,47 @@ export async function runTrain(p: Parsed): Promise<void> {
       const viewFeatures = new Float32Array(chosen.length * base.views * dim);
       viewRows.forEach((rows, i) => rows.forEach((f, v) => f && viewFeatures.set(f, (i * base.views + v) * dim)));
 
-      for (const csc of cscs) {
+      if (p.opts.has('save-features')) {
+        // The exact inputs of this shot count and seed, for cross-checks outside this program (tools/coop-trace).
+        const rowsOf = (f: Float32Array, n: number) => Array.from({ length: n }, (_, r) => Array.from(f.subarray(r * dim, (r + 1) * dim)));
+        const file = path.join(out, 'features', `${shots}shot-seed${seed}.json`);
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, JSON.stringify({
+          classnames: runNames,
+          labels: Array.from(labels),
+          files: chosen.map((i) => train[i].file),
+          view_features: Array.from({ length: chosen.length }, (_, i) => rowsOf(viewFeatures.subarray(i * base.views * dim, (i + 1) * base.views * dim), base.views)),
+          clean_features: rowsOf(cleanF, chosen.length),
+          splits: Object.fromEntries(splits.map((s) => [s.name, { features: rowsOf(s.features, s.labels.length), labels: Array.from(s.labels) }])),
+        }));
+        log(`features of ${shots} shots, seed ${seed} → ${file}`);
+      }
+
+      for (const method of adapterMethods) {
+        const label = configLabel({ ...base, csc: false }, method);
+        const tag = `[${runsDone + 1}/${runsTotal}] ${label}, ${shots} shot${shots > 1 ? 's' : ''}, seed ${seed}`;
+        const tRun = performance.now();
+        const r = runTipAdapter(method, { viewFeatures, nImages: chosen.length, nViews: base.views, dim, labels, nClasses: poolClasses, seed, zsText: handTextFeatures(l, runNames, [DEFAULT_TEMPLATE]), logitScale: l.model.manifest.logit_scale, val: splits.find((s) => s.name === 'val'), baseIdx: baseToNew ? baseIdx : null, subset }, (e) => log(`${tag}: epoch ${e.epoch}/${e.epochs}, loss ${e.loss.toFixed(4)}, train acc ${pct(e.trainAcc)}%`));
+        const secs = (performance.now() - tRun) / 1000;
+        timeOf(label, secs);
+        const acc: Record<string, number> = {};
+        for (const s of splits) {
+          const sub = baseToNew ? subset(s, baseIdx) : s;
+          if (sub.labels.length) acc[baseToNew ? `${s.name}/base` : s.name] = accuracy(argmaxRows(r.logits(sub.features), sub.labels.length, poolClasses), sub.labels);
+        }
+        if (baseToNew) {
+          // New classes have no cache entries: the adapter falls back to zero-shot CLIP among the new classes.
+          const nw = scoreText(handTextFeatures(l, newNames, [DEFAULT_TEMPLATE]), newIdx);
+          for (const s of splitNames) if (s in nw) acc[`${s}/new`] = nw[s];
+        }
+        records.push({ shots, method: label, seed, accuracy: acc });
+        runsDone++;
+        log(`${tag}: ${formatDuration(secs * 1000)} (α ${r.params.alpha.toFixed(3)}, β ${r.params.beta.toFixed(3)}${r.searched ? ', searched on val' : ', official defaults'}); ${Object.entries(acc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
+        writeOutputs();
+      }
+      for (const method of promptMethods) for (const csc of cscs) {
         const settings: TrainSettings = { ...base, csc, seed };
-        const label = configLabel(settings);
+        const label = configLabel(settings, method);
         const { ctx, note } = initialContext(l, settings, runNames.length);
         if (note) log(`note: ${note}`);
         engine.setPrompts(promptSpec(l, runNames, ctx.nCtx, ctx.cscClasses > 0, settings.position));
@@ -286,7 +358,11 @@ export async function runTrain(p: Parsed): Promise<void> {
           settings: { ...settings, nCtx: ctx.nCtx },
           data: { viewFeatures, nImages: chosen.length, nViews: base.views, dim, labels, nClasses: poolClasses },
           initialContext: ctx,
-          lossAndGrad: (c, f, y) => engine.step(c.data, f, y),
+          // The method changes the loss and gradient, never the loop (src/coop/prompt-methods.ts).
+          lossAndGrad: methodLossAndGrad(
+            promptMethodConfig(method, ms, method === 'coop' ? null : handTextFeatures(l, runNames, [DEFAULT_TEMPLATE]), l.model.manifest.logit_scale, runNames.length, dim),
+            (c, f, y, tg) => engine.step(c.data, f, y, tg),
+          ),
         });
         const tag = `[${runsDone + 1}/${runsTotal}] ${label}, ${shots} shot${shots > 1 ? 's' : ''}, seed ${seed}`;
         const task = progress.task(tag, trainer.totalSteps, 'steps');
@@ -294,10 +370,13 @@ export async function runTrain(p: Parsed): Promise<void> {
         let accSum = 0;
         let accN = 0;
         let failed: string | null = null;
+        // ProGrad: how many steps had conflicting gradients (the projection applied).
+        let projected = 0;
         const tRun = performance.now();
         for await (const ev of trainer.run()) {
           if (ev.type === 'step') {
             lastLoss = ev.loss;
+            if (ev.terms?.projected) projected++;
             accSum += ev.batchAcc;
             accN++;
             task.advance(1, `epoch ${ev.epoch}/${trainer.maxEpochs}, loss ${ev.loss.toFixed(4)}, batch acc ${pct(accSum / accN)}%, lr ${ev.lr.toExponential(2)}`);
@@ -323,8 +402,10 @@ export async function runTrain(p: Parsed): Promise<void> {
         }
         const secs = (performance.now() - tRun) / 1000;
         runTimes.push(secs);
-        task.done(`${failed ? `FAILED: ${failed}; ` : ''}loss ${lastLoss.toFixed(4)}, train ${pct(trainAcc)}%, ${Object.entries(acc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
+        timeOf(label, secs);
+        task.done(`${failed ? `FAILED: ${failed}; ` : ''}${method === 'prograd' ? `projected ${projected} of ${trainer.totalSteps} steps; ` : ''}loss ${lastLoss.toFixed(4)}, train ${pct(trainAcc)}%, ${Object.entries(acc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
         records.push({ shots, method: label, seed, accuracy: acc });
+        runLog.push({ shots, seed, method: label, train_seconds: secs, steps: trainer.position.step, epochs: trainer.maxEpochs, final_loss: lastLoss, engine: engine.kind, failed });
         runsDone++;
         // The learned prompt in the app's format, checked with the app's own parser before it is written.
         const prompt: LearnedPrompt = {
@@ -341,7 +422,7 @@ export async function runTrain(p: Parsed): Promise<void> {
         const text = serializePromptFile(prompt);
         const parsed = parsePromptFile(text, promptModel);
         if (!parsed.ok) throw new Error(`the learned prompt does not read back with the app's parser: ${parsed.error}`);
-        const file = path.join(out, 'prompts', `${shots}shot`, `${csc ? 'csc' : 'unified'}-seed${seed}.json`);
+        const file = path.join(out, 'prompts', `${shots}shot`, `${method === 'coop' ? '' : `${method}-`}${csc ? 'csc' : 'unified'}-seed${seed}.json`);
         mkdirSync(path.dirname(file), { recursive: true });
         writeFileSync(file, text);
         const left = runsTotal - runsDone;
@@ -356,4 +437,44 @@ export async function runTrain(p: Parsed): Promise<void> {
   const md = writeOutputs();
   process.stdout.write(md);
   log(`wrote ${path.join(out, 'results.md')}, ${path.join(out, 'results.json')} and ${runsDone} prompt file(s) under ${path.join(out, 'prompts')}; wall time ${formatDuration(performance.now() - t0)}`);
+}
+
+interface TipRunInput {
+  viewFeatures: Float32Array;
+  nImages: number;
+  nViews: number;
+  dim: number;
+  labels: Int32Array;
+  nClasses: number;
+  seed: number;
+  /** Hand-written prompts' text features of the trained classes. */
+  zsText: Float32Array;
+  logitScale: number;
+  /** A held-out split named 'val', when the data has one: α and β are searched on it as the official code does. */
+  val?: Split;
+  baseIdx: number[] | null;
+  subset: (s: Split, classes: number[]) => Split;
+}
+
+/** Tip-Adapter (training-free) or Tip-Adapter-F (keys fine-tuned) on the run's cached views: a logits function. */
+function runTipAdapter(
+  method: Method,
+  o: TipRunInput,
+  onEpoch: (e: { epoch: number; epochs: number; loss: number; trainAcc: number }) => void,
+): { logits: (features: Float32Array) => Float32Array; params: TipParams; searched: boolean } {
+  // The official 100 is CLIP's logit scale; the model's own (clamped at 100, as CoOp) plays its part.
+  const cache = buildTipCache(o.viewFeatures, o.nImages, o.nViews, o.dim, o.labels, o.nClasses, Math.min(o.logitScale, 100));
+  let params: TipParams = { alpha: TIP_ADAPTER_DEFAULTS.alpha, beta: TIP_ADAPTER_DEFAULTS.beta };
+  let keys: Float32Array = cache.keys;
+  if (method === 'tip-f') {
+    keys = trainTipAdapterF({ cache, viewFeatures: o.viewFeatures, nViews: o.nViews, zsText: o.zsText, params, seed: o.seed, epochs: TIP_ADAPTER_F_DEFAULTS.epochs, batchSize: TIP_ADAPTER_F_DEFAULTS.batchSize }, onEpoch);
+  }
+  const val = o.val && o.baseIdx ? o.subset(o.val, o.baseIdx) : o.val;
+  let searched = false;
+  if (val && val.labels.length) {
+    const best = searchTipParams(val.features, val.labels, cache, o.zsText, { keys });
+    params = { alpha: best.alpha, beta: best.beta };
+    searched = true;
+  }
+  return { logits: (f) => tipLogits(f, cache, o.zsText, params, keys), params, searched };
 }

@@ -15,3 +15,8 @@ export * from './linear-probe';
 export * from './zero-shot';
 export * from './nearest-tokens';
 export * from './prompt-file';
+export * from './kgcoop';
+export * from './prograd';
+export * from './prompt-methods';
+export * from './method-settings';
+export * from './tip-adapter';

@@ -11,6 +11,8 @@
  * tensor at once (the prompt learner's one parameter), unified or class-specific.
  */
 
+import { zeroShotLogits } from './zero-shot';
+
 export const PROGRAD_DEFAULTS = Object.freeze({ T: 1.0, lambda: 1.0 });
 
 export interface ProgradSettings {
@@ -36,20 +38,6 @@ function softmaxRow(src: ArrayLike<number>, off: number, K: number, invT: number
   let s = 0;
   for (let k = 0; k < K; k++) s += out[k] = Math.exp(src[off + k] * invT - m);
   for (let k = 0; k < K; k++) out[k] /= s;
-}
-
-/** zero-shot logits [N, K] = scale · img · Wᵀ for normalized image rows and text features. */
-export function zeroShotLogits(img: ArrayLike<number>, text: ArrayLike<number>, E: number, scale: number): Float32Array {
-  const N = img.length / E;
-  const K = text.length / E;
-  const out = new Float32Array(N * K);
-  for (let n = 0; n < N; n++)
-    for (let k = 0; k < K; k++) {
-      let s = 0;
-      for (let e = 0; e < E; e++) s += img[n * E + e] * text[k * E + e];
-      out[n * K + k] = scale * s;
-    }
-  return out;
 }
 
 /**

@@ -12,7 +12,7 @@
  */
 import type { ContextVectors } from './context-init';
 import { kgcoopPenalty, kgcoopTextGrad, type KgcoopSettings } from './kgcoop';
-import { progradKl, progradProject, type ProgradSettings } from './prograd';
+import { progradKl, progradProject, zeroShotTeacher, type ProgradSettings } from './prograd';
 import type { LossAndGrad, LossAndGradFn } from './trainer';
 
 export const PROMPT_METHODS = ['coop', 'kgcoop', 'prograd'] as const;
@@ -73,4 +73,26 @@ export function methodLossAndGrad(cfg: MethodConfig, step: EngineStepFn): LossAn
       };
     }
   }
+}
+
+/**
+ * The config of a prompt-learning method from its settings. `handWritten` are the hand-written prompts' normalized
+ * text features [K, E] (the chosen template or ensemble): KgCoOp's anchors and ProGrad's zero-shot teacher, whose
+ * scale is CLIP's logit scale as the learner's (clamped at 100, as CoOp does).
+ */
+export function promptMethodConfig(
+  method: PromptMethod,
+  s: { kgWeight: number; progradT: number; progradLambda: number },
+  handWritten: Float32Array | null,
+  logitScale: number,
+  nClasses: number,
+  dim: number,
+): MethodConfig {
+  if (method === 'coop') return { method };
+  if (!handWritten || handWritten.length !== nClasses * dim) {
+    throw new Error(`${method === 'kgcoop' ? 'KgCoOp' : 'ProGrad'} needs the hand-written prompts' text features (${nClasses}×${dim}); got ${handWritten?.length ?? 0} values`);
+  }
+  if (method === 'kgcoop') return { method, nClasses, dim, kgcoop: { weight: s.kgWeight, clipFeatures: handWritten } };
+  const scale = Math.min(logitScale, 100);
+  return { method, nClasses, dim, logitScale: scale, prograd: { T: s.progradT, lambda: s.progradLambda, zeroShotLogits: zeroShotTeacher(handWritten, dim, scale) } };
 }

@@ -47,10 +47,20 @@ export interface TipCache {
   labels: Int32Array;
   nClasses: number;
   dim: number;
+  /** Multiplier of the zero-shot cosines: 100 in the official code, which is CLIP's logit scale. */
+  zeroShotScale: number;
 }
 
 /** Keys from [N, V, E] view features (mean over views, normalized), values from the labels. */
-export function buildTipCache(viewFeatures: Float32Array, nImages: number, nViews: number, dim: number, labels: ArrayLike<number>, nClasses: number): TipCache {
+export function buildTipCache(
+  viewFeatures: Float32Array,
+  nImages: number,
+  nViews: number,
+  dim: number,
+  labels: ArrayLike<number>,
+  nClasses: number,
+  zeroShotScale: number = TIP_ADAPTER_DEFAULTS.zeroShotScale,
+): TipCache {
   if (viewFeatures.length !== nImages * nViews * dim) throw new RangeError(`Tip-Adapter: ${viewFeatures.length} view feature values, expected ${nImages}×${nViews}×${dim}`);
   const keys = new Float32Array(nImages * dim);
   const acc = new Float64Array(dim);
@@ -64,7 +74,7 @@ export function buildTipCache(viewFeatures: Float32Array, nImages: number, nView
   }
   const lab = Int32Array.from(labels);
   for (const y of lab) if (!(y >= 0 && y < nClasses)) throw new RangeError(`Tip-Adapter: label ${y} is not a class in 0..${nClasses - 1}`);
-  return { keys, labels: lab, nClasses, dim };
+  return { keys, labels: lab, nClasses, dim, zeroShotScale };
 }
 
 /** f Kᵀ [B, N]. */
@@ -94,7 +104,7 @@ export interface TipParams {
 /** logits = zero-shot + α · exp(−β (1 − f Kᵀ)) V, [B, C]. `keys` overrides cache.keys (Tip-Adapter-F's trained keys). */
 export function tipLogits(features: ArrayLike<number>, cache: TipCache, zsText: ArrayLike<number>, p: TipParams, keys: ArrayLike<number> = cache.keys): Float32Array {
   const E = cache.dim;
-  const zs = tipZeroShotLogits(features, zsText, E);
+  const zs = tipZeroShotLogits(features, zsText, E, cache.zeroShotScale);
   return combine(zs, affinity(features, keys, features.length / E, cache.labels.length, E), cache, p);
 }
 
@@ -123,7 +133,7 @@ export function searchTipParams(
   const [nb, na] = opts.step ?? TIP_ADAPTER_DEFAULTS.searchStep;
   const E = cache.dim;
   const B = labels.length;
-  const zs = tipZeroShotLogits(features, zsText, E);
+  const zs = tipZeroShotLogits(features, zsText, E, cache.zeroShotScale);
   const aff = affinity(features, opts.keys ?? cache.keys, B, cache.labels.length, E);
   const betas = Array.from({ length: nb }, (_, i) => (i * (sb - 0.1)) / nb + 0.1);
   const alphas = Array.from({ length: na }, (_, i) => (i * (sa - 0.1)) / na + 0.1);
@@ -197,7 +207,7 @@ export function* tipAdapterF(o: TipAdapterFOptions): Generator<TipAdapterFEpoch,
     for (const batch of plan(epoch)) {
       const { features, labels } = gatherBatch(batch, viewFeatures, nViews, E, cache.labels);
       const B = labels.length;
-      const zs = tipZeroShotLogits(features, zsText, E);
+      const zs = tipZeroShotLogits(features, zsText, E, cache.zeroShotScale);
       const aff = affinity(features, W, B, N, E);
       const logits = combine(zs, aff, cache, { alpha, beta });
       // Cross-entropy (mean over the batch) and d loss / d logits.

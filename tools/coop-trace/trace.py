@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools", "toy-clip"))
 
 import bpe  # noqa: E402
 import coop  # noqa: E402
-from onnx_text import load_text_tower  # noqa: E402
+from tower import load_tower  # noqa: E402
 
 DEFAULT_CLASSES = ["disc", "box", "wedge", "sparkle", "plus"]
 
@@ -98,10 +98,10 @@ def main():
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     torch.set_num_threads(1)
+    model, cfg, logit_scale = load_tower(args.model)
+    # Seeded after the tower is built: building it draws (random init of the unused image tower) from torch's generator.
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-
-    model, logit_scale = load_text_tower(args.model)
     tok = bpe.load_hf_json(os.path.join(args.model, "tokenizer.json"))
     names = args.classes.split(",")
     k = len(names)
@@ -110,7 +110,7 @@ def main():
         feats = torch.tensor(src["image_features"], dtype=torch.float32)
         labels = torch.tensor(src["labels"], dtype=torch.long)
     else:
-        feats = torch.randn(args.images, model.embed_dim)
+        feats = torch.randn(args.images, cfg["projection_dim"])
         labels = torch.as_tensor(rng.integers(0, k, size=args.images))
     feats = feats / feats.norm(dim=-1, keepdim=True)
     n = feats.shape[0]

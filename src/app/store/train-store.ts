@@ -3,6 +3,10 @@
  * The worker owns the trainer; this store mirrors what it reports and keeps the last snapshot of the context, so
  * nothing learned is lost when the worker fails or the GPU device is lost.
  */
+import { readableToken } from '../../tokenizer/readable-token';
+import { useMethodStore } from './method-store';
+import { learnsPrompt } from '../../coop/method-settings';
+import type { AdapterResult, SetupRequest } from '../../worker/protocol';
 import { create } from 'zustand';
 import { withDefaults, type ClassTokenPosition, type TrainSettings } from '../../coop/settings';
 import { normalizeInitWords } from '../../coop/context-init';
@@ -174,7 +178,29 @@ export function cardImage(blob: Blob, name: string, split: ImageSplit): CardImag
 export function setupKey(s: Pick<TrainState, 'cards' | 'extraSets' | 'holdOut' | 'settings' | 'position'>, modelKey: string): string {
   const cards = s.cards.map((c) => `${c.name}:${c.images.map((i) => `${i.id}${i.split[0]}`).join(',')}`).join('|');
   const extras = s.extraSets.map((e) => `${e.name}:${e.items.length}`).join('|');
-  return JSON.stringify([modelKey, cards, extras, s.holdOut, s.settings, s.position]);
+  return JSON.stringify([modelKey, cards, extras, s.holdOut, s.settings, s.position, promptMethodKey()]);
+}
+
+/** The picked prompt method (method-store.ts) and its settings: a change sets the run up anew. */
+function promptMethodKey(): unknown {
+  const { method, settings } = useMethodStore.getState();
+  return learnsPrompt(method) && method !== 'coop' ? [method, settings] : 'coop';
+}
+
+/** KgCoOp and ProGrad ride along in the setup with the hand-written prompts' features ("a photo of a {}."). */
+function methodForSetup(handWritten: Float32Array): Pick<SetupRequest, 'method'> {
+  const { method, settings } = useMethodStore.getState();
+  if (!learnsPrompt(method) || method === 'coop') return {};
+  return { method: { name: method, settings, handWritten: handWritten.slice() } };
+}
+
+/** Tip-Adapter(-F) in the worker, on the current setup's cached views and splits (src/coop/tip-adapter.ts). */
+export async function fitAdapter(method: 'tip' | 'tip-f'): Promise<AdapterResult> {
+  const s = useTrainStore.getState();
+  const zs = s.baselines.hand?.zeroShot.text;
+  if (!client || !s.setup || s.setup.evalOnly || !zs) throw new Error('Press Train once first: it encodes the images and views the adapters fit on.');
+  const r = await client.request({ type: 'adapter', method, zeroShotText: zs.slice() }, 'adapter');
+  return r.result;
 }
 
 function textWidth(runtime: ModelRuntime): number {
@@ -251,7 +277,8 @@ export const useTrainStore = create<TrainState>()((set, get) => {
       case 'nearest': {
         const tok = (id: number) => {
           try {
-            return (currentTokenizer?.decode([id]) ?? String(id)).trim() || `#${id}`;
+            // Byte-level tokens readably: printable text, <0xE2>-style bytes, </w> at a word end.
+            return currentTokenizer ? readableToken(currentTokenizer.tokenString(id)) : `#${id}`;
           } catch {
             return `#${id}`;
           }
@@ -412,6 +439,7 @@ export const useTrainStore = create<TrainState>()((set, get) => {
         evalSets,
         evalOnly: !!context && evalOnly,
         resume,
+        ...methodForSetup(hand.zeroShot.text),
       },
       'setup-done',
     );

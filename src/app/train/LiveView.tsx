@@ -1,4 +1,5 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
+import { emaSmooth } from './ema';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useTrainStore } from '../store/train-store';
 
@@ -52,12 +53,25 @@ function useOverlayRuns() {
 }
 
 export function LossChart() {
-  const loss = useTrainStore((s) => s.history.loss);
+  const raw = useTrainStore((s) => s.history.loss);
   const others = useOverlayRuns().filter((o) => o.run.loss.length);
   const activeName = useTrainStore((s) => s.runs.find((r) => r.id === s.activeRunId)?.name);
+  // TensorBoard-style smoothing drawn over the (faded) raw line; 0 shows the raw line alone.
+  const [smoothing, setSmoothing] = useState(0.6);
+  const loss = useMemo(() => {
+    const sm = smoothing > 0 ? emaSmooth(raw.map((p) => p.loss), smoothing) : null;
+    return raw.map((p, i) => (sm ? { ...p, smoothed: sm[i] } : p));
+  }, [raw, smoothing]);
   return (
     <figure className="chart" data-testid="loss-chart" data-points={loss.length} data-overlays={others.length}>
-      <figcaption>Training loss per step</figcaption>
+      <figcaption>
+        Training loss per step ·{' '}
+        <label>
+          smoothing{' '}
+          <input type="range" min={0} max={0.99} step={0.01} value={smoothing} aria-label="Loss smoothing" data-testid="loss-smoothing" onChange={(e) => setSmoothing(Number(e.target.value))} />{' '}
+          {smoothing.toFixed(2)}
+        </label>
+      </figcaption>
       <ResponsiveContainer width="100%" height={220}>
         <LineChart data={loss} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" />
@@ -65,7 +79,8 @@ export function LossChart() {
           <YAxis domain={[0, 'auto']} width={48} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : String(v))} labelFormatter={(l) => `step ${l}`} />
           {others.length > 0 && <Legend />}
-          <Line type="monotone" dataKey="loss" name={activeName ?? 'loss'} stroke="#2563eb" dot={false} isAnimationActive={false} />
+          <Line type="monotone" dataKey="loss" name={smoothing > 0 ? `${activeName ?? 'loss'} (raw)` : (activeName ?? 'loss')} stroke="#2563eb" strokeOpacity={smoothing > 0 ? 0.3 : 1} dot={false} isAnimationActive={false} />
+          {smoothing > 0 && <Line type="monotone" dataKey="smoothed" name={`${activeName ?? 'loss'} (smoothed ${smoothing.toFixed(2)})`} stroke="#1d4ed8" strokeWidth={2} dot={false} isAnimationActive={false} />}
           {others.map(({ run, color }) => (
             <Line key={run.id} data={run.loss} type="monotone" dataKey="loss" name={run.name} stroke={color} strokeDasharray="5 3" dot={false} isAnimationActive={false} />
           ))}

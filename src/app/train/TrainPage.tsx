@@ -1,3 +1,4 @@
+import { MethodsPanel } from './MethodsPanel';
 import { useEffect, useState } from 'react';
 import { useEta } from '../shell/use-eta';
 import { ProgressBar } from '../shell/ProgressBar';
@@ -92,8 +93,11 @@ export function TrainPage() {
     setDemoError(null);
     setDemoLoading(true);
     try {
-      const demo = await st.track('Loading the demo', loadDemo());
-      useTrainStore.getState().loadCards(demo.cards, demo.extraSets);
+      // The cards go in inside the tracked load, so a Train waiting for it sees them.
+      await st.track(
+        'Loading the demo',
+        loadDemo().then((demo) => useTrainStore.getState().loadCards(demo.cards, demo.extraSets)),
+      );
     } catch (e) {
       setDemoError((e as Error).message);
     } finally {
@@ -169,6 +173,7 @@ export function TrainPage() {
 
       <section className="panel train-results">
         <ComparisonTable reference={reference} />
+        <MethodsPanel runtime={runtime} busy={busy} />
         <PerClassResults />
         {runtime && <PredictPanel runtime={runtime} />}
         <NearestTokens />
