@@ -53,6 +53,8 @@ export class ImageFeatureExtractor {
       if (!cuda) why = 'this onnxruntime-node build has no CUDA execution provider';
       else {
         try {
+          // onnxruntime logs a failed provider load itself, in red, before our message says what it means.
+          ort.env.logLevel = 'fatal';
           const s = await ort.InferenceSession.create(model.visionModel, { executionProviders: ['cuda'], logSeverityLevel: 4 });
           await s.release();
         } catch (e) {
