@@ -6,6 +6,8 @@ import { CHROMIUM_PATH, TEST_ARGS } from './e2e/lib/chromium-flags.mjs';
 // `webgpu` package; npm test points it at Chromium's SwiftShader) and in the browser project on
 // Chromium's WebGPU (tests/helpers/webgpu.ts picks the device).
 const GPU_FILES = ['tests/ops/*.test.ts', 'tests/engine/text-engine.test.ts'];
+// Browser-only parts (OPFS, File System Access): Chromium only.
+const BROWSER_ONLY = ['tests/browser/**/*.test.ts'];
 
 
 export default defineConfig({
@@ -18,6 +20,7 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['tests/**/*.test.ts'],
+          exclude: BROWSER_ONLY,
           environment: 'node',
           // Node Dawn keeps one device per file; files run in separate forks.
           pool: 'forks',
@@ -27,7 +30,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'browser',
-          include: GPU_FILES,
+          include: [...GPU_FILES, ...BROWSER_ONLY],
           browser: {
             enabled: true,
             headless: true,

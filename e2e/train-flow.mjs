@@ -3,7 +3,7 @@
  * watch the loss chart grow and the training accuracy pass the zero-shot line, export the learned prompt,
  * reload, import it and get the same predictions; then the import errors.
  *
- * `trainFlow` takes a page; `trainFlowTest` adapts it to e2e/run.mjs's test signature.
+ * `trainFlow` takes a page; `trainFlowTest` adapts it to the spec's fixtures (e2e/specs/train-flow.spec.mjs).
  */
 import nodeAssert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -165,7 +165,7 @@ export async function trainFlow({ page, baseUrl, assert = nodeAssert, log = cons
   }
 }
 
-/** e2e/run.mjs's signature: ({ context, log, … }). */
+/** For e2e/specs/train-flow.spec.mjs: ({ context, log }), the test's fresh browser context. */
 export async function trainFlowTest({ context, log }) {
   const { BASE_URL } = await import('./lib/server.mjs');
   const { openPage } = await import('./lib/browser.mjs');

@@ -4,16 +4,25 @@
  *   npm run -s coop:grad -- --model public/models/toy-clip --case tests/fixtures/coop-unified-end.case.json [--cpu] [--naive]
  *
  * The case holds {classnames, n_ctx, csc, position, ctx (flat), image_features (rows, normalized),
- * labels[, logit_scale]}; the scale defaults to the model's manifest.json. Prints
- * {"loss", "grad", "logits"} from the WGSL engine (Node Dawn) or, with --cpu, from its CPU twin.
+ * labels[, logit_scale]}; the scale defaults to the model's (manifest.json's, or 100 for a folder as published).
+ * The folder is read by the app's loader (src/models/load.ts): a manifest-free transformers.js folder and an
+ * fp16-only text tower work too. Prints {"loss", "grad", "logits"} from the WGSL engine (Node Dawn) or, with
+ * --cpu, from its CPU twin.
+ *
+ * A case may name a method (src/coop/prompt-methods.ts); the printed gradient is then the one the SGD step uses:
+ *   "method": "kgcoop", "kg_weight" (default 8), "kg_text_features" [K][E] normalized → loss = CE + w(1 − mean cos)
+ *   "method": "prograd", "zs_logits" [N][K], "prograd_T" (default 1), "prograd_lambda" (default 1) → loss = CE,
+ *     grad = the CE gradient after ProGrad's projection; also prints "kl" and "cos" (of the CE and KL gradients).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadTextWeights } from '../src/engine/model/text-weights';
 import { coopStepCpu } from '../src/engine/cpu-text-encoder';
 import { promptLayout, type ClassTokenPosition } from '../src/engine/prompt';
-import { tokenizerFromHfJson } from '../src/tokenizer';
+import { KGCOOP_DEFAULT_WEIGHT } from '../src/coop/kgcoop';
+import { PROGRAD_DEFAULTS } from '../src/coop/prograd';
+import { methodLossAndGrad, type EngineStepFn, type MethodConfig } from '../src/coop/prompt-methods';
+import { loadModelFromDir } from '../src/models/node';
 
 interface CoopCase {
   classnames: string[];
@@ -24,6 +33,35 @@ interface CoopCase {
   image_features: number[][];
   labels: number[];
   logit_scale?: number;
+  method?: 'coop' | 'kgcoop' | 'prograd';
+  kg_weight?: number;
+  kg_text_features?: number[][];
+  zs_logits?: number[][];
+  prograd_T?: number;
+  prograd_lambda?: number;
+}
+
+function methodConfig(c: CoopCase, K: number, E: number, N: number, logitScale: number): MethodConfig {
+  const method = c.method ?? 'coop';
+  if (method === 'coop') return { method };
+  if (method === 'kgcoop') {
+    const f = c.kg_text_features ?? fail("a 'kgcoop' case needs 'kg_text_features' ([K][E], normalized)");
+    if (f.length !== K || f.some((r) => r.length !== E)) fail(`kg_text_features must be ${K} rows of ${E}`);
+    return { method, nClasses: K, dim: E, kgcoop: { weight: c.kg_weight ?? KGCOOP_DEFAULT_WEIGHT, clipFeatures: Float32Array.from(f.flat()) } };
+  }
+  if (method === 'prograd') {
+    const z = c.zs_logits ?? fail("a 'prograd' case needs 'zs_logits' ([N][K], zero-shot CLIP's logits of the images)");
+    if (z.length !== N || z.some((r) => r.length !== K)) fail(`zs_logits must be ${N} rows of ${K}`);
+    const zs = Float32Array.from(z.flat());
+    return {
+      method,
+      nClasses: K,
+      dim: E,
+      logitScale,
+      prograd: { T: c.prograd_T ?? PROGRAD_DEFAULTS.T, lambda: c.prograd_lambda ?? PROGRAD_DEFAULTS.lambda, zeroShotLogits: () => zs },
+    };
+  }
+  fail(`unknown method '${method as string}' (coop, kgcoop or prograd)`);
 }
 
 function arg(name: string): string | undefined {
@@ -61,13 +99,12 @@ async function main(): Promise<void> {
   for (const k of ['classnames', 'n_ctx', 'csc', 'position', 'ctx', 'image_features', 'labels'] as const) {
     if (c[k] === undefined) fail(`case ${casePath} has no '${k}'`);
   }
-  const config = JSON.parse(readFileSync(path.join(modelDir, 'config.json'), 'utf8'));
-  const manifestPath = path.join(modelDir, 'manifest.json');
-  const logitScale = c.logit_scale ?? (existsSync(manifestPath) ? JSON.parse(readFileSync(manifestPath, 'utf8')).logit_scale : undefined);
-  if (typeof logitScale !== 'number') fail('no logit_scale in the case or the model manifest.json');
-  const bytes = readFileSync(path.join(modelDir, 'onnx', 'text_model.onnx'));
-  const weights = loadTextWeights(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), config);
-  const tok = tokenizerFromHfJson(JSON.parse(readFileSync(path.join(modelDir, 'tokenizer.json'), 'utf8')));
+  const textDtype = arg('--text-dtype');
+  if (textDtype !== undefined && textDtype !== 'fp32' && textDtype !== 'fp16') fail(`--text-dtype must be fp32 or fp16 (got ${textDtype})`);
+  const model = await loadModelFromDir(modelDir, { text: textDtype });
+  const logitScale = c.logit_scale ?? model.description.logitScale;
+  const weights = model.weights;
+  const tok = model.description.tokenizer;
 
   // As CoOp's PromptLearner: "X X … X name." with '_' read as a space.
   const names = c.classnames.map((n) => n.replace(/_/g, ' '));
@@ -79,13 +116,17 @@ async function main(): Promise<void> {
   const K = names.length;
   const N = c.labels.length;
 
-  let loss: number;
-  let grad: ArrayLike<number>;
-  let logits: ArrayLike<number>;
+  const E = weights.config.E;
+  const cfg = methodConfig(c, K, E, N, logitScale);
+  const context = { data: ctx, nCtx: c.n_ctx, dim: weights.config.D, cscClasses: c.csc ? K : 0 };
+  let step: EngineStepFn;
+  let done = () => {};
   if (useCpu) {
     const layout = promptLayout({ tokenIds, nameLens, nCtx: c.n_ctx, csc: c.csc, position: c.position }, weights.config.V);
-    const r = coopStepCpu(weights, { layout, ctx, imageFeatures, labels: c.labels, logitScale }, mode);
-    ({ loss, gradCtx: grad, logits } = r);
+    step = (cv, imageFeatures, labels, textGrad) => {
+      const r = coopStepCpu(weights, { layout, ctx: cv.data, imageFeatures, labels, logitScale, textGrad }, mode);
+      return { loss: r.loss, logits: Float32Array.from(r.logits), gradCtx: Float32Array.from(r.gradCtx), textFeatures: r.textFeatures };
+    };
   } else {
     const { dawnGpu } = await import('../src/engine/gpu/dawn-node');
     const { requestEngineDevice } = await import('../src/engine/gpu/device');
@@ -97,13 +138,18 @@ async function main(): Promise<void> {
       fail(`no WebGPU device (${(e as Error).message}); run with --cpu for the CPU twin`);
     }
     const engine = createTextEngine(device, weights, { mode });
-    const r = await engine.step({ ctx, tokenIds, nameLens, csc: c.csc, position: c.position, imageFeatures, labels: c.labels, logitScale });
-    ({ loss, gradCtx: grad, logits } = r);
-    engine.destroy();
-    device.destroy();
+    step = (cv, imageFeatures, labels, textGrad) => engine.step({ ctx: cv.data, tokenIds, nameLens, csc: c.csc, position: c.position, imageFeatures, labels, logitScale, textGrad });
+    done = () => {
+      engine.destroy();
+      device.destroy();
+    };
   }
+  const r = await methodLossAndGrad(cfg, step)(context, imageFeatures, Int32Array.from(c.labels));
+  done();
+  const { loss, gradCtx: grad, logits } = r;
+  const extra = cfg.method === 'prograd' ? { kl: r.terms?.kl, cos: r.terms?.cos } : {};
   const rows = Array.from({ length: N }, (_, n) => Array.from(logits).slice(n * K, (n + 1) * K));
-  process.stdout.write(JSON.stringify({ loss, grad: Array.from(grad), logits: rows }) + '\n');
+  process.stdout.write(JSON.stringify({ loss, grad: Array.from(grad), logits: rows, ...extra }) + '\n');
   process.exit(0);
 }
 

@@ -1,8 +1,11 @@
-// Usage: npm run -s tokenize -- [--vocab bpe_simple_vocab_16e6.txt.gz] [--tokenizer-json tokenizer.json]
+// Usage: npm run -s tokenize -- [--model DIR | --vocab bpe_simple_vocab_16e6.txt.gz | --tokenizer-json tokenizer.json]
 // Reads lines from stdin and prints one JSON array of ids per line, without start/end tokens.
+// --model reads the folder through the app's loader (a folder as published, no manifest needed), so its
+// tokenizer is checked exactly as the app checks it (EOS the largest id, specials in vocab or added_tokens).
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { gunzipSync } from 'node:zlib';
+import { describeModelDir } from '../src/models/node';
 import { tokenizerFromHfJson, tokenizerFromMergesText, type ClipTokenizer } from '../src/tokenizer';
 
 const DEFAULT_JSON = 'public/models/toy-clip/tokenizer.json';
@@ -15,7 +18,9 @@ function argValue(args: string[], flag: string): string | undefined {
   return value;
 }
 
-function load(args: string[]): ClipTokenizer {
+async function load(args: string[]): Promise<ClipTokenizer> {
+  const model = argValue(args, '--model');
+  if (model) return (await describeModelDir(model)).tokenizer;
   const vocab = argValue(args, '--vocab');
   if (vocab) {
     const raw = readFileSync(vocab);
@@ -27,7 +32,7 @@ function load(args: string[]): ClipTokenizer {
 }
 
 async function main(): Promise<void> {
-  const tokenizer = load(process.argv.slice(2));
+  const tokenizer = await load(process.argv.slice(2));
   const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
   for await (const line of lines) process.stdout.write(JSON.stringify(tokenizer.encode(line)) + '\n');
 }

@@ -147,6 +147,42 @@ describe('training session (CPU engine, toy-clip weights)', () => {
     expect(session.snapshot!.epoch).toBe(0);
   }, 60_000);
 
+  it('a checkpoint from an epoch snapshot, set up in a new session (a reload) with resume, ends with the uninterrupted context', async () => {
+    const { weights, setup } = tinyTask();
+    const engine = async () => new CpuTextEngine({ weights, logitScale: toyClipManifest().logit_scale });
+    const whole = new TrainSession(() => {}, engine);
+    await whole.handle({ type: 'init', textModelUrl: '', config: {}, logitScale: 1, preferGpu: false });
+    await whole.handle(setup(4));
+    await whole.handle({ type: 'train' });
+    const uninterrupted = whole.snapshot!;
+    expect(uninterrupted.epoch).toBe(4);
+
+    // The first page: the run is cut off after epoch 2 (the page reloads); its epoch snapshot's checkpoint is what
+    // the page saved. The stop makes the cut deterministic; the checkpoint is the one of the epoch snapshot.
+    const snapshots: WorkerReply[] = [];
+    const first = new TrainSession((r) => snapshots.push(r), engine);
+    await first.handle({ type: 'init', textModelUrl: '', config: {}, logitScale: 1, preferGpu: false });
+    await first.handle(setup(4));
+    const run = first.handle({ type: 'train' });
+    while (!snapshots.some((r) => r.type === 'snapshot' && r.snapshot.epoch === 2)) await new Promise((r) => setTimeout(r, 0));
+    await first.handle({ type: 'stop' });
+    await run;
+    const saved = snapshots.find((r) => r.type === 'snapshot' && r.snapshot.epoch === 2);
+    const checkpoint = structuredClone(saved?.type === 'snapshot' ? saved.snapshot.checkpoint : null);
+    expect(checkpoint).toMatchObject({ epoch: 2, batch: 0, step: 6 });
+
+    const replies: WorkerReply[] = [];
+    const second = new TrainSession((r) => replies.push(r), engine);
+    await second.handle({ type: 'init', textModelUrl: '', config: {}, logitScale: 1, preferGpu: false });
+    await second.handle({ ...setup(4), resume: checkpoint });
+    await second.handle({ type: 'train' });
+    const steps = replies.flatMap((r) => (r.type === 'event' && r.event.type === 'step' ? [r.event.step] : []));
+    expect(steps).toEqual([7, 8, 9, 10, 11, 12]);
+    expect(second.snapshot!.epoch).toBe(4);
+    expect(second.snapshot!.context.data).toEqual(uninterrupted.context.data);
+    expect(Array.from(second.snapshot!.predictions.test)).toEqual(Array.from(uninterrupted.predictions.test));
+  }, 60_000);
+
   it('an imported context is only evaluated: same predictions as where it came from, and no training', async () => {
     const { weights, setup } = tinyTask();
     const make = () => new TrainSession(() => {}, async () => new CpuTextEngine({ weights, logitScale: toyClipManifest().logit_scale }));
@@ -202,4 +238,58 @@ describe('training session (CPU engine, toy-clip weights)', () => {
     expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
     expect(replies.some((r) => r.type === 'event' && r.event.type === 'done')).toBe(true);
   }, 60_000);
+});
+
+describe('training session: KgCoOp, ProGrad and Tip-Adapter in the worker', () => {
+  it('KgCoOp and ProGrad train through the same loop (loss parts in the step events); Tip-Adapter(-F) score every split', async () => {
+    const weights = toyClipWeights();
+    const E = weights.config.E;
+    const K = 2;
+    const T = 77;
+    const ids = new Int32Array(K * T);
+    for (let k = 0; k < K; k++) ids.set([weights.config.V - 2, 1, 1, 10 + k, 13, weights.config.V - 1], k * T);
+    const unit = (v: number[]) => {
+      const n = Math.hypot(...v);
+      return v.map((x) => x / n);
+    };
+    const N = 4;
+    const labels = Int32Array.from({ length: N }, (_, i) => i % K);
+    const views = Float32Array.from(Array.from({ length: N * 2 }, (_, j) => unit(Array.from({ length: E }, (_, e) => Math.sin(e * (1 + labels[j >> 1]) + j)))).flat());
+    const clean = Float32Array.from(Array.from({ length: N }, (_, i) => Array.from(views.subarray(i * 2 * E, i * 2 * E + E))).flat());
+    const hand = Float32Array.from(Array.from({ length: K }, (_, k) => unit(Array.from({ length: E }, (_, e) => Math.cos(e * (k + 2))))).flat());
+    const setup = (name: 'kgcoop' | 'prograd') => ({
+      type: 'setup' as const,
+      settings: withDefaults({ nCtx: 2, epochs: 1, batchSize: 2, lr: 0.05, warmupEpochs: 0, views: 2 }),
+      position: 'end' as const,
+      prompts: { ids, contextLength: T, nameLens: [1, 1] },
+      initWordIds: null,
+      context: null,
+      viewFeatures: views,
+      nViews: 2,
+      labels,
+      nClasses: K,
+      trainFeatures: clean,
+      evalSets: [{ name: 'test', features: clean, labels }],
+      method: { name, settings: { kgWeight: 8, progradT: 1, progradLambda: 1 }, handWritten: hand },
+    });
+    for (const name of ['kgcoop', 'prograd'] as const) {
+      const replies: WorkerReply[] = [];
+      const session = new TrainSession((r) => replies.push(r), async () => new CpuTextEngine({ weights, logitScale: toyClipManifest().logit_scale }));
+      await session.handle({ type: 'init', textModelUrl: '', config: {}, logitScale: 20, preferGpu: false });
+      await session.handle(setup(name));
+      await session.handle({ type: 'train' });
+      const steps = replies.flatMap((r) => (r.type === 'event' && r.event.type === 'step' ? [r.event] : []));
+      expect(steps).toHaveLength(2);
+      expect(Object.keys(steps[0].terms ?? {})).toEqual(name === 'kgcoop' ? ['ce', 'kg'] : ['ce', 'kl', 'cos', 'projected']);
+      if (name === 'kgcoop') expect(steps[0].loss).toBeCloseTo(steps[0].terms!.ce + steps[0].terms!.kg, 5);
+      expect(replies.some((r) => r.type === 'event' && r.event.type === 'done')).toBe(true);
+      if (name === 'prograd') {
+        await session.handle({ type: 'adapter', method: 'tip-f', zeroShotText: hand });
+        const res = replies.find((r) => r.type === 'adapter');
+        expect(res?.type === 'adapter' && res.result.epochs).toHaveLength(20);
+        expect(res?.type === 'adapter' && Object.keys(res.result.accuracies).sort()).toEqual(['test', 'train']);
+        expect(res?.type === 'adapter' && res.result).toMatchObject({ alpha: 1.17, beta: 1, searched: false });
+      }
+    }
+  }, 120_000);
 });

@@ -16,27 +16,44 @@ describe('model list', () => {
     const models = join(dir, 'models');
     mkdirSync(join(models, 'good/onnx'), { recursive: true });
     writeFileSync(join(models, 'good/manifest.json'), JSON.stringify(GOOD));
+    writeFileSync(join(models, 'good/config.json'), '{}');
     writeFileSync(join(models, 'good/onnx/text_model.onnx'), new Uint8Array(10));
+    // As published: no manifest.json; offered under its folder name.
+    mkdirSync(join(models, 'published/onnx'), { recursive: true });
+    writeFileSync(join(models, 'published/config.json'), '{}');
+    writeFileSync(join(models, 'published/onnx/text_model_fp16.onnx'), new Uint8Array(6));
+    writeFileSync(join(models, 'published/onnx/vision_model_quantized.onnx'), new Uint8Array(4));
     mkdirSync(join(models, 'broken'));
     writeFileSync(join(models, 'broken/manifest.json'), '{ nope');
+    writeFileSync(join(models, 'broken/config.json'), '{}');
     mkdirSync(join(models, 'bare'));
     mkdirSync(join(models, 'wrong'));
     writeFileSync(join(models, 'wrong/manifest.json'), JSON.stringify({ ...GOOD, embed_dim: '128' }));
+    writeFileSync(join(models, 'wrong/config.json'), '{}');
     return models;
   }
 
   it('lists every folder, with file sizes, and says why a folder cannot be offered', () => {
     const { models } = scanModelsDir(makeModels());
-    expect(models.map((m) => m.folder)).toEqual(['bare', 'broken', 'good', 'wrong']);
-    const [bare, broken, good, wrong] = models;
+    expect(models.map((m) => m.folder)).toEqual(['bare', 'broken', 'good', 'published', 'wrong']);
+    const [bare, broken, good, published, wrong] = models;
     expect(good).toEqual({
       folder: 'good',
       name: 'Model M',
-      sizes: { 'manifest.json': JSON.stringify(GOOD).length, 'onnx/text_model.onnx': 10 },
+      sizes: { 'manifest.json': JSON.stringify(GOOD).length, 'config.json': 2, 'onnx/text_model.onnx': 10 },
     });
-    expect(bare.error).toBe('public/models/bare/manifest.json is missing');
+    expect(published).toEqual({
+      folder: 'published',
+      name: 'published',
+      sizes: { 'config.json': 2, 'onnx/text_model_fp16.onnx': 6, 'onnx/vision_model_quantized.onnx': 4 },
+    });
+    expect(bare.error).toBe(
+      'public/models/bare/config.json is missing; a model folder holds the files as transformers.js publishes them (config.json, tokenizer.json, onnx/…)',
+    );
     expect(broken.error).toMatch(/^public\/models\/broken\/manifest\.json is not valid JSON: /);
-    expect(wrong.error).toBe('public/models/wrong/manifest.json field "embed_dim" must be a positive integer (got "128")');
+    expect(wrong.error).toBe(
+      'public/models/wrong/manifest.json field "embed_dim" must be a positive integer (got "128"); fix manifest.json, or delete it (a folder as published needs none)',
+    );
   });
 
   it('finds the bundled model', () => {
@@ -87,7 +104,7 @@ describe('model list', () => {
   it('serves models/index.json under the base path in dev', () => {
     makeModels();
     const request = devServer('/app/');
-    expect(JSON.parse(request('/app/models/index.json?t=1').body).models).toHaveLength(4);
+    expect(JSON.parse(request('/app/models/index.json?t=1').body).models).toHaveLength(5);
     expect(request('/models/index.json').passedOn).toBe(true);
   });
 

@@ -110,7 +110,12 @@ describe('loadModelFolder', () => {
   it('says which file is missing', async () => {
     rmSync(join(serveCopy(), 'onnx/vision_model.onnx'));
     await expect(loadModelFolder(entry, { baseUrl: '/' })).rejects.toThrow(
-      'public/models/toy-clip/onnx/vision_model.onnx is missing (HTTP 404)',
+      'public/models/toy-clip/onnx/vision_model.onnx is missing, and so are the fp16 and quantized files; add the image tower as ' +
+        'transformers.js publishes it (onnx/vision_model.onnx, onnx/vision_model_fp16.onnx, onnx/vision_model_quantized.onnx)',
+    );
+    // Told the folder's files (the model index), a read of a file that went missing since says so too.
+    await expect(loadModelFolder({ ...entry, sizes: { 'onnx/vision_model.onnx': 1, 'onnx/text_model.onnx': 1, 'config.json': 1 } }, { baseUrl: '/' })).rejects.toThrow(
+      'public/models/toy-clip/onnx/vision_model.onnx is missing (HTTP 404); add the file to the model folder, or choose another model',
     );
   });
 

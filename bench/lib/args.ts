@@ -15,6 +15,9 @@ export interface CliArgs {
 export const USAGE = `usage: npm run bench -- [--out FILE] [--shape toy|small|vit-b32]... [--node] [--reps N]
   --out FILE         write the JSON result here (default: a file in the OS temp dir, printed)
   --shape S          shape(s) whose text step is measured; repeat or comma-separate (default: toy,small)
+  --model DIR        model folder for the toy rows and image encoding, read by the app's loader
+                     (default public/models/toy-clip; a folder as published works, no manifest needed)
+  --vision-dtype D   image tower file: fp32, fp16 or quantized (default: the first the folder has)
   --node             run in Node through Dawn (webgpu package) instead of headless Chromium
   --reps N           timed steps per path, alternating naive/fast (default 3)
   --k LIST           class counts of the unified, class-at-end rows (default 10,100)
@@ -45,6 +48,7 @@ function int(v: string, what: string): number {
 export function parseArgs(argv: string[]): CliArgs {
   const options: BenchOptions = {
     shapes: [],
+    model: 'public/models/toy-clip',
     ks: [10, 100],
     extraK: 10,
     m: 16,
@@ -79,6 +83,13 @@ export function parseArgs(argv: string[]): CliArgs {
           options.shapes.push(s as ShapeName);
         }
         break;
+      case '--model': options.model = next(); break;
+      case '--vision-dtype': {
+        const d = next();
+        if (d !== 'fp32' && d !== 'fp16' && d !== 'quantized') throw new Error(`--vision-dtype must be fp32, fp16 or quantized (got ${d})`);
+        options.visionDtype = d;
+        break;
+      }
       case '--reps': options.reps = int(next(), '--reps'); break;
       case '--k': options.ks = list(next()); break;
       case '--extra-k': {

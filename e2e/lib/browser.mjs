@@ -25,18 +25,22 @@ function devtoolsUrl(child, timeoutMs = 30_000) {
 /**
  * Chromium on a fresh profile, driven over CDP. We start the process ourselves so that close() can
  * kill it by its id if a polite close hangs (SwiftShader's GPU process can stay busy for minutes).
+ * `chromium` is the browser type to connect with: Playwright Test passes its own, so that the contexts made
+ * on this browser get its traces and failure screenshots.
  */
-export async function launchBrowser() {
+export async function launchBrowser({ chromium: browserType = chromium } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'coop-e2e-'));
   const child = spawn(
     CHROMIUM_PATH,
     [...TEST_ARGS, ...FAKE_CAMERA, `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
-  const browser = await chromium.connectOverCDP(await devtoolsUrl(child));
+  const browser = await browserType.connectOverCDP(await devtoolsUrl(child));
   const [context] = browser.contexts();
   return {
+    browser,
     context,
+    pid: child.pid,
     async close() {
       const exited = new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
       await Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);

@@ -12,7 +12,7 @@ function predictionTest(ep) {
   return async ({ context, reference, root, log }) => {
     // Each EP forced: without ?ep= the app keeps the faster by a probe (on SwiftShader, WASM).
     const query = `?e2e=1&ep=${ep}`;
-    const page = await openPage(context, BASE_URL + query);
+    const page = await openPage(context, `${BASE_URL}${query}#zero-shot`);
     try {
       assert.equal(await waitForModel(page), ep, `EP badge says ${ep}`);
       await setClasses(page, CLASSES);

@@ -4,10 +4,12 @@ import { Header } from './shell/Header';
 import { ModelStatus } from './shell/ModelStatus';
 import { useHashSection } from './shell/use-hash-section';
 import { useModelStore } from './store/model-store';
+import { useSessionStore } from './store/session-store';
 
 export function App() {
   useEffect(() => {
     void useModelStore.getState().init();
+    void useSessionStore.getState().restore();
   }, []);
   const [active, setActive] = useHashSection(SECTIONS.map((s) => s.id));
   const section = SECTIONS.find((s) => s.id === active) ?? SECTIONS[0];

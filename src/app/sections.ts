@@ -9,7 +9,8 @@ export interface Section {
   Component: ComponentType;
 }
 
+/** The first is the page a bare link opens: training is what people come for; zero-shot is one click away. */
 export const SECTIONS: readonly Section[] = [
-  { id: 'zero-shot', title: 'Zero-shot', Component: ZeroShotPage },
   { id: 'train', title: 'Train (CoOp)', Component: TrainPage },
+  { id: 'zero-shot', title: 'Zero-shot', Component: ZeroShotPage },
 ];

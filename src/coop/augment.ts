@@ -109,6 +109,11 @@ export function renderView(
   return cropAndNormalize(resized, cfg.cropWidth, cfg.cropHeight, cfg);
 }
 
+/** The first 32 bits of an image's SHA-256 content hash (hex): its views then depend on its content, not its position. */
+export function imageKeyFromHash(hash: string): number {
+  return Number.parseInt(hash.slice(0, 8), 16) >>> 0;
+}
+
 /** Seed for one training image's views, so adding or removing other images leaves its views unchanged. */
 export function imageViewSeed(runSeed: number, imageKey: number): number {
   return deriveSeed(runSeed, STREAM.augment, imageKey);

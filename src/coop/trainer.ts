@@ -24,6 +24,8 @@ export interface LossAndGrad {
   logits: Float32Array;
   /** Same layout as the context's data. */
   gradCtx: Float32Array;
+  /** A method's loss parts for display (KgCoOp: ce, kg; ProGrad: ce, kl, cos, projected). */
+  terms?: Record<string, number>;
 }
 
 /** Must not modify `ctx`. */
@@ -57,6 +59,11 @@ export interface TrainerOptions {
   evaluate?: EvaluateFn;
   /** Milliseconds clock; performance.now by default. */
   now?: () => number;
+  /**
+   * The batches of each 0-based epoch. By default sampler.ts's seeded draw (epochPlan); `coop:trace` passes the
+   * exact batches of a PyTorch run so the two trajectories can be compared step by step.
+   */
+  plan?: (epoch: number) => Batch[];
 }
 
 /** Epochs and steps in events are 1-based, as a person counts them. */
@@ -70,6 +77,8 @@ export type TrainEvent =
       stepsPerEpoch: number;
       totalSteps: number;
       loss: number;
+      /** The method's loss parts, when it has any (prompt-methods.ts). */
+      terms?: Record<string, number>;
       lr: number;
       batchAcc: number;
       /** Time spent running (stopped time excluded), summed over resumes. */
@@ -83,6 +92,23 @@ export type TrainEvent =
   | { type: 'error'; message: string; epoch: number; stepInEpoch: number };
 
 export type TrainerStatus = 'idle' | 'running' | 'stopped' | 'done' | 'failed';
+
+/**
+ * Everything a run needs to continue after the page (or the worker) is gone: the context, SGD's momentum buffer and
+ * the position in the schedule (the lr follows from the epoch). The sampler and the views keep no state of their
+ * own: each epoch's batches come from (seed, epoch) (sampler.ts) and the views were drawn from the seed when they
+ * were encoded, so the same settings and images plus this checkpoint give exactly the uninterrupted run.
+ */
+export interface TrainerCheckpoint {
+  context: ContextVectors;
+  /** null before the first step (PyTorch creates the buffer lazily). */
+  momentum: Float32Array | null;
+  /** 0-based epoch in progress, 0-based next batch, steps completed. */
+  epoch: number;
+  batch: number;
+  step: number;
+  elapsedMs: number;
+}
 
 interface Position {
   /** 0-based epoch in progress. */
@@ -116,6 +142,7 @@ export class CoopTrainer {
   private readonly lossAndGrad: LossAndGradFn;
   private readonly evaluate?: EvaluateFn;
   private readonly now: () => number;
+  private readonly planFor: (epoch: number) => Batch[];
   private initial: ContextVectors;
   private ctx: ContextVectors;
   private opt: SgdState = createSgdState();
@@ -142,7 +169,9 @@ export class CoopTrainer {
     this.evaluate = opts.evaluate;
     this.now = opts.now ?? (() => performance.now());
     this.maxEpochs = resolveEpochs(settings, data.nImages, data.nClasses);
-    this.stepsPerEpoch = epochPlan({ nImages: data.nImages, nViews: data.nViews, batchSize: settings.batchSize, seed: settings.seed, epoch: 0 }).length;
+    this.planFor =
+      opts.plan ?? ((epoch) => epochPlan({ nImages: data.nImages, nViews: data.nViews, batchSize: settings.batchSize, seed: settings.seed, epoch }));
+    this.stepsPerEpoch = this.planFor(0).length;
     this.initial = cloneContext(initialContext);
     this.ctx = cloneContext(initialContext);
   }
@@ -179,6 +208,39 @@ export class CoopTrainer {
     return lrAtEpoch(Math.min(this.pos.epoch, this.maxEpochs - 1), this.maxEpochs, this.settings);
   }
 
+  /** A copy of the state a later restore() continues from (see TrainerCheckpoint). */
+  checkpoint(): TrainerCheckpoint {
+    return {
+      context: cloneContext(this.ctx),
+      momentum: this.opt.momentumBuffer ? this.opt.momentumBuffer.slice() : null,
+      ...this.pos,
+      elapsedMs: this.elapsed,
+    };
+  }
+
+  /** Continues from a checkpoint of a trainer with the same settings and data; not while running. */
+  restore(cp: TrainerCheckpoint): void {
+    if (this._status === 'running') throw new Error('stop training before restoring a checkpoint');
+    const n = this.ctx.data.length;
+    if (cp.context.data.length !== n || cp.context.nCtx !== this.ctx.nCtx || cp.context.cscClasses !== this.ctx.cscClasses) {
+      throw new RangeError(`the checkpoint's context (${cp.context.data.length} values) does not fit this run's (${n})`);
+    }
+    if (cp.momentum && cp.momentum.length !== n) throw new RangeError(`the checkpoint's momentum has ${cp.momentum.length} values, the context ${n}`);
+    const steps = this.stepsPerEpoch;
+    if (!(cp.epoch >= 0 && cp.epoch <= this.maxEpochs && cp.batch >= 0 && cp.batch <= steps && cp.step === cp.epoch * steps + cp.batch)) {
+      throw new RangeError(`the checkpoint's position (epoch ${cp.epoch}, batch ${cp.batch}, step ${cp.step}) does not fit this run's schedule`);
+    }
+    this.generation++;
+    this.ctx = cloneContext(cp.context);
+    this.opt = { momentumBuffer: cp.momentum ? cp.momentum.slice() : null };
+    this.pos = { epoch: cp.epoch, batch: cp.batch, step: cp.step };
+    this.elapsed = cp.elapsedMs;
+    this.lastGood = null;
+    this.stopRequested = false;
+    this._status = cp.epoch >= this.maxEpochs ? 'done' : cp.step > 0 ? 'stopped' : 'idle';
+    this._error = null;
+  }
+
   /** Ends the running loop after the step in flight; run() resumes. */
   stop(): void {
     if (this._status === 'running') this.stopRequested = true;
@@ -199,10 +261,7 @@ export class CoopTrainer {
   }
 
   private plan(epoch: number): Batch[] {
-    if (this.planCache?.epoch !== epoch) {
-      const { nImages, nViews } = this.data;
-      this.planCache = { epoch, plan: epochPlan({ nImages, nViews, batchSize: this.settings.batchSize, seed: this.settings.seed, epoch }) };
-    }
+    if (this.planCache?.epoch !== epoch) this.planCache = { epoch, plan: this.planFor(epoch) };
     return this.planCache.plan;
   }
 
@@ -305,6 +364,7 @@ export class CoopTrainer {
           stepsPerEpoch: plan.length,
           totalSteps: this.totalSteps,
           loss: res.loss,
+          ...(res.terms ? { terms: res.terms } : {}),
           lr,
           batchAcc,
           elapsedMs: this.elapsed,

@@ -1,4 +1,3 @@
-import { displayPath, MODEL_FILES } from '../models/types';
 import type { ModelFolder } from '../models/load';
 import type { Backend } from './backend';
 import { ClipImageEncoder } from './image-encoder';
@@ -13,12 +12,12 @@ export interface Encoders {
 
 /** Opens both towers of a loaded model folder on one backend. */
 export async function createEncoders(model: ModelFolder, backend: Backend): Promise<Encoders> {
-  const { manifest, folder } = model;
+  const { manifest } = model;
   // One after the other: two sessions compiling at once on WASM only compete for the same threads.
   const text = await ClipTextEncoder.create(
     {
       bytes: model.textModel,
-      file: displayPath(folder, MODEL_FILES.textModel),
+      file: model.textFile.file,
       contextLength: manifest.context_length ?? 77,
       embedDim: manifest.embed_dim,
     },
@@ -29,7 +28,7 @@ export async function createEncoders(model: ModelFolder, backend: Backend): Prom
     image = await ClipImageEncoder.create(
       {
         bytes: model.visionModel,
-        file: displayPath(folder, MODEL_FILES.visionModel),
+        file: model.visionFile.file,
         imageSize: manifest.image_size,
         embedDim: manifest.embed_dim,
       },

@@ -22,6 +22,7 @@ import { quickGeluBackwardCpu, quickGeluForwardCpu } from './ops/quickgelu/cpu';
 import { like, type Arr, type IndexArr } from './ops/tensor';
 import type { TextConfig, TextLayerWeights, TextWeights } from './model/text-weights';
 import type { EngineMode } from './plan';
+import type { TextFeatureGrad } from './text-engine';
 import { eosIndex, scatterContextGrad, sharedPrefixLength, usedLength, type PromptLayout } from './prompt';
 
 /** What a layer keeps for its backward pass. */
@@ -192,6 +193,8 @@ export interface EncoderLossInput {
   labels: IndexArr;
   /** exp(logit_scale) */
   logitScale: number;
+  /** A method's term on the normalized text features (text-engine.ts TextFeatureGrad), added before the backward. */
+  textGrad?: TextFeatureGrad;
 }
 
 export interface EncoderLossResult {
@@ -229,7 +232,14 @@ export function encoderLossCpu(w: TextWeights, input: EncoderLossInput): Encoder
   const dims = { n: N, k: K, e: E, scale: input.logitScale };
   const ce = cosineCEForwardCpu(img, txt, input.labels, dims);
 
-  const { dTxt } = cosineCEBackwardCpu(img, ce.logits, ce.lse, input.labels, dims);
+  let { dTxt } = cosineCEBackwardCpu(img, ce.logits, ce.lse, input.labels, dims);
+  const tg = input.textGrad;
+  if (tg) {
+    if (tg.add.length !== K * E) throw new Error(`textGrad has ${tg.add.length} values, expected K·E = ${K}·${E}`);
+    if (tg.replace) dTxt = like(emb, K * E);
+    // As the WGSL loss pass: the method's term joins the CE's gradient, one backward serves both.
+    for (let i = 0; i < K * E; i++) dTxt[i] += tg.add[i];
+  }
   const dFeats = l2NormalizeBackwardCpu(dTxt, head.feats, K, E);
   const dxL = headBackwardCpu(w, head, dFeats, eosRel, K, S);
   const bw = transformerBackwardCpu(w, fw.saved, dxL, K, S, pre?.kv);
@@ -250,6 +260,7 @@ export interface CoopStepInput {
   imageFeatures: Arr;
   labels: IndexArr;
   logitScale: number;
+  textGrad?: TextFeatureGrad;
 }
 
 export interface CoopStepResult {
@@ -291,6 +302,7 @@ export function coopStepCpu(w: TextWeights, input: CoopStepInput, mode: EngineMo
     imageFeatures: input.imageFeatures,
     labels: input.labels,
     logitScale: input.logitScale,
+    textGrad: input.textGrad,
   });
   return {
     loss: r.loss,

@@ -40,13 +40,19 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /**
  * `encode` maps [B×77] ids to text_embeds [B×E] (the engine's encodeTokens or the CPU twin).
- * Throws an Error naming the worst prompt when any cosine is below `minCosine`.
+ * Throws an Error naming the file and the worst prompt when any cosine is below `minCosine`.
  */
 export async function proveTextWeights(
   encode: (ids: Int32Array, batch: number) => Promise<ArrayLike<number>> | ArrayLike<number>,
   prompts: ProofPrompt[],
   minCosine = PROOF_MIN_COSINE,
+  file = 'text_model.onnx',
 ): Promise<ProofResult> {
+  const refuse = (what: string) =>
+    new Error(
+      `${file} is not read right by this engine: ${what}; the file is not a CLIP text tower this engine understands: ` +
+        `use the folder's other text file (onnx/text_model.onnx or onnx/text_model_fp16.onnx) or another model`,
+    );
   if (prompts.length === 0) throw new Error('load proof: no prompts to check the text weights with');
   const T = prompts[0].ids.length;
   const E = prompts[0].reference.length;
@@ -57,9 +63,7 @@ export async function proveTextWeights(
   });
   const out = await encode(ids, prompts.length);
   if (out.length !== prompts.length * E) {
-    throw new Error(
-      `The text weights read from text_model.onnx do not reproduce its own outputs: the engine gives ${out.length / prompts.length} values per prompt, ORT gives ${E}: the model file is not a CLIP text tower this engine understands`,
-    );
+    throw refuse(`the text weights read from it give ${out.length / prompts.length} values per prompt, its own outputs (ORT) ${E}`);
   }
   const cosines = prompts.map((p, i) => {
     const row = Array.prototype.slice.call(out, i * E, (i + 1) * E) as number[];
@@ -72,8 +76,9 @@ export async function proveTextWeights(
   });
   const minC = cosines[worst];
   if (!(minC >= minCosine)) {
-    throw new Error(
-      `The text weights read from text_model.onnx do not reproduce its own outputs (cosine ${minC.toFixed(minC > 0.99 ? 6 : 2)} for prompt '${prompts[worst].text}'): the model file is not a CLIP text tower this engine understands`,
+    throw refuse(
+      `the text weights read from it do not reproduce its own outputs (cosine ${minC.toFixed(minC > 0.99 ? 6 : 2)} against ORT, ` +
+        `at least ${minCosine} needed, for prompt '${prompts[worst].text}')`,
     );
   }
   return { cosines, minCosine: minC };

@@ -50,6 +50,18 @@ export interface StepInput {
   logitScale: number;
   /** Overrides the engine's mode for this step. */
   mode?: EngineMode;
+  /** A method's own term at the loss stage (KgCoOp, ProGrad): see TextFeatureGrad. Also returns textFeatures. */
+  textGrad?: TextFeatureGrad;
+}
+
+/**
+ * What a prompt-learning method adds to CoOp's loss stage, on the L2-normalized text features [K·E]: `add` is added
+ * to d loss / d (normalized text features) before the one backward through the encoder (the backward is linear in
+ * it); with `replace` it stands in for the cross-entropy's gradient instead (the reported loss stays the CE).
+ */
+export interface TextFeatureGrad {
+  add: Float32Array;
+  replace?: boolean;
 }
 
 export interface StepStats {
@@ -77,6 +89,8 @@ export interface StepResult {
   /** Same layout as ctx. */
   gradCtx: Float32Array;
   stats: StepStats;
+  /** Normalized text features [K·E] of this step, when it had a textGrad. */
+  textFeatures?: Float32Array;
 }
 
 export interface TextEngine {
@@ -167,6 +181,8 @@ class WgslTextEngine implements TextEngine {
   private layoutState?: LayoutState;
   private batchState?: BatchState;
   private busy = false;
+  /** A method's loss-stage buffers (textGrad in, text features out), K·E floats each; outside plan.ts's step plan. */
+  private methodBufs?: { n: number; add: GPUBuffer; readback: GPUBuffer };
   lastStats: StepStats | undefined;
   lastPlan: PlannedBuffer[] = [];
 
@@ -497,6 +513,8 @@ class WgslTextEngine implements TextEngine {
     if (input.labels.length !== N) throw new Error(`text engine: ${N} image features but ${input.labels.length} labels`);
     for (const y of Array.from(input.labels)) if (!(y >= 0 && y < K && Number.isInteger(y))) throw new Error(`text engine: label ${y} is not a class index in 0..${K - 1}`);
 
+    const tg = input.textGrad;
+    if (tg && tg.add.length !== K * E) throw new Error(`text engine: textGrad has ${tg.add.length} values, expected K·E = ${K}·${E}`);
     const ls = this.prepareLayout(layout, mode);
     const bs = this.prepareBatch(N, K, input.ctx.length);
     const { T, P } = ls.shape;
@@ -506,6 +524,8 @@ class WgslTextEngine implements TextEngine {
     q.writeBuffer(this.w('table'), V * D * 4, bytesOf(input.ctx));
     q.writeBuffer(bufs('image'), 0, bytesOf(img));
     q.writeBuffer(bufs('labels'), 0, Uint32Array.from(input.labels));
+    const mb = tg ? this.methodBuffers(K * E) : undefined;
+    if (tg && mb) q.writeBuffer(mb.add, 0, bytesOf(tg.add));
 
     const raw = dev.createCommandEncoder({ label: 'coop step' });
     let dispatches = 0;
@@ -542,6 +562,7 @@ class WgslTextEngine implements TextEngine {
       forwardChunk(i);
       enc.copyBufferToBuffer(ws.get('feat'), 0, bufs('features'), starts[i] * E * 4, c * E * 4);
     });
+    if (tg?.replace) enc.clearBuffer(bufs('dTextFeatures'));
     {
       const pass = enc.beginComputePass({ label: 'loss' });
       const dims = { n: N, k: K, e: E, scale: input.logitScale };
@@ -552,12 +573,16 @@ class WgslTextEngine implements TextEngine {
         { img: bufs('image'), txt: bufs('textFeatures'), labels: bufs('labels'), logits: bufs('logits'), lse: bufs('lse'), rowLoss: bufs('rowLoss'), loss: bufs('loss') },
         dims,
       );
-      encodeCosineCEBackward(
-        dev,
-        pass,
-        { img: bufs('image'), logits: bufs('logits'), lse: bufs('lse'), labels: bufs('labels'), dLogits: bufs('dLogits'), dTxt: bufs('dTextFeatures') },
-        dims,
-      );
+      if (!tg?.replace) {
+        encodeCosineCEBackward(
+          dev,
+          pass,
+          { img: bufs('image'), logits: bufs('logits'), lse: bufs('lse'), labels: bufs('labels'), dLogits: bufs('dLogits'), dTxt: bufs('dTextFeatures') },
+          dims,
+        );
+      }
+      // The method's term joins the CE's gradient here, so one backward serves both.
+      if (mb) encodeAddInPlace(dev, pass, { a: bufs('dTextFeatures'), b: mb.add }, K * E);
       encodeL2NormalizeBackward(dev, pass, { dy: bufs('dTextFeatures'), x: bufs('features'), dx: bufs('dFeatures') }, { rows: K, d: E });
       pass.end();
     }
@@ -596,17 +621,39 @@ class WgslTextEngine implements TextEngine {
     enc.copyBufferToBuffer(bufs('loss'), 0, rb, 0, 4);
     enc.copyBufferToBuffer(bufs('logits'), 0, rb, 4, N * K * 4);
     enc.copyBufferToBuffer(bufs('dCtx'), 0, rb, 4 + N * K * 4, ctxRows * D * 4);
+    if (mb) enc.copyBufferToBuffer(bufs('textFeatures'), 0, mb.readback, 0, K * E * 4);
     stopCounting();
     q.submit([enc.finish()]);
     const readbackBytes = (1 + N * K + ctxRows * D) * 4;
     await rb.mapAsync(MAP_READ, 0, readbackBytes);
     const all = new Float32Array(rb.getMappedRange(0, (1 + N * K + ctxRows * D) * 4).slice(0));
     rb.unmap();
+    let textFeatures: Float32Array | undefined;
+    if (mb) {
+      await mb.readback.mapAsync(MAP_READ, 0, K * E * 4);
+      textFeatures = new Float32Array(mb.readback.getMappedRange(0, K * E * 4).slice(0));
+      mb.readback.unmap();
+    }
 
-    const stats: StepStats = { mode, positions: P + K * S, recomputedPositions: recomputed, T, prefix: P, chunks: ls.sizes.length, dispatches, copies, submits: 1, readbackBytes };
+    const stats: StepStats = { mode, positions: P + K * S, recomputedPositions: recomputed, T, prefix: P, chunks: ls.sizes.length, dispatches, copies, submits: 1, readbackBytes: readbackBytes + (mb ? K * E * 4 : 0) };
     this.lastStats = stats;
     this.lastPlan = [...weightBuffers(this.shape, ctxRows), ...ls.planned, ...bs.planned];
-    return { loss: all[0], logits: all.subarray(1, 1 + N * K), gradCtx: all.subarray(1 + N * K), stats };
+    return { loss: all[0], logits: all.subarray(1, 1 + N * K), gradCtx: all.subarray(1 + N * K), stats, textFeatures };
+  }
+
+  private methodBuffers(n: number): { add: GPUBuffer; readback: GPUBuffer } {
+    if (this.methodBufs?.n !== n) {
+      if (this.methodBufs) {
+        this.allocator.destroy(this.methodBufs.add);
+        this.allocator.destroy(this.methodBufs.readback);
+      }
+      this.methodBufs = {
+        n,
+        add: this.allocator.create(n * 4, { label: 'method.textGrad' }),
+        readback: this.allocator.create(n * 4, { usage: MAP_READ | COPY_DST, label: 'method.readback' }),
+      };
+    }
+    return this.methodBufs;
   }
 
   async encodeTokens(ids: Int32Array | ArrayLike<number>[], batch?: number): Promise<Float32Array> {
@@ -665,6 +712,7 @@ class WgslTextEngine implements TextEngine {
 
   destroy(): void {
     this.allocator.destroyAll();
+    this.methodBufs = undefined;
     this.weightBufs.clear();
     this.layoutState = undefined;
     this.batchState = undefined;

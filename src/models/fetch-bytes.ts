@@ -15,15 +15,15 @@ export async function fetchBytes(
     response = await fetch(url, { signal });
   } catch (e) {
     if (signal?.aborted) throw e;
-    throw new ModelFileError(file, `could not be fetched: ${(e as Error).message}`);
+    throw new ModelFileError(file, `could not be fetched (${(e as Error).message}); check the connection and try again`);
   }
-  if (response.status === 404) throw new ModelFileError(file, 'is missing (HTTP 404)');
+  if (response.status === 404) throw new ModelFileError(file, 'is missing (HTTP 404); add the file to the model folder, or choose another model');
   if (!response.ok) {
-    throw new ModelFileError(file, `could not be loaded (HTTP ${response.status} ${response.statusText})`.trimEnd());
+    throw new ModelFileError(file, `could not be loaded (HTTP ${`${response.status} ${response.statusText}`.trim()}); try again later`);
   }
   // A dev server's SPA fallback answers a missing file with index.html and status 200.
   if ((response.headers.get('content-type') ?? '').includes('text/html') && !file.endsWith('.html')) {
-    throw new ModelFileError(file, 'is missing (the server answered with an HTML page)');
+    throw new ModelFileError(file, 'is missing (the server answered with an HTML page); add the file to the model folder, or choose another model');
   }
   if (!response.body) {
     const buf = new Uint8Array(await response.arrayBuffer());
@@ -61,6 +61,6 @@ export async function fetchText(
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new ModelFileError(file, 'is not valid UTF-8 text');
+    throw new ModelFileError(file, 'is not valid UTF-8 text; replace it with the file as published');
   }
 }

@@ -1,13 +1,15 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ModelFileError, parseJsonFile } from './errors';
-import { displayPath, MODEL_FILES, type ModelIndex, type ModelIndexEntry } from './types';
-import { validateManifest } from './validate';
+import { ModelFileError, parseJsonFile } from './errors.ts';
+import { displayPath, KNOWN_MODEL_FILES, MODEL_FILES, type ModelIndex, type ModelIndexEntry } from './types.ts';
+import { validateManifest } from './validate.ts';
 
 /**
- * Lists the model folders under `modelsDir` (public/models). Only manifest.json is read: the other
- * files are checked when a model is loaded, where a failure can be shown beside the loading bar.
- * A broken manifest still yields an entry, with the error, so the picker can say what is wrong.
+ * Lists the model folders under `modelsDir` (public/models), with the sizes of the files the loader may read
+ * (so the bundled source knows which dtypes exist without a request). A folder as published needs no
+ * manifest.json; where one is present it is checked here, and a broken one still yields an entry with the
+ * error, so the picker can say what is wrong. Everything else is checked when the model is loaded, where a
+ * failure can be shown beside the loading bar.
  */
 export function scanModelsDir(modelsDir: string): ModelIndex {
   if (!existsSync(modelsDir)) return { models: [] };
@@ -20,16 +22,21 @@ export function scanModelsDir(modelsDir: string): ModelIndex {
 
 function scanFolder(modelsDir: string, folder: string): ModelIndexEntry {
   const sizes: Record<string, number> = {};
-  for (const file of Object.values(MODEL_FILES)) {
+  for (const file of KNOWN_MODEL_FILES) {
     const path = join(modelsDir, folder, file);
     if (existsSync(path)) sizes[file] = statSync(path).size;
   }
-  const manifestPath = join(modelsDir, folder, MODEL_FILES.manifest);
-  if (!existsSync(manifestPath)) {
-    return { folder, name: folder, sizes, error: `${displayPath(folder, MODEL_FILES.manifest)} is missing` };
+  if (!(MODEL_FILES.config in sizes)) {
+    return {
+      folder,
+      name: folder,
+      sizes,
+      error: `${displayPath(folder, MODEL_FILES.config)} is missing; a model folder holds the files as transformers.js publishes them (config.json, tokenizer.json, onnx/…)`,
+    };
   }
+  if (!(MODEL_FILES.manifest in sizes)) return { folder, name: folder, sizes };
   try {
-    const json = parseJsonFile(readFileSync(manifestPath, 'utf8'), displayPath(folder, MODEL_FILES.manifest));
+    const json = parseJsonFile(readFileSync(join(modelsDir, folder, MODEL_FILES.manifest), 'utf8'), displayPath(folder, MODEL_FILES.manifest));
     const manifest = validateManifest(json, folder);
     return { folder, name: manifest.name, sizes };
   } catch (e) {

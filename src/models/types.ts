@@ -41,6 +41,25 @@ export const MODEL_FILES = {
 
 export type ModelFileKey = keyof typeof MODEL_FILES;
 
+/** transformers.js's dtype names for a tower file, each a suffix: `onnx/<tower>_model<suffix>.onnx`. */
+export const DTYPE_SUFFIX = { fp32: '', fp16: '_fp16', quantized: '_quantized' } as const;
+export type TowerDtype = keyof typeof DTYPE_SUFFIX;
+export type Tower = 'text' | 'vision';
+
+/** Where a tower's file is in the folder for a dtype, e.g. `onnx/text_model_fp16.onnx`. */
+export function towerPath(tower: Tower, dtype: TowerDtype): string {
+  return `onnx/${tower}_model${DTYPE_SUFFIX[dtype]}.onnx`;
+}
+
+/** Every file the loader may read from a folder: the small ones and each tower in each dtype. */
+export const KNOWN_MODEL_FILES: readonly string[] = [
+  MODEL_FILES.manifest,
+  MODEL_FILES.config,
+  MODEL_FILES.preprocessor,
+  MODEL_FILES.tokenizer,
+  ...(['text', 'vision'] as const).flatMap((t) => (Object.keys(DTYPE_SUFFIX) as TowerDtype[]).map((d) => towerPath(t, d))),
+];
+
 /** How a model file is named in messages: where the user put it, not the URL it is served from. */
 export function displayPath(folder: string, file: string): string {
   return `public/models/${folder}/${file}`;

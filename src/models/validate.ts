@@ -1,19 +1,24 @@
-import { ModelFileError } from './errors';
-import { displayPath, MODEL_FILES, type ModelManifest } from './types';
+import { ModelFileError } from './errors.ts';
+import { displayPath, MODEL_FILES, type ModelManifest } from './types.ts';
 
 type Json = Record<string, unknown>;
+
+/** What to do about a bad manifest: it is optional, so deleting it is always a way out. */
+const FIX = '; fix manifest.json, or delete it (a folder as published needs none)';
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isPositiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
 
-/** Checks manifest.json's own fields; the folder is only used to name the file in messages. */
-export function validateManifest(json: unknown, folder: string): ModelManifest {
-  const file = displayPath(folder, MODEL_FILES.manifest);
-  if (!isObject(json)) throw new ModelFileError(file, 'must hold a JSON object');
+/**
+ * Checks manifest.json's own fields; the folder is only used to name the file in messages (`file`, where
+ * given, names it instead: a hub URL or a path on disk).
+ */
+export function validateManifest(json: unknown, folder: string, file = displayPath(folder, MODEL_FILES.manifest)): ModelManifest {
+  if (!isObject(json)) throw new ModelFileError(file, `must hold a JSON object${FIX}`);
   const need = (field: string, ok: (v: unknown) => boolean, what: string) => {
     if (!ok(json[field])) {
       const got = json[field] === undefined ? 'it is missing' : `got ${JSON.stringify(json[field])}`;
-      throw new ModelFileError(file, `field "${field}" must be ${what} (${got})`);
+      throw new ModelFileError(file, `field "${field}" must be ${what} (${got})${FIX}`);
     }
   };
   need('id', (v) => typeof v === 'string' && v.length > 0, 'a non-empty string');
@@ -64,9 +69,9 @@ export function checkManifestAgainstConfigs(
   config: unknown,
   preprocessor: unknown,
   folder: string,
+  manifestFile = displayPath(folder, MODEL_FILES.manifest),
 ): void {
-  const configFile = displayPath(folder, MODEL_FILES.config);
-  if (!isObject(config)) throw new ModelFileError(configFile, 'must hold a JSON object');
+  if (!isObject(config)) throw new ModelFileError(manifestFile.replace(/manifest\.json$/, MODEL_FILES.config), 'must hold a JSON object');
   const sources = { config, preprocessor };
   const names = { config: MODEL_FILES.config, preprocessor: MODEL_FILES.preprocessor };
   for (const { manifestField, source, path } of PAIRINGS) {
@@ -75,9 +80,9 @@ export function checkManifestAgainstConfigs(
     if (mine === undefined || theirs === undefined) continue;
     if (mine !== theirs) {
       throw new ModelFileError(
-        displayPath(folder, MODEL_FILES.manifest),
+        manifestFile,
         `disagrees with ${names[source]}: manifest ${String(manifestField)} is ${JSON.stringify(mine)} ` +
-          `but ${names[source]} ${path} is ${JSON.stringify(theirs)}`,
+          `but ${names[source]} ${path} is ${JSON.stringify(theirs)}${FIX}`,
       );
     }
   }

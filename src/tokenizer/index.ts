@@ -1,5 +1,5 @@
 export { ClipTokenizer, DEFAULT_CONTEXT_LENGTH, EOS_TOKEN, SOS_TOKEN, type TokenizeOptions } from './tokenizer';
-export { CLIP_MERGE_COUNT, tokenizerFromHfJson, tokenizerFromMergesText, type HfTokenizerJson } from './load';
+export { CLIP_MERGE_COUNT, clipVocabOrder, mergesFromText, tokenizerFromHfJson, tokenizerFromMergesText, type HfTokenizerJson } from './load';
 export { gunzipToText } from './gunzip';
 export { cleanText, preTokenize } from './clean';
 export { htmlUnescape } from './htmlUnescape';

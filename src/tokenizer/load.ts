@@ -8,6 +8,8 @@ export const CLIP_MERGE_COUNT = 49152 - 256 - 2;
 /** The parts of a Hugging Face tokenizer.json this reader needs. */
 export interface HfTokenizerJson {
   model: { vocab: Record<string, number>; merges: Array<string | [string, string]> };
+  /** Special tokens; CLIP's `<|startoftext|>`/`<|endoftext|>` may be here, in model.vocab, or both. */
+  added_tokens?: Array<{ id: number; content: string }>;
 }
 
 function ranksOf(merges: Array<[string, string]>): Map<string, number> {
@@ -30,15 +32,37 @@ export function tokenizerFromHfJson(json: HfTokenizerJson): ClipTokenizer {
   if (!model || typeof model.vocab !== 'object' || !Array.isArray(model.merges)) {
     throw new Error('tokenizer.json has no BPE model.vocab / model.merges');
   }
-  return new ClipTokenizer(new Map(Object.entries(model.vocab)), ranksOf(model.merges.map(splitMerge)));
+  const vocab = new Map(Object.entries(model.vocab));
+  // Exporters differ: some list the specials only in added_tokens, some in both places (with the same ids).
+  for (const t of json.added_tokens ?? []) {
+    if (typeof t?.content !== 'string' || !Number.isInteger(t.id)) continue;
+    const known = vocab.get(t.content);
+    if (known !== undefined && known !== t.id) {
+      throw new Error(`added_tokens gives ${JSON.stringify(t.content)} id ${t.id} but model.vocab gives it id ${known}`);
+    }
+    vocab.set(t.content, t.id);
+  }
+  return new ClipTokenizer(vocab, ranksOf(model.merges.map(splitMerge)));
+}
+
+/**
+ * CLIP's vocabulary in id order for a merge list: the 256 byte symbols, the same with `</w>`, one token per
+ * merge, then `<|startoftext|>` and `<|endoftext|>` (so EOS is the largest id).
+ */
+export function clipVocabOrder(merges: ReadonlyArray<readonly [string, string]>): string[] {
+  const bytes = byteSymbolsInVocabOrder();
+  return [...bytes, ...bytes.map((b) => b + '</w>'), ...merges.map(([a, b]) => a + b), SOS_TOKEN, EOS_TOKEN];
+}
+
+/** Splits the merges file's lines ("a b") into pairs. */
+export function mergesFromText(text: string, mergeCount = CLIP_MERGE_COUNT): Array<[string, string]> {
+  const lines = text.split('\n').slice(1, 1 + mergeCount);
+  if (lines.length < mergeCount) throw new Error(`Merges file has ${lines.length} merges, expected ${mergeCount}`);
+  return lines.map(splitMerge);
 }
 
 /** From the decompressed text of OpenAI's bpe_simple_vocab_16e6.txt.gz (line 1 is a version header). */
 export function tokenizerFromMergesText(text: string, mergeCount = CLIP_MERGE_COUNT): ClipTokenizer {
-  const lines = text.split('\n').slice(1, 1 + mergeCount);
-  if (lines.length < mergeCount) throw new Error(`Merges file has ${lines.length} merges, expected ${mergeCount}`);
-  const merges = lines.map(splitMerge);
-  const bytes = byteSymbolsInVocabOrder();
-  const order = [...bytes, ...bytes.map((b) => b + '</w>'), ...merges.map(([a, b]) => a + b), SOS_TOKEN, EOS_TOKEN];
-  return new ClipTokenizer(new Map(order.map((t, id) => [t, id])), ranksOf(merges));
+  const merges = mergesFromText(text, mergeCount);
+  return new ClipTokenizer(new Map(clipVocabOrder(merges).map((t, id) => [t, id])), ranksOf(merges));
 }

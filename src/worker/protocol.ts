@@ -9,10 +9,13 @@
 import type { PathChoice } from '../engine/choose-path';
 import type { ContextVectors } from '../coop/context-init';
 import type { TrainSettings } from '../coop/settings';
-import type { TrainEvent } from '../coop/trainer';
+import type { TrainEvent, TrainerCheckpoint } from '../coop/trainer';
+import type { PromptMethod } from '../coop/prompt-methods';
+import type { MethodSettings } from '../coop/method-settings';
 import type { ClassTokenPosition } from '../engine/prompt';
 import type { EngineKind } from './text-engine';
 import type { ProofPrompt } from '../engine/load-proof';
+import type { StoredModelMeta } from '../models/sources/browser-store';
 
 /** A labelled set of L2-normalized features [N, E], evaluated after every epoch. */
 export interface EvalSet {
@@ -50,12 +53,22 @@ export interface SetupRequest {
   evalSets: EvalSet[];
   /** Only score `context` (an imported prompt); no trainer is built and the view features may be empty. */
   evalOnly?: boolean;
+  /**
+   * The prompt-learning method (CoOp when absent) and, for KgCoOp and ProGrad, the hand-written prompts'
+   * normalized text features [K, E] ("a photo of a {}."): KgCoOp's anchors, ProGrad's zero-shot teacher.
+   */
+  method?: { name: PromptMethod; settings: MethodSettings; handWritten: Float32Array | null };
+  /** Continue a run from its checkpoint (after a reload): same settings and data, so the same result. */
+  resume?: TrainerCheckpoint | null;
 }
 
 export type WorkerRequest =
   | {
       type: 'init';
+      /** A bundled model's text file; empty when `textStored` is given. */
       textModelUrl: string;
+      /** A stored model's text file, read from the browser store (OPFS) by the worker itself. */
+      textStored?: { meta: StoredModelMeta; path: string };
       config: unknown;
       logitScale: number;
       preferGpu: boolean;
@@ -69,7 +82,9 @@ export type WorkerRequest =
   | { type: 'stop' }
   | { type: 'reset' }
   | { type: 'nearest'; k: number }
-  | { type: 'linear-probe'; features: Float32Array; labels: Int32Array; nClasses: number; evalSets: EvalSet[] };
+  | { type: 'linear-probe'; features: Float32Array; labels: Int32Array; nClasses: number; evalSets: EvalSet[] }
+  /** Tip-Adapter or Tip-Adapter-F on the set-up training views (image features only), with zero-shot text [K, E]. */
+  | { type: 'adapter'; method: 'tip' | 'tip-f'; zeroShotText: Float32Array };
 
 export interface Snapshot {
   context: ContextVectors;
@@ -81,6 +96,21 @@ export interface Snapshot {
   /** Completed epochs and steps when taken. */
   epoch: number;
   step: number;
+  /** The trainer's state at this point (null for an evaluation-only setup): what Resume after a reload starts from. */
+  checkpoint: TrainerCheckpoint | null;
+}
+
+/** What a Tip-Adapter(-F) run gives the page: accuracies per split, per-epoch curve (-F), α/β and its time. */
+export interface AdapterResult {
+  method: 'tip' | 'tip-f';
+  accuracies: Record<string, number>;
+  /** Tip-Adapter-F: per epoch, its mean training loss and the accuracies per split. */
+  epochs: Array<{ epoch: number; loss: number; accuracies: Record<string, number> }>;
+  alpha: number;
+  beta: number;
+  /** Whether α and β were searched on a 'val' split (else the official defaults). */
+  searched: boolean;
+  ms: number;
 }
 
 export type WorkerReply =
@@ -90,6 +120,7 @@ export type WorkerReply =
   | { type: 'snapshot'; snapshot: Snapshot }
   | { type: 'nearest'; sets: number; nCtx: number; k: number; ids: Int32Array; distances: Float32Array }
   | { type: 'linear-probe'; accuracies: Record<string, number>; lambda: number }
+  | { type: 'adapter'; result: AdapterResult }
   /** `during` names the request that failed; `deviceLost` when the GPU went away (the context is kept). */
   | { type: 'error'; during: WorkerRequest['type'] | 'worker'; message: string; deviceLost?: boolean };
 

@@ -6,6 +6,7 @@
 import type { PathChoice } from '../engine/choose-path';
 import type { PromptSpec } from '../engine/prompt';
 import type { TextWeights } from '../engine/model/text-weights';
+import type { TextFeatureGrad } from '../engine/text-engine';
 
 export interface TextStepResult {
   loss: number;
@@ -13,6 +14,8 @@ export interface TextStepResult {
   logits: Float32Array;
   /** Same layout as the context: [M, D] or [K, M, D]. */
   gradCtx: Float32Array;
+  /** Normalized [K, E] text features of the step, returned when it had a textGrad. */
+  textFeatures?: Float32Array;
 }
 
 export type EngineKind = 'webgpu' | 'cpu';
@@ -25,8 +28,11 @@ export interface TextEngineLike {
   choice?: PathChoice;
   readonly weights: TextWeights;
   setPrompts(spec: PromptSpec): void;
-  /** Must not modify `ctx`; `imageFeatures` are L2-normalized [B, E]. */
-  step(ctx: Float32Array, imageFeatures: Float32Array, labels: Int32Array): Promise<TextStepResult>;
+  /**
+   * Must not modify `ctx`; `imageFeatures` are L2-normalized [B, E]. `textGrad` is a method's term on the normalized
+   * text features (KgCoOp, ProGrad: src/coop/prompt-methods.ts), joining the same backward.
+   */
+  step(ctx: Float32Array, imageFeatures: Float32Array, labels: Int32Array, textGrad?: TextFeatureGrad): Promise<TextStepResult>;
   /** L2-normalized [K, E] features of the current prompts with this context. */
   textFeatures(ctx: Float32Array): Promise<Float32Array>;
   /**

@@ -10,9 +10,11 @@ import { cloneContext, randomContext, wordContext, type ContextVectors } from '.
 import { linearProbe, probePredict } from '../coop/linear-probe';
 import { nearestTokens } from '../coop/nearest-tokens';
 import { CoopTrainer, type EvalResult } from '../coop/trainer';
+import { methodLossAndGrad, promptMethodConfig } from '../coop/prompt-methods';
+import { buildTipCache, searchTipParams, tipLogits, trainTipAdapterF, TIP_ADAPTER_DEFAULTS, type TipParams } from '../coop/tip-adapter';
 import type { PromptSpec } from '../engine/prompt';
 import type { TextEngineLike } from './text-engine';
-import { errorMessage, type EvalSet, type SetupRequest, type Snapshot, type WorkerReply, type WorkerRequest } from './protocol';
+import { errorMessage, type AdapterResult, type EvalSet, type SetupRequest, type Snapshot, type WorkerReply, type WorkerRequest } from './protocol';
 
 export type Post = (reply: WorkerReply) => void;
 
@@ -102,6 +104,8 @@ export class TrainSession {
           return this.nearest(req.k);
         case 'linear-probe':
           return this.linearProbe(req);
+        case 'adapter':
+          return this.adapter(req);
       }
     } catch (e) {
       this.post({ type: 'error', during: req.type, message: errorMessage(e) });
@@ -189,9 +193,14 @@ export class TrainSession {
       },
       initialContext: ctx,
       // Through requireEngine(), not a captured engine: after a device loss a new engine takes over mid-run.
-      lossAndGrad: (c, features, labels) => this.requireEngine().step(c.data, features, labels),
+      // The method (CoOp, KgCoOp, ProGrad) changes the loss and gradient, never the loop.
+      lossAndGrad: methodLossAndGrad(
+        req.method ? promptMethodConfig(req.method.name, req.method.settings, req.method.handWritten, this.initReq?.logitScale ?? 100, K, dim) : { method: 'coop' },
+        (c, features, labels, textGrad) => this.requireEngine().step(c.data, features, labels, textGrad),
+      ),
       evaluate: (c) => this.evaluate(c),
     });
+    if (req.resume) this.trainer.restore(req.resume);
     this.post({
       type: 'setup-done',
       nCtx: ctx.nCtx,
@@ -203,7 +212,7 @@ export class TrainSession {
     await this.sendSnapshot();
   }
 
-  private pendingEval: Omit<Snapshot, 'epoch' | 'step' | 'context'> | null = null;
+  private pendingEval: Omit<Snapshot, 'epoch' | 'step' | 'context' | 'checkpoint'> | null = null;
 
   private async scoreAll(ctx: ContextVectors) {
     const engine = this.requireEngine();
@@ -232,7 +241,7 @@ export class TrainSession {
     if (!this.setupReq) return;
     const context = this.trainer?.context ?? (this.fixed ? cloneContext(this.fixed) : null);
     if (!context) return;
-    let scored: Omit<Snapshot, 'epoch' | 'step' | 'context'>;
+    let scored: Omit<Snapshot, 'epoch' | 'step' | 'context' | 'checkpoint'>;
     try {
       scored = this.pendingEval ?? (await this.scoreAll(context));
     } catch {
@@ -241,7 +250,7 @@ export class TrainSession {
     }
     this.pendingEval = null;
     const pos = this.trainer?.position ?? { epoch: 0, step: 0 };
-    const snapshot: Snapshot = { context, ...scored, epoch: pos.epoch, step: pos.step };
+    const snapshot: Snapshot = { context, ...scored, epoch: pos.epoch, step: pos.step, checkpoint: this.trainer?.checkpoint() ?? null };
     this.lastSnapshot = snapshot;
     this.post({ type: 'snapshot', snapshot });
   }
@@ -300,6 +309,30 @@ export class TrainSession {
       ),
     );
     this.post({ type: 'nearest', sets, nCtx: ctx.nCtx, k: kk, ids, distances });
+  }
+
+  /** Tip-Adapter(-F) on the set-up training views: image features only, seconds. */
+  private adapter(req: Extract<WorkerRequest, { type: 'adapter' }>): void {
+    const s = this.setupReq;
+    if (!s || s.labels.length === 0) throw new Error('nothing to fit: set up the classes first');
+    const t0 = performance.now();
+    const dim = s.trainFeatures.length / s.labels.length;
+    const scale = Math.min(this.initReq?.logitScale ?? 100, 100);
+    const cache = buildTipCache(s.viewFeatures, s.labels.length, s.nViews, dim, s.labels, s.nClasses, scale);
+    const sets: EvalSet[] = [{ name: 'train', features: s.trainFeatures, labels: s.labels }, ...s.evalSets].filter((x) => x.labels.length);
+    const score = (p: TipParams, keys: Float32Array) =>
+      Object.fromEntries(sets.map((x) => [x.name, accuracy(argmaxRows(tipLogits(x.features, cache, req.zeroShotText, p, keys), x.labels.length, s.nClasses), x.labels)]));
+    let params: TipParams = { alpha: TIP_ADAPTER_DEFAULTS.alpha, beta: TIP_ADAPTER_DEFAULTS.beta };
+    let keys = cache.keys;
+    const epochs: AdapterResult['epochs'] = [];
+    if (req.method === 'tip-f') {
+      keys = trainTipAdapterF({ cache, viewFeatures: s.viewFeatures, nViews: s.nViews, zsText: req.zeroShotText, params, seed: s.settings.seed }, (e) =>
+        epochs.push({ epoch: e.epoch, loss: e.loss, accuracies: score(params, e.keys) }),
+      );
+    }
+    const val = s.evalSets.find((x) => x.name === 'val' && x.labels.length);
+    if (val) params = searchTipParams(val.features, val.labels, cache, req.zeroShotText, { keys });
+    this.post({ type: 'adapter', result: { method: req.method, accuracies: score(params, keys), epochs, alpha: params.alpha, beta: params.beta, searched: !!val, ms: performance.now() - t0 } });
   }
 
   private linearProbe(req: Extract<WorkerRequest, { type: 'linear-probe' }>): void {

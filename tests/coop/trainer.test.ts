@@ -99,6 +99,33 @@ describe('CoopTrainer', () => {
     expect(tr.elapsedMs).toBeGreaterThan(0);
   });
 
+  it('a checkpoint taken after an epoch, restored into a new trainer (a reload), ends with exactly the uninterrupted context', async () => {
+    const whole = make();
+    await drain(whole.run());
+    for (const stopAt of [1, 3]) {
+      const first = make();
+      await drain(first.run(), (e) => e.type === 'epoch' && e.epoch === stopAt && first.stop());
+      // What IndexedDB stores is a structured clone.
+      const cp = structuredClone(first.checkpoint());
+      expect(cp).toMatchObject({ epoch: stopAt, batch: 0, step: stopAt * 2 });
+      expect(cp.momentum).not.toBeNull();
+      const second = make();
+      second.restore(cp);
+      const rest = await drain(second.run());
+      expect(rest.filter((e) => e.type === 'step')[0]).toMatchObject({ step: stopAt * 2 + 1, epoch: stopAt + 1, stepInEpoch: 1 });
+      expect(second.status).toBe('done');
+      expect(second.context.data).toEqual(whole.context.data);
+    }
+  });
+
+  it('restore refuses a checkpoint of another shape or schedule', () => {
+    const tr = make();
+    const cp = tr.checkpoint();
+    expect(() => tr.restore({ ...cp, context: { ...cp.context, data: new Float32Array(4), nCtx: 1 } })).toThrow(/does not fit/);
+    expect(() => tr.restore({ ...cp, epoch: 9, step: 18 })).toThrow(/position/);
+    expect(() => tr.restore({ ...cp, momentum: new Float32Array(3) })).toThrow(/momentum/);
+  });
+
   it('breaking out of the event loop leaves a resumable, stopped trainer', async () => {
     const tr = make();
     for await (const e of tr.run()) if (e.type === 'step' && e.step === 2) break;

@@ -40,13 +40,13 @@ describe('load-time proof against onnxruntime-node', async () => {
     const l0 = weights.layers[0];
     const broken: TextWeights = { ...weights, layers: [{ ...l0, q: l0.k, k: l0.q }, ...weights.layers.slice(1)] };
     await expect(proveTextWeights(cpuEncode(broken), prompts)).rejects.toThrow(
-      /The text weights read from text_model\.onnx do not reproduce its own outputs \(cosine [-0-9.]+ for prompt '.+'\): the model file is not a CLIP text tower this engine understands/,
+      /^text_model\.onnx is not read right by this engine: the text weights read from it do not reproduce its own outputs \(cosine [-0-9.]+ against ORT, at least 0\.99999 needed, for prompt '.+'\); the file is not a CLIP text tower this engine understands: use the folder's other text file \(onnx\/text_model\.onnx or onnx\/text_model_fp16\.onnx\) or another model$/,
     );
     const transposed: TextWeights = { ...weights, projection: weights.projection.map((_, i, a) => a[(i % 128) * 128 + Math.floor(i / 128)]) };
     await expect(proveTextWeights(cpuEncode(transposed), prompts)).rejects.toThrow(/do not reproduce its own outputs/);
   });
 
   it('refuses output of the wrong width', async () => {
-    await expect(proveTextWeights(() => new Float32Array(prompts.length * 3), prompts)).rejects.toThrow(/3 values per prompt, ORT gives 128/);
+    await expect(proveTextWeights(() => new Float32Array(prompts.length * 3), prompts)).rejects.toThrow(/give 3 values per prompt, its own outputs \(ORT\) 128/);
   });
 });

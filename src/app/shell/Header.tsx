@@ -1,3 +1,4 @@
+import { AddModelDialog } from './AddModelDialog';
 import { EpBadge, TextEngineBadge } from './EpBadge';
 import { ModelPicker } from './ModelPicker';
 
@@ -10,6 +11,7 @@ export function Header() {
         <EpBadge />
         <TextEngineBadge />
       </div>
+      <AddModelDialog />
     </header>
   );
 }

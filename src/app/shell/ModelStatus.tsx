@@ -29,12 +29,41 @@ export function ModelStatus() {
   if (phase === 'compiling') return <ProgressBar value={0} max={0} label="Preparing the encoders…" />;
   if (phase === 'ready' && runtime) {
     const m = runtime.model.manifest;
+    const { textFile, visionFile } = runtime.model;
     return (
-      <p className="model-summary" data-testid="model-ready">
-        <strong>{m.name}</strong> · {m.image_size}px images · {m.embed_dim}-d features · logit scale{' '}
-        {m.logit_scale.toFixed(1)} · {ep?.detail}
-      </p>
+      <div className="model-summary" data-testid="model-ready" data-text-file={textFile.path} data-vision-file={visionFile.path}>
+        <strong>{m.name}</strong> · {m.image_size}px images · {m.embed_dim}-d features · <LogitScale value={m.logit_scale} /> · {ep?.detail}
+        <div className="model-towers" data-testid="model-towers">
+          text: <code>{textFile.path}</code> ({textFile.dtype}
+          {textFile.dtype === 'fp16' ? ', computed in fp32' : ''}) · image: <code>{visionFile.path}</code> ({visionFile.dtype})
+        </div>
+      </div>
     );
   }
   return null;
+}
+
+/** The multiplier of cos(image, text): 100 for OpenAI's CLIP unless a manifest says otherwise; kept with the model. */
+function LogitScale({ value }: { value: number }) {
+  const setLogitScale = useModelStore((s) => s.setLogitScale);
+  return (
+    <label className="logit-scale" title="Logits are this times the cosine of image and text features (OpenAI's trained logit_scale.exp() is 100). Kept with the model.">
+      logit scale{' '}
+      <input
+        key={value}
+        type="number"
+        min={1}
+        max={1000}
+        step="any"
+        defaultValue={value}
+        data-testid="logit-scale"
+        onBlur={(e) => {
+          const v = Number(e.target.value);
+          if (v > 0 && Number.isFinite(v) && v !== value) void setLogitScale(v);
+          else e.target.value = String(value);
+        }}
+        onKeyDown={(e) => e.key === 'Enter' && (e.target as HTMLInputElement).blur()}
+      />
+    </label>
+  );
 }

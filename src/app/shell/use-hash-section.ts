@@ -1,9 +1,13 @@
 import { useEffect, useState } from 'react';
+import { hashSection, withSection } from '../../session/url-hash';
 
-/** The active section from the URL hash (#zero-shot), so a section can be linked and reloaded. */
+/**
+ * The active section from the URL hash (#zero-shot), so a section can be linked and reloaded. The hash may carry
+ * the Train page's settings after the section (src/session/url-hash.ts); switching sections keeps them.
+ */
 export function useHashSection(ids: readonly string[]): [string, (id: string) => void] {
   const read = () => {
-    const id = location.hash.slice(1);
+    const id = hashSection(location.hash);
     return ids.includes(id) ? id : ids[0];
   };
   const [active, setActive] = useState(read);
@@ -12,5 +16,5 @@ export function useHashSection(ids: readonly string[]): [string, (id: string) =>
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   });
-  return [active, (id) => (location.hash = id)];
+  return [active, (id) => (location.hash = withSection(location.hash, id))];
 }

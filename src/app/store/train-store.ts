@@ -3,6 +3,10 @@
  * The worker owns the trainer; this store mirrors what it reports and keeps the last snapshot of the context, so
  * nothing learned is lost when the worker fails or the GPU device is lost.
  */
+import { readableToken } from '../../tokenizer/readable-token';
+import { useMethodStore } from './method-store';
+import { learnsPrompt } from '../../coop/method-settings';
+import type { AdapterResult, SetupRequest } from '../../worker/protocol';
 import { create } from 'zustand';
 import { withDefaults, type ClassTokenPosition, type TrainSettings } from '../../coop/settings';
 import { normalizeInitWords } from '../../coop/context-init';
@@ -31,6 +35,9 @@ import { promptTokens } from '../train/prompt-tokens';
 import { TrainWorkerClient } from '../train/worker-client';
 import type { ModelRuntime } from './model-store';
 import type { ProofPrompt } from '../../engine/load-proof';
+import type { TrainerCheckpoint } from '../../coop/trainer';
+import { runFromState, runName, setupFromRun, snapshotFromRun } from '../../session/runs';
+import type { RunRecord } from '../../session/records';
 
 export interface ExtraSetItem {
   id: number;
@@ -75,6 +82,17 @@ export interface Baselines {
   probeLambda?: number;
 }
 
+export interface RestoredSession {
+  cards: ClassCard[];
+  extraSets: ExtraSet[];
+  holdOut: number;
+  settings: TrainSettings;
+  position: ClassTokenPosition;
+  runs: RunRecord[];
+  activeRunId: string | null;
+  overlay: string[];
+}
+
 interface TrainState {
   cards: ClassCard[];
   extraSets: ExtraSet[];
@@ -96,6 +114,27 @@ interface TrainState {
   nearest: NearestView | null;
   imported: LearnedPrompt | null;
   importError: string | null;
+  /** Every Train makes a run (src/session/runs.ts); the active one is what the page shows and predicts with. */
+  runs: RunRecord[];
+  activeRunId: string | null;
+  /** Runs whose curves are drawn over the active run's. */
+  overlay: string[];
+  /** What is still loading (the demo, dropped files, a project): Train waits for it. */
+  loading: string[];
+  /** Set while Train waits for `loading` to finish. */
+  waitingToTrain: boolean;
+
+  /** Runs `work` as a named load: Train pressed meanwhile waits for it, then trains on what it loaded. */
+  track<T>(label: string, work: Promise<T>): Promise<T>;
+  renameRun(id: string, name: string): void;
+  deleteRun(id: string): void;
+  /** Shows a run's curves and results and predicts with its prompt. */
+  showRun(id: string): void;
+  toggleOverlay(id: string): void;
+  /** Whether Train continues the shown run (after a stop, a failure or a reload) rather than starting a new one. */
+  canResume(runtime: ModelRuntime | null): boolean;
+  /** Replaces the whole page state with a restored session or an opened project (src/app/store/session-store.ts). */
+  restore(data: RestoredSession): void;
 
   addClass(name?: string): void;
   renameClass(id: number, name: string): void;
@@ -139,7 +178,29 @@ export function cardImage(blob: Blob, name: string, split: ImageSplit): CardImag
 export function setupKey(s: Pick<TrainState, 'cards' | 'extraSets' | 'holdOut' | 'settings' | 'position'>, modelKey: string): string {
   const cards = s.cards.map((c) => `${c.name}:${c.images.map((i) => `${i.id}${i.split[0]}`).join(',')}`).join('|');
   const extras = s.extraSets.map((e) => `${e.name}:${e.items.length}`).join('|');
-  return JSON.stringify([modelKey, cards, extras, s.holdOut, s.settings, s.position]);
+  return JSON.stringify([modelKey, cards, extras, s.holdOut, s.settings, s.position, promptMethodKey()]);
+}
+
+/** The picked prompt method (method-store.ts) and its settings: a change sets the run up anew. */
+function promptMethodKey(): unknown {
+  const { method, settings } = useMethodStore.getState();
+  return learnsPrompt(method) && method !== 'coop' ? [method, settings] : 'coop';
+}
+
+/** KgCoOp and ProGrad ride along in the setup with the hand-written prompts' features ("a photo of a {}."). */
+function methodForSetup(handWritten: Float32Array): Pick<SetupRequest, 'method'> {
+  const { method, settings } = useMethodStore.getState();
+  if (!learnsPrompt(method) || method === 'coop') return {};
+  return { method: { name: method, settings, handWritten: handWritten.slice() } };
+}
+
+/** Tip-Adapter(-F) in the worker, on the current setup's cached views and splits (src/coop/tip-adapter.ts). */
+export async function fitAdapter(method: 'tip' | 'tip-f'): Promise<AdapterResult> {
+  const s = useTrainStore.getState();
+  const zs = s.baselines.hand?.zeroShot.text;
+  if (!client || !s.setup || s.setup.evalOnly || !zs) throw new Error('Press Train once first: it encodes the images and views the adapters fit on.');
+  const r = await client.request({ type: 'adapter', method, zeroShotText: zs.slice() }, 'adapter');
+  return r.result;
 }
 
 function textWidth(runtime: ModelRuntime): number {
@@ -147,7 +208,53 @@ function textWidth(runtime: ModelRuntime): number {
   return runtime.model.manifest.text_width ?? cfg.text_config?.hidden_size ?? 0;
 }
 
+/** What the data of a run is, by content (not by the ids of this page's cards): Resume after a reload needs the same. */
+export function dataKey(s: Pick<TrainState, 'cards' | 'extraSets' | 'holdOut' | 'settings' | 'position'>, folder: string): string {
+  const cards = s.cards.map((c) => [c.name, c.images.map((i) => `${i.name}:${i.split}:${i.blob.size}`)]);
+  const extras = s.extraSets.map((e) => [e.name, e.items.map((i) => `${i.name}:${i.label}:${i.blob.size}`)]);
+  return JSON.stringify([folder, cards, extras, s.holdOut, s.settings, s.position]);
+}
+
+function modelOf(runtime: ModelRuntime): RunRecord['model'] {
+  return { folder: runtime.folder, id: runtime.model.manifest.id, fingerprint: String(runtime.model.manifest.text_model_sha256 ?? '') };
+}
+
+/** The checkpoint Train continues from after a reload: the shown run's, if its data, settings and model are the page's. */
+function reloadCheckpoint(s: TrainState, runtime: ModelRuntime | null): TrainerCheckpoint | null {
+  if (!runtime || s.setup?.key) return null;
+  const run = s.runs.find((r) => r.id === s.activeRunId);
+  if (!run?.checkpoint || run.imported || run.status === 'done') return null;
+  if (run.model.folder !== runtime.folder || run.dataKey !== dataKey(s, runtime.folder)) return null;
+  return run.checkpoint;
+}
+
+/** The page's state for a stored run: its curves, setup, last snapshot and baselines. */
+function viewOf(run: RunRecord): Pick<TrainState, 'history' | 'setup' | 'snapshot' | 'baselines'> {
+  const interrupted = run.status === 'running' || run.status === 'preparing' || run.status === 'stopping' || run.status === 'ready';
+  const status = interrupted ? (run.loss.length ? 'stopped' : 'idle') : run.status;
+  return {
+    history: { status, loss: run.loss, epochs: run.epochs, progress: run.progress, error: run.error },
+    setup: setupFromRun(run),
+    snapshot: snapshotFromRun(run),
+    baselines: run.view?.baselines ?? { hand: null, linearProbe: null },
+  };
+}
+
+/** Resolvers of Train calls waiting for loads to finish. */
+const idleWaiters: Array<() => void> = [];
+
 export const useTrainStore = create<TrainState>()((set, get) => {
+  /** Folds the page's current run state into the active run's record (which the session autosaves). */
+  const syncRun = () => {
+    const s = get();
+    const i = s.runs.findIndex((r) => r.id === s.activeRunId);
+    if (i < 0) return;
+    const next = runFromState({ id: s.runs[i].id, name: s.runs[i].name, state: s, base: s.runs[i] });
+    const runs = [...s.runs];
+    runs[i] = next;
+    set({ runs });
+  };
+
   const onReply = (r: WorkerReply) => {
     switch (r.type) {
       case 'ready':
@@ -156,19 +263,22 @@ export const useTrainStore = create<TrainState>()((set, get) => {
       case 'event': {
         const history = applyEvent(get().history, r.event);
         set({ history });
+        syncRun();
         return;
       }
       case 'snapshot':
         // A context-only snapshot (the engine could not score) keeps the previous predictions on screen.
         if (r.snapshot.textFeatures.length === 0 && get().snapshot) {
-          set({ snapshot: { ...get().snapshot!, context: r.snapshot.context, epoch: r.snapshot.epoch, step: r.snapshot.step } });
+          set({ snapshot: { ...get().snapshot!, context: r.snapshot.context, epoch: r.snapshot.epoch, step: r.snapshot.step, checkpoint: r.snapshot.checkpoint } });
         } else set({ snapshot: r.snapshot });
+        syncRun();
         if (get().history.status === 'done' || get().history.status === 'stopped') get().requestNearest();
         return;
       case 'nearest': {
         const tok = (id: number) => {
           try {
-            return (currentTokenizer?.decode([id]) ?? String(id)).trim() || `#${id}`;
+            // Byte-level tokens readably: printable text, <0xE2>-style bytes, </w> at a word end.
+            return currentTokenizer ? readableToken(currentTokenizer.tokenString(id)) : `#${id}`;
           } catch {
             return `#${id}`;
           }
@@ -190,6 +300,7 @@ export const useTrainStore = create<TrainState>()((set, get) => {
         } else if (r.during === 'train') {
           set({ runError: r.message, history: { ...get().history, status: 'failed', error: r.message } });
         }
+        syncRun();
         return;
       default:
         return;
@@ -200,20 +311,27 @@ export const useTrainStore = create<TrainState>()((set, get) => {
 
   async function ensureWorker(runtime: ModelRuntime): Promise<TrainWorkerClient> {
     currentTokenizer = runtime.model.tokenizer;
-    if (client && clientKey === runtime.key) {
+    // The logit scale is the engine's: an edited scale starts a worker with it.
+    const key = `${runtime.key}|${runtime.model.manifest.logit_scale}`;
+    if (client && clientKey === key) {
       await engineReady;
       return client;
     }
     client?.terminate();
     client = new TrainWorkerClient(onReply);
-    clientKey = runtime.key;
+    clientKey = key;
     // ?engine=cpu / ?engine=webgpu force a text engine; otherwise the worker probes both and keeps the faster.
     const engineParam = new URLSearchParams(location.search).get('engine');
     const preferGpu = engineParam !== 'cpu';
-    const textModelUrl = new URL(`${import.meta.env.BASE_URL}models/${encodeURIComponent(runtime.folder)}/onnx/text_model.onnx`, location.href).href;
+    // The dtype's file the loader chose (a folder may hold only onnx/text_model_fp16.onnx); the worker upcasts fp16.
+    // A stored model's text file is read by the worker from the browser store itself: no second download.
+    const textPath = runtime.model.textFile.path;
+    const textModelUrl =
+      runtime.origin.kind === 'bundled' ? new URL(`${import.meta.env.BASE_URL}models/${encodeURIComponent(runtime.origin.folder)}/${textPath}`, location.href).href : '';
+    const textStored = runtime.origin.kind === 'stored' ? { meta: runtime.origin.meta, path: textPath } : undefined;
     const proof = await proofPrompts(runtime);
     engineReady = client.request(
-      { type: 'init', textModelUrl, config: runtime.model.config, logitScale: runtime.model.manifest.logit_scale, preferGpu, engine: engineParam ?? 'auto', proof },
+      { type: 'init', textModelUrl, textStored, config: runtime.model.config, logitScale: runtime.model.manifest.logit_scale, preferGpu, engine: engineParam ?? 'auto', proof },
       'ready',
     );
     try {
@@ -227,20 +345,26 @@ export const useTrainStore = create<TrainState>()((set, get) => {
   }
 
   /** Features, baselines and the worker's setup; `context` starts from an imported prompt instead of a fresh init. */
-  async function prepare(runtime: ModelRuntime, context: LearnedPrompt['context'] | null, evalOnly = false): Promise<void> {
+  async function prepare(
+    runtime: ModelRuntime,
+    context: LearnedPrompt['context'] | null,
+    evalOnly = false,
+    resume: TrainerCheckpoint | null = null,
+    keptHistory: History | null = null,
+  ): Promise<void> {
     const state = get();
     const settings = state.settings;
     const tokenizer = runtime.model.tokenizer;
     const contextLength = runtime.model.manifest.context_length ?? 77;
     const initIds = settings.init === 'words' ? tokenizer.encode(normalizeInitWords(settings.initWords)) : null;
-    const nCtx = context?.nCtx ?? initIds?.length ?? settings.nCtx;
+    const nCtx = context?.nCtx ?? resume?.context.nCtx ?? initIds?.length ?? settings.nCtx;
     const problems = classProblems(state.cards, { tokenizer, nCtx, contextLength, needImages: !evalOnly });
     if (settings.init === 'words' && !context && initIds?.length === 0) problems.push('The init words give no tokens.');
     if (problems.length) {
       set({ problems });
       throw new Error(problems[0]);
     }
-    set({ problems: [], fileErrors: [], runError: null, history: { ...EMPTY_HISTORY, status: 'preparing' }, nearest: null });
+    set({ problems: [], fileErrors: [], runError: null, history: { ...(keptHistory ?? EMPTY_HISTORY), status: 'preparing' }, nearest: null });
     const worker = await ensureWorker(runtime);
     const names = state.cards.map((c) => c.name.trim());
     const byName = new Map(names.map((n, i) => [n, i]));
@@ -314,6 +438,8 @@ export const useTrainStore = create<TrainState>()((set, get) => {
         trainFeatures: trainSet.features,
         evalSets,
         evalOnly: !!context && evalOnly,
+        resume,
+        ...methodForSetup(hand.zeroShot.text),
       },
       'setup-done',
     );
@@ -321,7 +447,7 @@ export const useTrainStore = create<TrainState>()((set, get) => {
     for (const s of evalSets) labels[s.name] = s.labels;
     set({
       preparing: null,
-      history: { ...EMPTY_HISTORY, status: 'ready' },
+      history: { ...(keptHistory ?? EMPTY_HISTORY), status: 'ready' },
       setup: {
         key: setupKey(get(), runtime.key),
         classNames: names,
@@ -357,6 +483,76 @@ export const useTrainStore = create<TrainState>()((set, get) => {
     nearest: null,
     imported: null,
     importError: null,
+    runs: [],
+    activeRunId: null,
+    overlay: [],
+    loading: [],
+    waitingToTrain: false,
+
+    async track(label, work) {
+      set({ loading: [...get().loading, label] });
+      const done = () => {
+        const loading = [...get().loading];
+        loading.splice(loading.indexOf(label), 1);
+        set({ loading });
+        if (loading.length === 0) for (const r of idleWaiters.splice(0)) r();
+      };
+      try {
+        return await work;
+      } finally {
+        done();
+      }
+    },
+    renameRun(id, name) {
+      set({ runs: get().runs.map((r) => (r.id === id ? { ...r, name } : r)) });
+    },
+    deleteRun(id) {
+      const s = get();
+      if (s.activeRunId === id && ['preparing', 'running', 'stopping'].includes(s.history.status)) return;
+      const runs = s.runs.filter((r) => r.id !== id);
+      const patch: Partial<TrainState> = { runs, overlay: s.overlay.filter((o) => o !== id) };
+      if (s.activeRunId === id) Object.assign(patch, { activeRunId: null, setup: null, snapshot: null, history: EMPTY_HISTORY, nearest: null });
+      set(patch);
+    },
+    showRun(id) {
+      const s = get();
+      if (['preparing', 'running', 'stopping'].includes(s.history.status)) return;
+      const run = s.runs.find((r) => r.id === id);
+      if (!run) return;
+      set({ ...viewOf(run), activeRunId: id, overlay: s.overlay.filter((o) => o !== id), nearest: null, imported: null, importError: null, runError: null });
+    },
+    toggleOverlay(id) {
+      const o = get().overlay;
+      set({ overlay: o.includes(id) ? o.filter((x) => x !== id) : [...o, id] });
+    },
+    restore(data) {
+      for (const c of get().cards) c.images.forEach((i) => i.url && URL.revokeObjectURL(i.url));
+      client?.post({ type: 'reset' });
+      const active = data.runs.find((r) => r.id === data.activeRunId);
+      set({
+        cards: data.cards,
+        extraSets: data.extraSets,
+        holdOut: data.holdOut,
+        settings: withDefaults(data.settings),
+        position: data.position,
+        runs: data.runs,
+        activeRunId: active ? active.id : null,
+        overlay: data.overlay.filter((id) => data.runs.some((r) => r.id === id)),
+        problems: [],
+        fileErrors: [],
+        runError: null,
+        imported: null,
+        importError: null,
+        nearest: null,
+        ...(active ? viewOf(active) : { history: EMPTY_HISTORY, setup: null, snapshot: null, baselines: { hand: null, linearProbe: null } }),
+      });
+    },
+    canResume(runtime) {
+      const s = get();
+      if (s.history.status !== 'stopped' && s.history.status !== 'failed') return false;
+      if (s.setup && !s.setup.evalOnly && s.history.loss.length > 0 && client && s.setup.key && runtime && s.setup.key === setupKey(s, runtime.key)) return true;
+      return !!reloadCheckpoint(s, runtime);
+    },
 
     addClass: (name) => set({ cards: addClass(get().cards, name ?? `class ${get().cards.length + 1}`) }),
     renameClass: (id, name) => set({ cards: renameClass(get().cards, id, name) }),
@@ -382,16 +578,48 @@ export const useTrainStore = create<TrainState>()((set, get) => {
     },
 
     async train(runtime) {
+      if (get().waitingToTrain) return;
+      if (get().loading.length) {
+        // Pressed while the demo, a drop or a project is still loading: train on what it brings, once it is in.
+        set({ waitingToTrain: true });
+        await new Promise<void>((resolve) => idleWaiters.push(resolve));
+        set({ waitingToTrain: false });
+      }
       const s = get();
       if (s.history.status === 'running' || s.history.status === 'preparing' || s.history.status === 'stopping') return;
       try {
         const resumable = s.setup && !s.setup.evalOnly && s.setup.key === setupKey(s, runtime.key) && client && clientKey === runtime.key && s.history.status !== 'done';
-        if (!resumable) await prepare(runtime, s.imported?.context ?? carriedContext(s, runtime));
+        const checkpoint = resumable ? null : reloadCheckpoint(s, runtime);
+        if (checkpoint) {
+          // After a reload: the same data and settings, and the trainer continues from the run's last checkpoint.
+          const run = s.runs.find((r) => r.id === s.activeRunId)!;
+          await prepare(runtime, null, false, checkpoint, {
+            status: 'ready',
+            loss: run.loss.filter((p) => p.step <= checkpoint.step),
+            epochs: run.epochs.filter((p) => p.epoch <= checkpoint.epoch),
+            progress: run.progress,
+            error: null,
+          });
+        } else if (!resumable) {
+          const previous = s.activeRunId;
+          const id = `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+          set({
+            activeRunId: id,
+            // The run shown so far stays on the charts beside the new one: comparing two settings is two clicks.
+            overlay: previous && s.runs.some((r) => r.id === previous && r.loss.length) ? [...s.overlay.filter((o) => o !== previous), previous] : s.overlay,
+            runs: [...s.runs, runFromState({ id, name: runName(s.settings, s.position, s.runs.length + 1), state: s, model: modelOf(runtime), dataKey: dataKey(s, runtime.folder) })],
+          });
+          await prepare(runtime, s.imported?.context ?? carriedContext(s, runtime));
+        }
         set({ history: { ...get().history, status: 'running', error: null }, runError: null });
         client!.post({ type: 'train' });
       } catch (e) {
         set({ preparing: null, runError: get().problems.length ? null : (e as Error).message, history: { ...get().history, status: get().problems.length ? 'idle' : 'failed' } });
+        // A run that never started (a problem in the data) is not kept.
+        const run = get().runs.find((r) => r.id === get().activeRunId);
+        if (run && run.loss.length === 0 && !run.view && get().problems.length) set({ runs: get().runs.filter((r) => r !== run), activeRunId: null });
       }
+      syncRun();
     },
 
     stop() {
@@ -404,6 +632,9 @@ export const useTrainStore = create<TrainState>()((set, get) => {
       const running = get().history.status === 'running' || get().history.status === 'stopping';
       client?.post({ type: 'reset' });
       set({ history: running || get().setup ? { ...EMPTY_HISTORY, status: 'ready' } : EMPTY_HISTORY, nearest: null, imported: null, runError: null, setup: null });
+      // The run keeps what it learned in the runs list; the next Train starts a new one.
+      if (running) syncRun();
+      set({ activeRunId: null, snapshot: null });
     },
 
     async importPrompt(text, runtime) {
@@ -419,11 +650,17 @@ export const useTrainStore = create<TrainState>()((set, get) => {
       const old = get().cards;
       const cards = p.classNames.map((name) => old.find((c) => c.name.trim() === name) ?? { id: newId(), name, images: [] });
       set({ importError: null, imported: p, cards, settings: { ...p.training }, position: p.position });
+      // An imported prompt is kept as a run of its own (no curves), so it can be shown, compared and exported again.
+      const id = `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+      const s = get();
+      set({ activeRunId: id, runs: [...s.runs, { ...runFromState({ id, name: `Imported prompt (${p.classNames.length} classes, M=${p.context.nCtx})`, state: s, model: modelOf(runtime), dataKey: '' }), imported: true }] });
       try {
         await prepare(runtime, p.context, true);
+        set({ history: { ...get().history, status: 'done' } });
       } catch (e) {
         set({ importError: `The prompt was read, but predictions could not be restored: ${(e as Error).message}`, preparing: null });
       }
+      syncRun();
     },
 
     requestNearest() {

@@ -23,6 +23,7 @@ function Thumbs({ card, split }: { card: Card; split: ImageSplit }) {
 
 function DropArea({ card, split, disabled }: { card: Card; split: ImageSplit; disabled: boolean }) {
   const addFiles = useTrainStore((s) => s.addFiles);
+  const track = useTrainStore((s) => s.track);
   const input = useRef<HTMLInputElement>(null);
   const [over, setOver] = useState(false);
   const onDrop = async (e: DragEvent) => {
@@ -30,8 +31,11 @@ function DropArea({ card, split, disabled }: { card: Card; split: ImageSplit; di
     e.stopPropagation();
     setOver(false);
     if (disabled) return;
-    const files = await filesFromDataTransfer(e.dataTransfer);
-    if (files.length) addFiles(card.id, files, split);
+    // A dropped folder takes a while to walk: Train pressed meanwhile waits for it.
+    await track(
+      'Reading the dropped files',
+      filesFromDataTransfer(e.dataTransfer).then((files) => files.length && addFiles(card.id, files, split)),
+    );
   };
   const onPaste = (e: ClipboardEvent) => {
     const files = filesFromClipboard(e.clipboardData);

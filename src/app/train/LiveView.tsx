@@ -1,4 +1,5 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
+import { emaSmooth } from './ema';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useTrainStore } from '../store/train-store';
 
@@ -41,18 +42,48 @@ export function RunStats() {
   );
 }
 
+const OVERLAY_COLORS = ['#9333ea', '#dc2626', '#0891b2', '#65a30d', '#c026d3', '#ea580c'];
+
+/** The runs chosen to be drawn over the shown one, with their colours. */
+function useOverlayRuns() {
+  const runs = useTrainStore((s) => s.runs);
+  const overlay = useTrainStore((s) => s.overlay);
+  const active = useTrainStore((s) => s.activeRunId);
+  return runs.filter((r) => overlay.includes(r.id) && r.id !== active).map((r, i) => ({ run: r, color: OVERLAY_COLORS[i % OVERLAY_COLORS.length] }));
+}
+
 export function LossChart() {
-  const loss = useTrainStore((s) => s.history.loss);
+  const raw = useTrainStore((s) => s.history.loss);
+  const others = useOverlayRuns().filter((o) => o.run.loss.length);
+  const activeName = useTrainStore((s) => s.runs.find((r) => r.id === s.activeRunId)?.name);
+  // TensorBoard-style smoothing drawn over the (faded) raw line; 0 shows the raw line alone.
+  const [smoothing, setSmoothing] = useState(0.6);
+  const loss = useMemo(() => {
+    const sm = smoothing > 0 ? emaSmooth(raw.map((p) => p.loss), smoothing) : null;
+    return raw.map((p, i) => (sm ? { ...p, smoothed: sm[i] } : p));
+  }, [raw, smoothing]);
   return (
-    <figure className="chart" data-testid="loss-chart" data-points={loss.length}>
-      <figcaption>Training loss per step</figcaption>
+    <figure className="chart" data-testid="loss-chart" data-points={loss.length} data-overlays={others.length}>
+      <figcaption>
+        Training loss per step ·{' '}
+        <label>
+          smoothing{' '}
+          <input type="range" min={0} max={0.99} step={0.01} value={smoothing} aria-label="Loss smoothing" data-testid="loss-smoothing" onChange={(e) => setSmoothing(Number(e.target.value))} />{' '}
+          {smoothing.toFixed(2)}
+        </label>
+      </figcaption>
       <ResponsiveContainer width="100%" height={220}>
         <LineChart data={loss} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis dataKey="step" type="number" domain={[1, 'dataMax']} allowDecimals={false} />
           <YAxis domain={[0, 'auto']} width={48} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : String(v))} labelFormatter={(l) => `step ${l}`} />
-          <Line type="monotone" dataKey="loss" stroke="#2563eb" dot={false} isAnimationActive={false} />
+          {others.length > 0 && <Legend />}
+          <Line type="monotone" dataKey="loss" name={smoothing > 0 ? `${activeName ?? 'loss'} (raw)` : (activeName ?? 'loss')} stroke="#2563eb" strokeOpacity={smoothing > 0 ? 0.3 : 1} dot={false} isAnimationActive={false} />
+          {smoothing > 0 && <Line type="monotone" dataKey="smoothed" name={`${activeName ?? 'loss'} (smoothed ${smoothing.toFixed(2)})`} stroke="#1d4ed8" strokeWidth={2} dot={false} isAnimationActive={false} />}
+          {others.map(({ run, color }) => (
+            <Line key={run.id} data={run.loss} type="monotone" dataKey="loss" name={run.name} stroke={color} strokeDasharray="5 3" dot={false} isAnimationActive={false} />
+          ))}
         </LineChart>
       </ResponsiveContainer>
     </figure>
@@ -64,6 +95,8 @@ export function AccuracyChart() {
   const splits = ['train', 'test', ...extraSets.map((e) => e.name)].filter((s) => history.epochs.some((p) => s in p) || s === 'train');
   const available = ['train', 'test', ...extraSets.map((e) => e.name)].filter((s) => baselines.hand?.zeroShot.accuracy[s] !== undefined);
   const [refSplit, setRefSplit] = useState<string>('test');
+  // Other runs: their test curve (train where a run has no test split), dashed in the run's colour.
+  const others = useOverlayRuns().filter((o) => o.run.epochs.length);
   const ref = available.includes(refSplit) ? refSplit : (available[0] ?? 'train');
   const refs: Array<{ key: keyof typeof REF_COLORS; label: string; value: number | undefined }> = [
     { key: 'zeroShot', label: 'zero-shot CLIP', value: baselines.hand?.zeroShot.accuracy[ref] },
@@ -71,7 +104,7 @@ export function AccuracyChart() {
     { key: 'linearProbe', label: 'linear probe', value: baselines.linearProbe?.[ref] },
   ];
   return (
-    <figure className="chart" data-testid="acc-chart" data-points={history.epochs.length}>
+    <figure className="chart" data-testid="acc-chart" data-points={history.epochs.length} data-overlays={others.length}>
       <figcaption>
         Accuracy per epoch (%) · reference lines on{' '}
         <select aria-label="Reference split" value={ref} onChange={(e) => setRefSplit(e.target.value)}>
@@ -92,6 +125,10 @@ export function AccuracyChart() {
           {splits.map((s) => (
             <Line key={s} type="monotone" dataKey={s} name={`${s} (CoOp)`} stroke={COLORS[s] ?? '#0891b2'} dot={history.epochs.length < 30} isAnimationActive={false} />
           ))}
+          {others.map(({ run, color }) => {
+            const split = run.epochs.some((p) => 'test' in p) ? 'test' : 'train';
+            return <Line key={run.id} data={run.epochs} type="monotone" dataKey={split} name={`${split}: ${run.name}`} stroke={color} strokeDasharray="5 3" dot={false} isAnimationActive={false} />;
+          })}
           {refs.map((r) =>
             r.value === undefined ? null : (
               <ReferenceLine

@@ -87,7 +87,7 @@ export function ComparisonTable({ reference }: { reference: ReferenceNumbers | n
     { label: `CoOp (${setup.csc ? 'CSC' : 'unified'}, M=${setup.nCtx}, ${setup.position}), epoch ${snapshot?.epoch ?? 0}`, key: coopKey, values: snapshot?.accuracies ?? {} },
   ];
   return (
-    <section className="results-panel">
+    <section className="results-panel results-wide">
       <h3>Accuracy: this browser vs PyTorch {reference ? `(${shots} shots, baselines.json)` : ''}</h3>
       <table className="comparison" data-testid="comparison">
         <thead>

@@ -1,6 +1,9 @@
+import { MethodsPanel } from './MethodsPanel';
 import { useEffect, useState } from 'react';
+import { useEta } from '../shell/use-eta';
 import { ProgressBar } from '../shell/ProgressBar';
 import { useModelStore } from '../store/model-store';
+import { useSessionStore } from '../store/session-store';
 import { useTrainStore } from '../store/train-store';
 import { ClassCards } from './ClassCards';
 import { fetchReferenceNumbers, loadDemo, type ReferenceNumbers } from './demo';
@@ -8,19 +11,24 @@ import { ExportImport } from './ExportImport';
 import { AccuracyChart, LossChart, RunStats } from './LiveView';
 import { NearestTokens } from './NearestTokens';
 import { PredictPanel } from './PredictPanel';
+import { RunsPanel } from './RunsPanel';
+import { SessionPanel } from './SessionPanel';
 import { ComparisonTable, PerClassResults } from './Results';
 import { SettingsPanel } from './SettingsPanel';
 import './train.css';
 
 function Controls() {
   const runtime = useModelStore((s) => s.runtime);
-  const { history, setup, train, stop, reset } = useTrainStore();
+  const modelPhase = useModelStore((s) => s.phase);
+  const { history, setup, train, stop, reset, loading, waitingToTrain, canResume: resumable } = useTrainStore();
   const s = history.status;
   const busy = s === 'preparing' || s === 'running' || s === 'stopping';
-  const canResume = (s === 'stopped' || s === 'failed') && !!setup && !setup.evalOnly && history.loss.length > 0;
+  const canResume = resumable(runtime);
+  // Train is never silently ignored: it is disabled with the reason shown, or it waits for the loads and then runs.
+  const reason = !runtime ? (modelPhase === 'error' ? 'The model failed to load (see above).' : 'Train is available once the model has loaded.') : null;
   return (
     <div className="controls button-row">
-      <button type="button" className="primary" data-testid="train" disabled={!runtime || busy} onClick={() => runtime && void train(runtime)}>
+      <button type="button" className="primary" data-testid="train" disabled={!runtime || busy || waitingToTrain} title={reason ?? undefined} onClick={() => runtime && void train(runtime)}>
         {canResume ? 'Resume' : 'Train'}
       </button>
       <button type="button" data-testid="stop" disabled={s !== 'running'} onClick={stop}>
@@ -29,6 +37,28 @@ function Controls() {
       <button type="button" data-testid="reset" disabled={busy || !setup} onClick={reset}>
         Reset
       </button>
+      {reason && (
+        <p className="hint" data-testid="train-disabled-reason">
+          {reason}
+        </p>
+      )}
+      {waitingToTrain && (
+        <p className="hint" data-testid="train-waiting">
+          Training starts when {loading.join(', ').toLowerCase() || 'loading'} is done…
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** What to do on an empty page: the three ways in. */
+function EmptyHint() {
+  return (
+    <div className="empty-hint" data-testid="empty-hint">
+      <p>
+        <strong>Start here:</strong> press <em>Load demo</em> for a ready-made task, drop images on a class card (add classes with <em>+ Add class</em>), or{' '}
+        <em>Open project…</em> to continue from a saved project file.
+      </p>
     </div>
   );
 }
@@ -50,8 +80,10 @@ export function TrainPage() {
   const [reference, setReference] = useState<ReferenceNumbers | null>(null);
   const [demoError, setDemoError] = useState<string | null>(null);
   const [demoLoading, setDemoLoading] = useState(false);
+  const restored = useSessionStore((s) => s.restored);
   const busy = ['preparing', 'running', 'stopping'].includes(st.history.status);
   const hasGpu = typeof navigator !== 'undefined' && !!navigator.gpu;
+  const eta = useEta(st.preparing?.label ?? '', st.preparing?.done ?? 0, st.preparing?.total ?? 0);
 
   useEffect(() => {
     void fetchReferenceNumbers().then(setReference);
@@ -61,8 +93,11 @@ export function TrainPage() {
     setDemoError(null);
     setDemoLoading(true);
     try {
-      const demo = await loadDemo();
-      st.loadCards(demo.cards, demo.extraSets);
+      // The cards go in inside the tracked load, so a Train waiting for it sees them.
+      await st.track(
+        'Loading the demo',
+        loadDemo().then((demo) => useTrainStore.getState().loadCards(demo.cards, demo.extraSets)),
+      );
     } catch (e) {
       setDemoError((e as Error).message);
     } finally {
@@ -84,10 +119,12 @@ export function TrainPage() {
           ))}
         </div>
         {demoError && <p className="banner error">{demoError}</p>}
+        {restored && st.cards.length === 0 && !demoLoading && <EmptyHint />}
         <ClassCards disabled={busy} />
       </section>
 
       <aside className="panel train-side">
+        <SessionPanel busy={busy} />
         <SettingsPanel disabled={busy} />
         <Controls />
         <EngineBadge />
@@ -124,10 +161,11 @@ export function TrainPage() {
           </p>
         )}
         {st.setup?.note && <p className="hint note">{st.setup.note}</p>}
-        {st.preparing && <ProgressBar value={st.preparing.done} max={st.preparing.total} label={`${st.preparing.label}: ${st.preparing.done} of ${st.preparing.total}`} />}
+        {st.preparing && <ProgressBar value={st.preparing.done} max={st.preparing.total} label={`${st.preparing.label}: ${st.preparing.done} of ${st.preparing.total}${eta}`} />}
       </aside>
 
       <section className="panel train-live">
+        <RunsPanel busy={busy} />
         <RunStats />
         <LossChart />
         <AccuracyChart />
@@ -135,6 +173,7 @@ export function TrainPage() {
 
       <section className="panel train-results">
         <ComparisonTable reference={reference} />
+        <MethodsPanel runtime={runtime} busy={busy} />
         <PerClassResults />
         {runtime && <PredictPanel runtime={runtime} />}
         <NearestTokens />

@@ -52,7 +52,8 @@ export function markImageErrors(cards: readonly ClassCard[], errors: ReadonlyMap
 }
 
 /** CoOp's class-name handling (trainers/coop.py): underscores become spaces before tokenizing. */
-export const promptName = (name: string) => name.replace(/_/g, ' ').trim();
+export { promptName } from '../../coop/prompt-tokens';
+import { promptName } from '../../coop/prompt-tokens';
 
 export interface PromptFit {
   /** [SOS] + M context + name + '.' + [EOS] must fit the text encoder's context length. */

@@ -6,7 +6,7 @@
  *   view and cached here, so more views later or another run reuse them.
  * All features leave this module L2-normalized, as CoOp's image features are.
  */
-import { imageViewSeed, makeViews } from '../../coop/augment';
+import { imageKeyFromHash as imageKey, imageViewSeed, makeViews } from '../../coop/augment';
 import { normalizeRows } from '../../coop/zero-shot';
 import { contentHash, featurizeImages } from '../../encoders';
 import { decodeImage } from '../../preprocess';
@@ -54,9 +54,6 @@ function withName(message: string, name: string): string {
 }
 
 const viewCache = new Map<string, Float32Array>();
-
-/** The first 32 bits of the content hash: an image's views then depend on its content, not its position. */
-const imageKey = (hash: string) => Number.parseInt(hash.slice(0, 8), 16) >>> 0;
 
 /**
  * `nViews` augmented views of every image, [N, V, E]. View v of an image depends only on (seed, its content, v).

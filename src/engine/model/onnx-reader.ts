@@ -16,7 +16,10 @@ export interface OnnxTensor {
   name: string;
   dims: number[];
   dataType: number;
-  /** Float data for FLOAT tensors (view or copy, see above); undefined for other types. */
+  /**
+   * Float data for FLOAT tensors (view or copy, see above) and FLOAT16 ones (upcast once into a new array:
+   * the engine computes in fp32); undefined for other types.
+   */
   float?: Float32Array;
   /** The stored bytes, for non-float types (e.g. int64 constants). */
   raw?: Uint8Array;
@@ -55,6 +58,8 @@ export interface OnnxModel {
   opsetVersion: number;
   graph: OnnxGraph;
 }
+
+import { halfBytesToFloat, halfToFloat } from './half';
 
 const WIRE_VARINT = 0;
 const WIRE_I64 = 1;
@@ -160,6 +165,8 @@ function readTensor(r: Reader): OnnxTensor {
   let rawSpan: [number, number] | undefined;
   const floats: number[] = [];
   let floatSpan: [number, number] | undefined;
+  // int32_data: where a float16 tensor stored without raw_data keeps its bits (one value per int32).
+  const int32s: number[] = [];
   forEachField(r, (field, wire) => {
     switch (field) {
       case 1:
@@ -171,6 +178,9 @@ function readTensor(r: Reader): OnnxTensor {
       case 4: // float_data, normally packed
         if (wire === WIRE_LEN) floatSpan = r.span();
         else floats.push(r.f32());
+        return true;
+      case 5:
+        r.repeatedVarint(wire, int32s);
         return true;
       case 8:
         t.name = r.string();
@@ -193,6 +203,16 @@ function readTensor(r: Reader): OnnxTensor {
     if (t.float && t.float.length !== count && !t.external) {
       throw new Error(`ONNX: initializer '${t.name}' has ${t.float.length} floats for dims [${t.dims}]`);
     }
+  } else if (t.dataType === OnnxDataType.FLOAT16 && !t.external) {
+    if (rawSpan) {
+      t.raw = r.bytes.subarray(rawSpan[0], rawSpan[1]);
+      if (t.raw.byteLength !== count * 2) {
+        throw new Error(`ONNX: float16 initializer '${t.name}' has ${t.raw.byteLength} bytes for dims [${t.dims}]`);
+      }
+      t.float = halfBytesToFloat(t.raw, count);
+    } else if (int32s.length === count) t.float = halfToFloat(Uint16Array.from(int32s));
+    else if (count === 0) t.float = new Float32Array(0);
+    else throw new Error(`ONNX: float16 initializer '${t.name}' has ${int32s.length} values for dims [${t.dims}]`);
   } else if (rawSpan) {
     t.raw = r.bytes.subarray(rawSpan[0], rawSpan[1]);
   }
@@ -345,4 +365,38 @@ export function readOnnxModel(data: ArrayBuffer | Uint8Array): OnnxModel {
   }
   if (!model.graph) throw new Error('Not a readable ONNX model: no graph in the file');
   return model;
+}
+
+/**
+ * Checks a file's outer framing without parsing the graph: every top-level field of the ModelProto must end
+ * inside the file and a graph must be present. A file cut short by a dropped download fails here in
+ * microseconds, before onnxruntime spends seconds on it and reports something obscure. Returns the problem,
+ * or null when the framing is whole.
+ */
+export function onnxFramingProblem(data: Uint8Array): string | null {
+  if (data.byteLength === 0) return 'is empty';
+  const r = new Reader(data);
+  let graph = false;
+  try {
+    forEachField(r, (field, wire) => {
+      if (wire === WIRE_I64 || wire === WIRE_I32) {
+        const width = wire === WIRE_I64 ? 8 : 4;
+        if (r.pos + width > r.end) throw new Error(`a field ends ${r.pos + width - r.end} bytes past the end of the file`);
+      }
+      if (field === 7 && wire === WIRE_LEN) {
+        const len = r.varint();
+        if (r.pos + len > r.end) {
+          throw new Error(`its graph needs ${r.pos + len} bytes but the file has ${r.end}`);
+        }
+        r.pos += len;
+        graph = true;
+        return true;
+      }
+      return false;
+    });
+  } catch (e) {
+    const msg = (e as Error).message.replace(/^ONNX: /, '');
+    return `is truncated or not an ONNX model (${msg})`;
+  }
+  return graph ? null : 'is not an ONNX model (no graph in the file)';
 }

@@ -89,10 +89,13 @@ export function textConfigFromJson(json: unknown): TextConfig {
   return cfg;
 }
 
-/** Parses the model file and extracts the text tower. `modelBytes` stays referenced by the weight views. */
-export function loadTextWeights(modelBytes: ArrayBuffer | Uint8Array, configJson: unknown): TextWeights {
+/**
+ * Parses the model file and extracts the text tower. `modelBytes` stays referenced by the weight views of an
+ * fp32 file; an fp16 file's weights are upcast copies. `file` names the file in messages.
+ */
+export function loadTextWeights(modelBytes: ArrayBuffer | Uint8Array, configJson: unknown, file = 'text_model.onnx'): TextWeights {
   const cfg = textConfigFromJson(configJson);
-  return textWeightsFromOnnx(readOnnxModel(modelBytes), cfg);
+  return textWeightsFromOnnx(readOnnxModel(modelBytes), cfg, file);
 }
 
 type Problem = string;
@@ -101,6 +104,8 @@ class GraphIndex {
   readonly producer = new Map<string, OnnxNode>();
   readonly consumers = new Map<string, OnnxNode[]>();
   constructor(readonly graph: OnnxGraph) {
+    // Cast nodes are transparent here: fp16 files (transformers.js's converter) cast half-precision
+    // initializers up to float before the op that uses them, and cast activations around blocked ops.
     for (const n of graph.nodes) {
       for (const o of n.outputs) this.producer.set(o, n);
       for (const i of n.inputs) {
@@ -109,6 +114,28 @@ class GraphIndex {
         list.push(n);
       }
     }
+  }
+
+  /** The nodes that read `name`, looking through Cast nodes to the nodes that read the cast value. */
+  users(name: string): OnnxNode[] {
+    const out: OnnxNode[] = [];
+    for (const n of this.consumers.get(name) ?? []) {
+      if (n.opType === 'Cast') out.push(...this.users(n.outputs[0]));
+      else out.push(n);
+    }
+    return out;
+  }
+
+  /** The node that computes `name`, looking back through Cast nodes. */
+  origin(name: string): OnnxNode | undefined {
+    const p = this.producer.get(name);
+    return p?.opType === 'Cast' ? this.origin(p.inputs[0]) : p;
+  }
+
+  /** The value `name` is, before any Casts: where a node reading a cast value really reads from. */
+  uncast(name: string): string {
+    const p = this.producer.get(name);
+    return p?.opType === 'Cast' ? this.uncast(p.inputs[0]) : name;
   }
 
   /**
@@ -137,6 +164,7 @@ class GraphIndex {
     if (init) return { tensor: init, transposed: false };
     const p = this.producer.get(name);
     if (!p) return undefined;
+    if (p.opType === 'Cast') return this.constant(p.inputs[0]);
     if (p.opType === 'Constant') {
       const t = p.attributes.find((a) => a.name === 'value')?.t;
       return t ? { tensor: t, transposed: false } : undefined;
@@ -185,16 +213,16 @@ function asInOut(c: { tensor: OnnxTensor; transposed: boolean }, what: string, h
  * bias is added to. Falls back to a sibling `.weight` initializer in PyTorch [out,in] layout.
  */
 function linearWeightForBias(g: GraphIndex, bias: OnnxTensor, what: string): FoundWeight | undefined {
-  for (const user of g.consumers.get(bias.name) ?? []) {
+  for (const user of g.users(bias.name)) {
     if (user.opType === 'Add') {
-      const other = user.inputs.find((i) => i !== bias.name);
-      const mm = other ? g.producer.get(other) : undefined;
+      const other = user.inputs.find((i) => g.uncast(i) !== bias.name);
+      const mm = other ? g.origin(other) : undefined;
       if (mm?.opType === 'MatMul') {
         const w = g.constant(mm.inputs[1]);
         if (w) return asInOut(w, what, `MatMul '${mm.name || mm.outputs[0]}'`);
       }
     }
-    if (user.opType === 'Gemm' && user.inputs[2] === bias.name) {
+    if (user.opType === 'Gemm' && user.inputs[2] !== undefined && g.uncast(user.inputs[2]) === bias.name) {
       const w = g.constant(user.inputs[1]);
       const transB = user.attributes.find((a) => a.name === 'transB')?.i === 1;
       if (w) return asInOut({ tensor: w.tensor, transposed: w.transposed !== transB }, what, `Gemm '${user.name}'`);
@@ -204,7 +232,7 @@ function linearWeightForBias(g: GraphIndex, bias: OnnxTensor, what: string): Fou
   const named = g.graph.initializers.get(weightName);
   if (named) {
     // A named weight used directly as a MatMul operand is already [in,out]; otherwise it is nn.Linear's [out,in].
-    const asMatMulB = (g.consumers.get(weightName) ?? []).some((n) => n.opType === 'MatMul' && n.inputs[1] === weightName);
+    const asMatMulB = g.users(weightName).some((n) => n.opType === 'MatMul' && g.uncast(n.inputs[1]) === weightName);
     return asInOut({ tensor: named, transposed: !asMatMulB }, what, `named '${weightName}'`);
   }
   return undefined;
@@ -213,7 +241,7 @@ function linearWeightForBias(g: GraphIndex, bias: OnnxTensor, what: string): Fou
 /** The output of the final layer norm: whatever node consumes its bias (Add, or a fused LayerNormalization). */
 function projectionWeight(g: GraphIndex, finalBias: OnnxTensor | undefined): FoundWeight | undefined {
   if (finalBias) {
-    const start = (g.consumers.get(finalBias.name) ?? []).find((n) => n.opType === 'Add' || n.opType === 'LayerNormalization');
+    const start = g.users(finalBias.name).find((n) => n.opType === 'Add' || n.opType === 'LayerNormalization');
     // Walk forward through the pooling ops (Gather, Reshape, Flatten...) to the first MatMul on a constant.
     const queue = start ? [start.outputs[0]] : [];
     const seen = new Set<string>();
@@ -237,7 +265,7 @@ function projectionWeight(g: GraphIndex, finalBias: OnnxTensor | undefined): Fou
   return undefined;
 }
 
-export function textWeightsFromOnnx(model: OnnxModel, cfg: TextConfig): TextWeights {
+export function textWeightsFromOnnx(model: OnnxModel, cfg: TextConfig, file = 'text_model.onnx'): TextWeights {
   const g = new GraphIndex(model.graph);
   const problems: Problem[] = [];
   const { D, L, V, E, F, P } = cfg;
@@ -317,7 +345,7 @@ export function textWeightsFromOnnx(model: OnnxModel, cfg: TextConfig): TextWeig
 
   if (problems.length) {
     throw new Error(
-      `text_model.onnx is not a CLIP text tower this engine can read (config: D=${D}, layers=${L}, vocab=${V}, projection=${E}):\n- ` +
+      `${file} is not a CLIP text tower this engine can read (config: D=${D}, layers=${L}, vocab=${V}, projection=${E}):\n- ` +
         problems.join('\n- '),
     );
   }

@@ -1,0 +1,210 @@
+import { useEffect, useState } from 'react';
+import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { learnsPrompt, METHOD_LABELS, METHODS, type Method } from '../../coop/method-settings';
+import { adapterOutcome, useMethodStore } from '../store/method-store';
+import type { ModelRuntime } from '../store/model-store';
+import { fitAdapter, useTrainStore } from '../store/train-store';
+
+const METHOD_COLORS: Record<Method, string> = { coop: '#2563eb', kgcoop: '#16a34a', prograd: '#d97706', tip: '#9333ea', 'tip-f': '#dc2626' };
+const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)}%`);
+
+/** Waits until the train store's run leaves 'running'/'preparing' and reports how it ended. */
+function runEnded(): Promise<string> {
+  return new Promise((resolve) => {
+    const unsub = useTrainStore.subscribe((s) => {
+      if (s.history.status === 'done' || s.history.status === 'failed' || s.history.status === 'stopped') {
+        unsub();
+        resolve(s.history.status);
+      }
+    });
+  });
+}
+
+/**
+ * The method picker, "Compare all" and one table of every method's accuracy on the current data, with their curves.
+ * CoOp, KgCoOp and ProGrad train through the Train button (the same trainer, another loss); Tip-Adapter(-F) fit in
+ * the worker on the cached image features.
+ */
+export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; busy: boolean }) {
+  const { method, settings, outcomes, outcomesKey, comparing, setMethod, setSettings, record, setComparing } = useMethodStore();
+  const setup = useTrainStore((s) => s.setup);
+  const status = useTrainStore((s) => s.history.status);
+  const [error, setError] = useState<string | null>(null);
+  const [split, setSplit] = useState('test');
+
+  // A finished prompt-method run becomes that method's row.
+  useEffect(() => {
+    if (status !== 'done') return;
+    const s = useTrainStore.getState();
+    if (!s.setup || !s.snapshot) return;
+    const m = useMethodStore.getState().method;
+    if (!learnsPrompt(m)) return;
+    const curve = s.history.epochs.map((p) => Object.fromEntries(Object.entries(p).filter(([k]) => k !== 'epoch').map(([k, v]) => [k, v / 100])));
+    record(m, { accuracies: s.snapshot.accuracies, curve, ms: s.history.progress?.elapsedMs ?? 0, note: `${s.setup.maxEpochs} epochs` }, dataKeyOf(s.setup.key));
+  }, [status, record]);
+
+  const fit = async (m: 'tip' | 'tip-f') => {
+    setError(null);
+    try {
+      const r = await fitAdapter(m);
+      record(m, adapterOutcome(r), dataKeyOf(useTrainStore.getState().setup?.key ?? ''));
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
+  const compareAll = async () => {
+    if (!runtime) return;
+    setError(null);
+    const keep = method;
+    try {
+      for (const m of ['coop', 'kgcoop', 'prograd'] as const) {
+        setComparing(`training ${METHOD_LABELS[m]}`);
+        setMethod(m);
+        const ended = runEnded();
+        await useTrainStore.getState().train(runtime);
+        const how = await ended;
+        if (how !== 'done') throw new Error(`${METHOD_LABELS[m]} ${how}: Compare all stopped there`);
+      }
+      for (const m of ['tip', 'tip-f'] as const) {
+        setComparing(`fitting ${METHOD_LABELS[m]}`);
+        await fit(m);
+      }
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setMethod(keep);
+      setComparing(null);
+    }
+  };
+
+  const currentKey = setup ? dataKeyOf(setup.key) : null;
+  const rows = METHODS.filter((m) => outcomes[m] && outcomesKey === currentKey);
+  const splits = [...new Set(rows.flatMap((m) => Object.keys(outcomes[m]!.accuracies)))];
+  const curveSplit = splits.includes(split) ? split : (splits.find((s) => s !== 'train') ?? 'train');
+  const maxEpochs = Math.max(0, ...rows.map((m) => outcomes[m]!.curve.length));
+  const chart = Array.from({ length: maxEpochs }, (_, i) => {
+    const point: Record<string, number> = { epoch: i + 1 };
+    for (const m of rows) {
+      const c = outcomes[m]!.curve;
+      if (c[i]?.[curveSplit] !== undefined) point[m] = 100 * c[i][curveSplit];
+    }
+    return point;
+  });
+
+  return (
+    <section className="results-panel results-wide" data-testid="methods-panel">
+      <h3>Method</h3>
+      <div className="method-picker" role="radiogroup" aria-label="Method">
+        {METHODS.map((m) => (
+          <label key={m}>
+            <input type="radio" name="method" value={m} checked={method === m} disabled={busy || !!comparing} onChange={() => setMethod(m)} /> {METHOD_LABELS[m]}
+          </label>
+        ))}
+      </div>
+      {method === 'kgcoop' && (
+        <label>
+          KgCoOp weight w{' '}
+          <input type="number" min={0} step={0.5} value={settings.kgWeight} disabled={busy} data-testid="kg-weight" onChange={(e) => setSettings({ kgWeight: Number(e.target.value) })} />{' '}
+          <span className="hint">CE + w·(1 − mean cos to "a photo of a {'{}'}."), official 8</span>
+        </label>
+      )}
+      {method === 'prograd' && (
+        <label>
+          ProGrad λ{' '}
+          <input type="number" min={0} max={1} step={0.1} value={settings.progradLambda} disabled={busy} data-testid="prograd-lambda" onChange={(e) => setSettings({ progradLambda: Number(e.target.value) })} />{' '}
+          <span className="hint">removes the CE gradient's part that contradicts zero-shot CLIP (official 1); two backward passes per step</span>
+        </label>
+      )}
+      {learnsPrompt(method) ? (
+        <p className="hint">{METHOD_LABELS[method]} learns the prompt with the Train button (same trainer and settings as CoOp).</p>
+      ) : (
+        <p>
+          <button type="button" disabled={busy || !setup || !!comparing} onClick={() => void fit(method as 'tip' | 'tip-f')} data-testid="fit-adapter">
+            Fit {METHOD_LABELS[method]}
+          </button>{' '}
+          <span className="hint">
+            Tip-Adapter and Tip-Adapter-F train in seconds on the cached image features alone (no pass through the text encoder).
+            {!setup && ' Press Train once first: it encodes the images and views they use.'}
+          </span>
+        </p>
+      )}
+      <p>
+        <button type="button" disabled={!runtime || busy || !!comparing} onClick={() => void compareAll()} data-testid="compare-all">
+          Compare all
+        </button>{' '}
+        <span className="hint">{comparing ?? 'trains CoOp, KgCoOp and ProGrad in turn, then fits both adapters, on the same data'}</span>
+      </p>
+      {error && <p className="error">{error}</p>}
+      {rows.length > 0 && (
+        <>
+          <table className="comparison" data-testid="methods-table">
+            <thead>
+              <tr>
+                <th>method</th>
+                {splits.map((s) => (
+                  <th key={s}>{s}</th>
+                ))}
+                <th>time</th>
+                <th>notes</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((m) => (
+                <tr key={m} data-testid={`method-row-${m}`}>
+                  <th>{METHOD_LABELS[m]}</th>
+                  {splits.map((s) => (
+                    <td key={s}>{pct(outcomes[m]!.accuracies[s])}</td>
+                  ))}
+                  <td>{(outcomes[m]!.ms / 1000).toFixed(1)} s</td>
+                  <td>{outcomes[m]!.note}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {chart.length > 0 && (
+            <figure className="chart">
+              <figcaption>
+                Accuracy per epoch (%) on{' '}
+                <select aria-label="Methods chart split" value={curveSplit} onChange={(e) => setSplit(e.target.value)}>
+                  {splits.map((s) => (
+                    <option key={s}>{s}</option>
+                  ))}
+                </select>
+              </figcaption>
+              <ResponsiveContainer width="100%" height={220}>
+                <LineChart data={chart} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+                  <CartesianGrid strokeDasharray="3 3" />
+                  <XAxis dataKey="epoch" type="number" domain={[1, 'dataMax']} allowDecimals={false} />
+                  <YAxis domain={[0, 100]} width={40} />
+                  <Tooltip formatter={(v) => (typeof v === 'number' ? `${v.toFixed(1)}%` : String(v))} labelFormatter={(l) => `epoch ${l}`} />
+                  <Legend />
+                  {rows
+                    .filter((m) => outcomes[m]!.curve.length)
+                    .map((m) => (
+                      <Line key={m} type="monotone" dataKey={m} name={METHOD_LABELS[m]} stroke={METHOD_COLORS[m]} dot={false} isAnimationActive={false} />
+                    ))}
+                  {rows
+                    .filter((m) => !outcomes[m]!.curve.length && outcomes[m]!.accuracies[curveSplit] !== undefined)
+                    .map((m) => (
+                      <ReferenceLine key={m} y={100 * outcomes[m]!.accuracies[curveSplit]} stroke={METHOD_COLORS[m]} strokeDasharray="6 4" label={{ value: METHOD_LABELS[m], position: 'insideTopRight', fontSize: 11, fill: METHOD_COLORS[m] }} />
+                    ))}
+                </LineChart>
+              </ResponsiveContainer>
+            </figure>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+/** The data part of a setup key: outcomes of different methods on the same data belong in one table. */
+function dataKeyOf(setupKey: string): string {
+  try {
+    const parts = JSON.parse(setupKey) as unknown[];
+    return JSON.stringify(parts.slice(0, 4));
+  } catch {
+    return setupKey;
+  }
+}

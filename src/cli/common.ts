@@ -1,0 +1,56 @@
+/** What every command shares: the model folder, its text weights, prompt specs and text features. */
+import { initContext, type ContextVectors } from '../coop/context-init';
+import { promptName, promptTokens } from '../coop/prompt-tokens';
+import type { TrainSettings } from '../coop/settings';
+import { ensembleClassFeatures } from '../app/zero-shot/scores';
+import { tokenizePrompts } from '../app/zero-shot/text-features';
+import { encodeTokensCpu } from '../engine/cpu-text-encoder';
+import type { TextWeights } from '../engine/model/text-weights';
+import type { ClassTokenPosition, PromptSpec } from '../engine/prompt';
+import type { TextEngineLike } from '../worker/text-engine';
+import { loadModelDir, type CliModel } from './model-dir';
+
+export interface Loaded {
+  model: CliModel;
+  weights: TextWeights;
+  contextLength: number;
+}
+
+export async function loadAll(dir: string): Promise<Loaded> {
+  const model = await loadModelDir(dir);
+  return { model, weights: model.weights, contextLength: model.weights.config.P };
+}
+
+export function promptSpec(l: Loaded, names: readonly string[], nCtx: number, csc: boolean, position: ClassTokenPosition): PromptSpec {
+  const t = promptTokens(l.model.tokenizer, names, nCtx, l.contextLength);
+  const T = t.contextLength;
+  return { tokenIds: names.map((_, k) => t.ids.subarray(k * T, (k + 1) * T)), nameLens: t.nameLens, nCtx, csc, position };
+}
+
+/** Normalized [K, E] features of the learned prompts for `names` (the engine's prompts are left set to them). */
+export async function learnedTextFeatures(engine: TextEngineLike, l: Loaded, names: readonly string[], ctx: ContextVectors, position: ClassTokenPosition): Promise<Float32Array> {
+  engine.setPrompts(promptSpec(l, names, ctx.nCtx, ctx.cscClasses > 0, position));
+  return engine.textFeatures(ctx.data);
+}
+
+/** Normalized [K, E] zero-shot class features: one template, or the ensemble of several (the app's scores.ts). */
+export function handTextFeatures(l: Loaded, names: readonly string[], templates: readonly string[]): Float32Array {
+  const { ids, problems } = tokenizePrompts(l.model.tokenizer, names.map(promptName), templates, l.contextLength);
+  if (problems.length) throw new Error(problems.join('\n'));
+  const text = encodeTokensCpu(l.weights, ids, names.length * templates.length);
+  return ensembleClassFeatures(text, names.length, templates.length, l.weights.config.E);
+}
+
+export function initialContext(l: Loaded, settings: TrainSettings, nClasses: number) {
+  const { D } = l.weights.config;
+  const table = l.weights.tokenEmbedding;
+  return initContext(settings, {
+    dim: D,
+    nClasses,
+    encode: (t) => l.model.tokenizer.encode(t),
+    tokenEmbedding: (id) => Float32Array.from(table.subarray(id * D, (id + 1) * D)),
+  });
+}
+
+/** Argmax of cos(image, class) per row: the worker's own scoring. */
+export { predictClasses as predict } from '../worker/train-session';

@@ -1,0 +1,195 @@
+/**
+ * Image features for the command line: files decoded with sharp, the app's preprocessing (clean view) or CoOp's
+ * augmented views (src/coop/augment.ts), CLIP's image tower through onnxruntime-node, L2-normalized, and cached on
+ * disk under (vision model fingerprint, image content hash, view), so a sweep of shots × seeds encodes each image
+ * and view once, and a second command encodes nothing.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { imageKeyFromHash, imageViewSeed, makeViews } from '../coop/augment';
+import { normalizeRows } from '../coop/zero-shot';
+import { preprocessPixels } from '../preprocess';
+import { decodeFile } from './decode';
+import type { CliModel } from './model-dir';
+import { Progress } from './progress';
+
+export type EpChoice = 'cpu' | 'cuda';
+
+export function defaultCacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'coop-playground', 'features');
+}
+
+/** Which view of an image: the clean (resize + center crop) one, or augmented view v of a seed. */
+export type ViewKey = { kind: 'clean' } | { kind: 'aug'; seed: number; index: number };
+
+const viewName = (v: ViewKey) => (v.kind === 'clean' ? 'clean' : `aug-s${v.seed}-v${v.index}`);
+
+interface Job {
+  file: string;
+  views: ViewKey[];
+}
+
+export class ImageFeatureExtractor {
+  private hashes = new Map<string, string>();
+  /** Files that could not be read or decoded: path → message. Skipped, never fatal. */
+  readonly failed = new Map<string, string>();
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly model: CliModel,
+    private readonly cacheDir: string,
+    readonly ep: string,
+    readonly batch: number,
+  ) {}
+
+  static async create(model: CliModel, opts: { ep: EpChoice; epStrict: boolean; cacheDir: string; batch?: number; log: (s: string) => void }): Promise<ImageFeatureExtractor> {
+    let ep: string = opts.ep;
+    if (opts.ep === 'cuda') {
+      const cuda = ort.listSupportedBackends().find((b) => b.name === 'cuda');
+      let why: string | null = null;
+      if (!cuda) why = 'this onnxruntime-node build has no CUDA execution provider';
+      else {
+        try {
+          const s = await ort.InferenceSession.create(model.visionModel, { executionProviders: ['cuda'], logSeverityLevel: 4 });
+          await s.release();
+        } catch (e) {
+          why = `the CUDA execution provider could not start (${(e as Error).message.split('\n')[0]}); it needs an NVIDIA GPU, CUDA 12 and cuDNN 9, and onnxruntime-node's CUDA binaries (install it without ONNXRUNTIME_NODE_INSTALL=skip)`;
+        }
+      }
+      if (why) {
+        if (opts.epStrict) throw new Error(`--ep cuda: ${why}. Run with --ep cpu, or drop --ep-strict to fall back to the CPU.`);
+        opts.log(`--ep cuda: ${why}; falling back to the CPU execution provider (add --ep-strict to stop instead).`);
+        ep = 'cpu';
+      }
+    }
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(model.visionModel, { executionProviders: [ep], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+    } catch (e) {
+      throw new Error(`${model.visionPath} could not be opened by onnxruntime-node (${ep}): ${(e as Error).message}`);
+    }
+    if (!session.inputNames.includes('pixel_values') || !session.outputNames.includes('image_embeds')) {
+      throw new Error(`${model.visionPath} must take "pixel_values" and give "image_embeds" (it has ${session.inputNames.join(', ')} → ${session.outputNames.join(', ')})`);
+    }
+    return new ImageFeatureExtractor(session, model, opts.cacheDir, ep, opts.batch ?? 64);
+  }
+
+  get dim(): number {
+    return this.model.manifest.embed_dim;
+  }
+
+  private hashOf(file: string): string {
+    let h = this.hashes.get(file);
+    if (!h) {
+      h = createHash('sha256').update(readFileSync(file)).digest('hex');
+      this.hashes.set(file, h);
+    }
+    return h;
+  }
+
+  private cachePath(hash: string, view: ViewKey): string {
+    return path.join(this.cacheDir, this.model.visionFingerprint.slice(0, 16), hash.slice(0, 2), `${hash}.${viewName(view)}.f32`);
+  }
+
+  private readCached(p: string): Float32Array | null {
+    if (!existsSync(p)) return null;
+    const b = readFileSync(p);
+    if (b.byteLength !== this.dim * 4) return null;
+    return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  }
+
+  private writeCached(p: string, f: Float32Array): void {
+    mkdirSync(path.dirname(p), { recursive: true });
+    // Written under a temporary name and renamed, so a killed run never leaves a truncated feature behind.
+    const tmp = `${p}.${process.pid}.tmp`;
+    writeFileSync(tmp, Buffer.from(f.buffer, f.byteOffset, f.byteLength));
+    renameSync(tmp, p);
+  }
+
+  /**
+   * Features of the given views of each file: result[i][j] is file i's view j (null where the file failed).
+   * `label` names the job in the progress line.
+   */
+  async features(jobs: Job[], label: string, progress: Progress): Promise<(Float32Array | null)[][]> {
+    const out: (Float32Array | null)[][] = jobs.map((j) => j.views.map(() => null));
+    const todo: Array<{ i: number; file: string; hash: string; missing: number[] }> = [];
+    for (let i = 0; i < jobs.length; i++) {
+      const { file, views } = jobs[i];
+      if (this.failed.has(file)) continue;
+      let hash: string;
+      try {
+        hash = this.hashOf(file);
+      } catch (e) {
+        this.failed.set(file, `${file} could not be read (${(e as Error).message})`);
+        continue;
+      }
+      const missing: number[] = [];
+      views.forEach((v, j) => {
+        const f = this.readCached(this.cachePath(hash, v));
+        if (f) out[i][j] = f;
+        else missing.push(j);
+      });
+      if (missing.length) todo.push({ i, file, hash, missing });
+    }
+    const total = todo.reduce((s, t) => s + t.missing.length, 0);
+    if (total === 0) return out;
+    const task = progress.task(`encoding ${label}`, total, 'img');
+    const px = 3 * this.model.preprocess.cropHeight * this.model.preprocess.cropWidth;
+    let pending: Array<{ i: number; j: number; hash: string; pixels: Float32Array }> = [];
+    const flush = async () => {
+      if (!pending.length) return;
+      const n = pending.length;
+      const buf = new Float32Array(n * px);
+      pending.forEach((p, r) => buf.set(p.pixels, r * px));
+      const { cropHeight: h, cropWidth: w } = this.model.preprocess;
+      const res = await this.session.run({ pixel_values: new ort.Tensor('float32', buf, [n, 3, h, w]) });
+      const emb = res.image_embeds;
+      if (!emb || emb.dims.length !== 2 || emb.dims[0] !== n || emb.dims[1] !== this.dim) {
+        throw new Error(`vision_model.onnx gave image_embeds of shape [${emb?.dims.join(', ')}], expected [${n}, ${this.dim}] (manifest.json embed_dim)`);
+      }
+      const feats = normalizeRows(emb.data as Float32Array, this.dim);
+      pending.forEach((p, r) => {
+        const f = feats.slice(r * this.dim, (r + 1) * this.dim);
+        out[p.i][p.j] = f;
+        this.writeCached(this.cachePath(p.hash, jobs[p.i].views[p.j]), f);
+      });
+      task.advance(n);
+      pending = [];
+    };
+    for (const t of todo) {
+      let img;
+      try {
+        img = await decodeFile(new Uint8Array(readFileSync(t.file)), t.file);
+      } catch (e) {
+        this.failed.set(t.file, (e as Error).message);
+        task.advance(t.missing.length);
+        continue;
+      }
+      const views = jobs[t.i].views;
+      const augSeeds = new Map<number, number[]>();
+      for (const j of t.missing) {
+        const v = views[j];
+        if (v.kind === 'clean') {
+          pending.push({ i: t.i, j, hash: t.hash, pixels: preprocessPixels(img.pixels, img.width, img.height, 4, this.model.preprocess) });
+        } else augSeeds.set(v.seed, [...(augSeeds.get(v.seed) ?? []), j]);
+      }
+      for (const [seed, js] of augSeeds) {
+        const maxIndex = Math.max(...js.map((j) => (views[j] as { index: number }).index));
+        // makeViews' view v depends only on (seed, content, v), so making the first maxIndex+1 reproduces each one.
+        const made = makeViews(img.pixels, img.width, img.height, maxIndex + 1, imageViewSeed(seed, imageKeyFromHash(t.hash)), this.model.preprocess);
+        for (const j of js) pending.push({ i: t.i, j, hash: t.hash, pixels: made[(views[j] as { index: number }).index] });
+      }
+      if (pending.length >= this.batch) await flush();
+    }
+    await flush();
+    task.done();
+    return out;
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}

@@ -1,0 +1,64 @@
+/** `coop predict`: each image's top classes under a learned prompt, with probabilities softmax(logit_scale · cos). */
+import { softmaxRows } from '../coop/zero-shot';
+import { ArgError, positiveInt, str, type Parsed } from './args';
+import { learnedTextFeatures, loadAll } from './common';
+import { defaultCacheDir, ImageFeatureExtractor } from './image-features';
+import { Progress } from './progress';
+import { readPrompt } from './prompt-load';
+import { chooseTextEngine } from './text-engine';
+
+export const PREDICT_OPTIONS = { model: 'value', prompt: 'value', top: 'value', ep: 'value', 'ep-strict': 'flag', engine: 'value', cache: 'value', json: 'flag' } as const;
+
+export async function runPredict(p: Parsed): Promise<void> {
+  const progress = new Progress();
+  const log = (s: string) => progress.log(s);
+  const modelDir = str(p, 'model');
+  const promptFile = str(p, 'prompt');
+  if (!modelDir || !promptFile) throw new ArgError('predict needs --model DIR and --prompt FILE, then one or more image files');
+  if (!p.positional.length) throw new ArgError('predict needs one or more image files after the options');
+  const l = await loadAll(modelDir);
+  const prompt = readPrompt(promptFile, l);
+  const dim = l.model.manifest.embed_dim;
+  const K = prompt.classNames.length;
+  const top = Math.min(positiveInt(p, 'top', 5), K);
+  const ep = str(p, 'ep') === 'cuda' ? 'cuda' : 'cpu';
+  const extractor = await ImageFeatureExtractor.create(l.model, { ep, epStrict: p.opts.has('ep-strict'), cacheDir: str(p, 'cache') ?? defaultCacheDir(), log });
+  const ctx = prompt.context;
+  const engine = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, str(p, 'engine') === 'wgsl' ? 'wgsl' : 'cpu', log);
+  const text = await learnedTextFeatures(engine, l, prompt.classNames, ctx, prompt.position);
+  const rows = await extractor.features(p.positional.map((file) => ({ file, views: [{ kind: 'clean' as const }] })), 'images', progress);
+  const scale = Math.min(l.model.manifest.logit_scale, 100);
+  const out: Array<{ image: string; top?: Array<{ class: string; probability: number }>; error?: string }> = [];
+  p.positional.forEach((file, i) => {
+    const f = rows[i][0];
+    if (!f) {
+      out.push({ image: file, error: extractor.failed.get(file) ?? 'could not be read' });
+      return;
+    }
+    const logits = new Float32Array(K);
+    for (let c = 0; c < K; c++) {
+      let s = 0;
+      for (let e = 0; e < dim; e++) s += f[e] * text[c * dim + e];
+      logits[c] = scale * s;
+    }
+    const prob = softmaxRows(logits, K);
+    const order = Array.from({ length: K }, (_, c) => c).sort((a, b) => prob[b] - prob[a]).slice(0, top);
+    out.push({ image: file, top: order.map((c) => ({ class: prompt.classNames[c], probability: prob[c] })) });
+  });
+  engine.dispose();
+  await extractor.release();
+  if (p.opts.has('json')) {
+    process.stdout.write(JSON.stringify(out, null, 1) + '\n');
+    return;
+  }
+  for (const r of out) {
+    if (r.error) {
+      process.stdout.write(`${r.image}: skipped: ${r.error}\n`);
+      continue;
+    }
+    process.stdout.write(`${r.image}\n`);
+    for (const t of r.top!) process.stdout.write(`  ${(100 * t.probability).toFixed(1).padStart(5)}%  ${t.class}\n`);
+  }
+  const bad = out.filter((r) => r.error).length;
+  if (bad) log(`${bad} of ${out.length} file(s) could not be read as images and were skipped`);
+}

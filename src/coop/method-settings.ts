@@ -1,0 +1,50 @@
+/**
+ * The few-shot methods offered beside CoOp, their names as people write them, and their own settings with the
+ * official defaults (kgcoop.ts, prograd.ts, tip-adapter.ts cite where each comes from).
+ */
+import { KGCOOP_DEFAULT_WEIGHT } from './kgcoop';
+import { PROGRAD_DEFAULTS } from './prograd';
+
+export const METHODS = ['coop', 'kgcoop', 'prograd', 'tip', 'tip-f'] as const;
+export type Method = (typeof METHODS)[number];
+
+export const METHOD_LABELS: Readonly<Record<Method, string>> = Object.freeze({
+  coop: 'CoOp',
+  kgcoop: 'KgCoOp',
+  prograd: 'ProGrad',
+  tip: 'Tip-Adapter',
+  'tip-f': 'Tip-Adapter-F',
+});
+
+/** Methods that learn a prompt through the text encoder (the CoOp trainer); the others work on image features. */
+export function learnsPrompt(m: Method): m is 'coop' | 'kgcoop' | 'prograd' {
+  return m === 'coop' || m === 'kgcoop' || m === 'prograd';
+}
+
+export interface MethodSettings {
+  /** KgCoOp's w. */
+  kgWeight: number;
+  /** ProGrad's distillation temperature T and projection strength λ. */
+  progradT: number;
+  progradLambda: number;
+}
+
+export const DEFAULT_METHOD_SETTINGS: Readonly<MethodSettings> = Object.freeze({
+  kgWeight: KGCOOP_DEFAULT_WEIGHT,
+  progradT: PROGRAD_DEFAULTS.T,
+  progradLambda: PROGRAD_DEFAULTS.lambda,
+});
+
+/** "coop,kgcoop,tip-f" → methods, in order, once each; unknown names are refused with the list of known ones. */
+export function parseMethods(list: string): Method[] {
+  const out: Method[] = [];
+  for (const raw of list.split(',')) {
+    const name = raw.trim().toLowerCase();
+    if (!name) continue;
+    const m = (METHODS as readonly string[]).includes(name) ? (name as Method) : undefined;
+    if (!m) throw new Error(`unknown method '${raw.trim()}': use one or more of ${METHODS.join(', ')}, separated by commas`);
+    if (!out.includes(m)) out.push(m);
+  }
+  if (out.length === 0) throw new Error(`no method given: use one or more of ${METHODS.join(', ')}`);
+  return out;
+}

@@ -1,0 +1,98 @@
+/**
+ * CoOp, KgCoOp and ProGrad as loss/gradient functions for the one trainer (trainer.ts): the method changes what a
+ * step computes, never the loop. Each wraps an engine step that accepts a term on the normalized text features
+ * (the WGSL engine or its CPU twin, text-engine.ts TextFeatureGrad), so the extra gradient enters the same backward.
+ *
+ * - CoOp: the engine's cross-entropy step as is.
+ * - KgCoOp (kgcoop.ts): one step with −(w/K)·ĉ added to the text-feature gradient; loss = CE + w(1 − mean cos).
+ * - ProGrad (prograd.ts): the CE step gives g_ce and the logits; the distillation gradient on the text features
+ *   follows from those logits, and a second backward with it in place of the CE's gives g_kl (the engine keeps no
+ *   activations between calls, so that second pass repeats the forward; the official code runs one forward and two
+ *   backwards). The update is the official projection of g_ce against g_kl.
+ */
+import type { ContextVectors } from './context-init';
+import { kgcoopPenalty, kgcoopTextGrad, type KgcoopSettings } from './kgcoop';
+import { progradKl, progradProject, zeroShotTeacher, type ProgradSettings } from './prograd';
+import type { LossAndGrad, LossAndGradFn } from './trainer';
+
+export const PROMPT_METHODS = ['coop', 'kgcoop', 'prograd'] as const;
+export type PromptMethod = (typeof PROMPT_METHODS)[number];
+
+export interface TextGrad {
+  add: Float32Array;
+  replace?: boolean;
+}
+
+export interface EngineStepResult {
+  loss: number;
+  logits: Float32Array;
+  gradCtx: Float32Array;
+  /** Normalized [K, E]; engines return them when given a textGrad. */
+  textFeatures?: Float32Array | ArrayLike<number>;
+}
+
+/** One engine step on a batch, optionally with a method's term on the normalized text features. Must not modify ctx. */
+export type EngineStepFn = (ctx: ContextVectors, features: Float32Array, labels: Int32Array, textGrad?: TextGrad) => Promise<EngineStepResult> | EngineStepResult;
+
+export type MethodConfig =
+  | { method: 'coop' }
+  | { method: 'kgcoop'; kgcoop: KgcoopSettings; nClasses: number; dim: number }
+  | { method: 'prograd'; prograd: ProgradSettings; nClasses: number; dim: number; logitScale: number };
+
+/** The gradient the SGD step uses, and the loss a person sees, for one batch under `cfg`. */
+export function methodLossAndGrad(cfg: MethodConfig, step: EngineStepFn): LossAndGradFn {
+  switch (cfg.method) {
+    case 'coop':
+      return async (ctx, features, labels) => {
+        const r = await step(ctx, features, labels);
+        return { loss: r.loss, logits: r.logits, gradCtx: r.gradCtx };
+      };
+    case 'kgcoop': {
+      const { nClasses: K, dim: E } = cfg;
+      const { weight, clipFeatures } = cfg.kgcoop;
+      // Constant for the run: the hand-written prompts' features are frozen.
+      const add = kgcoopTextGrad(clipFeatures, K, E, weight);
+      return async (ctx, features, labels): Promise<LossAndGrad> => {
+        const r = await step(ctx, features, labels, { add });
+        if (!r.textFeatures) throw new Error('KgCoOp: the engine returned no text features');
+        const kg = kgcoopPenalty(r.textFeatures, clipFeatures, K, E, weight);
+        return { loss: r.loss + kg, logits: r.logits, gradCtx: r.gradCtx, terms: { ce: r.loss, kg } };
+      };
+    }
+    case 'prograd': {
+      const { nClasses: K, dim: E, logitScale } = cfg;
+      const { T, lambda, zeroShotLogits } = cfg.prograd;
+      return async (ctx, features, labels): Promise<LossAndGrad> => {
+        const ce = await step(ctx, features, labels);
+        const N = labels.length;
+        const zs = zeroShotLogits(features);
+        const { kl, dText } = progradKl(ce.logits, zs, features, N, K, E, logitScale, T);
+        const klPass = await step(ctx, features, labels, { add: dText, replace: true });
+        const p = progradProject(ce.gradCtx, klPass.gradCtx, lambda);
+        return { loss: ce.loss, logits: ce.logits, gradCtx: p.grad, terms: { ce: ce.loss, kl, cos: p.cosine, projected: p.projected ? 1 : 0 } };
+      };
+    }
+  }
+}
+
+/**
+ * The config of a prompt-learning method from its settings. `handWritten` are the hand-written prompts' normalized
+ * text features [K, E] (the chosen template or ensemble): KgCoOp's anchors and ProGrad's zero-shot teacher, whose
+ * scale is CLIP's logit scale as the learner's (clamped at 100, as CoOp does).
+ */
+export function promptMethodConfig(
+  method: PromptMethod,
+  s: { kgWeight: number; progradT: number; progradLambda: number },
+  handWritten: Float32Array | null,
+  logitScale: number,
+  nClasses: number,
+  dim: number,
+): MethodConfig {
+  if (method === 'coop') return { method };
+  if (!handWritten || handWritten.length !== nClasses * dim) {
+    throw new Error(`${method === 'kgcoop' ? 'KgCoOp' : 'ProGrad'} needs the hand-written prompts' text features (${nClasses}×${dim}); got ${handWritten?.length ?? 0} values`);
+  }
+  if (method === 'kgcoop') return { method, nClasses, dim, kgcoop: { weight: s.kgWeight, clipFeatures: handWritten } };
+  const scale = Math.min(logitScale, 100);
+  return { method, nClasses, dim, logitScale: scale, prograd: { T: s.progradT, lambda: s.progradLambda, zeroShotLogits: zeroShotTeacher(handWritten, dim, scale) } };
+}

@@ -1,0 +1,135 @@
+/**
+ * What the session keeps (in IndexedDB and in project files): the workspace (classes, images by key, test sets,
+ * model, settings) and the runs. Plain data only (typed arrays, Blobs, numbers, strings), so IndexedDB's structured
+ * clone stores it as is. `checkRun`/`checkWorkspace` say what is wrong with a record read back, so a corrupt one is
+ * reported and skipped instead of breaking the whole session.
+ */
+import type { ContextVectors } from '../coop/context-init';
+import type { ClassTokenPosition, TrainSettings } from '../coop/settings';
+import type { TrainerCheckpoint } from '../coop/trainer';
+import type { EpochPoint, LossPoint, RunProgress, RunStatus } from '../app/train/history';
+
+export const WORKSPACE_VERSION = 1;
+
+/** An image as the person gave it: the original file's bytes, never decoded pixels. */
+export interface StoredImage {
+  key: string;
+  name: string;
+  blob: Blob;
+}
+
+export interface WorkspaceImageRef {
+  key: string;
+  name: string;
+  split: 'train' | 'test';
+  error?: string;
+}
+
+export interface WorkspaceRecord {
+  version: number;
+  /** The model folder the workspace was built with (its id in the model picker). */
+  model: string | null;
+  classes: Array<{ name: string; images: WorkspaceImageRef[] }>;
+  extraSets: Array<{ name: string; items: Array<{ key: string; name: string; label: string }> }>;
+  holdOut: number;
+  settings: TrainSettings;
+  position: ClassTokenPosition;
+  /** The run shown on the page (curves, results, predictions). */
+  activeRunId: string | null;
+  /** Runs whose curves are drawn over the shown one. */
+  overlay: string[];
+}
+
+/** The results a run's page shows: its setup (labels per split), last snapshot and baselines. */
+export interface RunView {
+  classNames: string[];
+  nCtx: number;
+  csc: boolean;
+  maxEpochs: number;
+  stepsPerEpoch: number;
+  note: string | null;
+  labels: Record<string, Int32Array>;
+  nTrain: number;
+  /** Last snapshot of the run: context, text features, predictions and accuracies per split. */
+  context: ContextVectors | null;
+  textFeatures: Float32Array;
+  predictions: Record<string, Int32Array>;
+  accuracies: Record<string, number>;
+  epoch: number;
+  step: number;
+  baselines: {
+    hand: { zeroShot: { text: Float32Array; accuracy: Record<string, number> }; ensemble: { text: Float32Array; accuracy: Record<string, number> } } | null;
+    linearProbe: Record<string, number> | null;
+    probeLambda?: number;
+  };
+}
+
+export interface RunRecord {
+  id: string;
+  name: string;
+  /** ISO time of the first Train. */
+  created: string;
+  model: { folder: string; id: string; fingerprint: string };
+  settings: TrainSettings;
+  position: ClassTokenPosition;
+  /** The data the run trained on (classes, images, test sets, hold-out): Resume after a reload needs the same. */
+  dataKey: string;
+  status: RunStatus;
+  error: string | null;
+  loss: LossPoint[];
+  epochs: EpochPoint[];
+  progress: RunProgress | null;
+  view: RunView | null;
+  /** Taken after every epoch (and at stop / end): what Resume continues from after a reload. */
+  checkpoint: TrainerCheckpoint | null;
+  /** A prompt imported from a file rather than trained here. */
+  imported?: boolean;
+}
+
+const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isF32 = (x: unknown): x is Float32Array => x instanceof Float32Array;
+
+function checkContext(c: unknown, what: string): string | null {
+  if (c === null) return null;
+  if (!isObj(c) || !isF32(c.data) || typeof c.nCtx !== 'number' || typeof c.dim !== 'number' || typeof c.cscClasses !== 'number') return `${what} is not a context`;
+  const sets = Math.max(1, c.cscClasses);
+  if (c.data.length !== sets * c.nCtx * c.dim) return `${what} holds ${c.data.length} values for ${sets}×${c.nCtx}×${c.dim}`;
+  if (!c.data.every(Number.isFinite)) return `${what} has non-finite values`;
+  return null;
+}
+
+/** null when the record can be used; otherwise what is wrong with it. */
+export function checkRun(r: unknown): string | null {
+  if (!isObj(r)) return 'not an object';
+  if (typeof r.id !== 'string' || typeof r.name !== 'string') return 'no id or name';
+  if (!isObj(r.settings) || typeof r.settings.seed !== 'number') return 'no settings';
+  if (!Array.isArray(r.loss) || !Array.isArray(r.epochs)) return 'no curves';
+  if (!r.loss.every((p) => isObj(p) && typeof p.step === 'number' && typeof p.loss === 'number')) return 'a damaged loss curve';
+  if (r.view !== null) {
+    if (!isObj(r.view) || !Array.isArray(r.view.classNames) || !isObj(r.view.labels) || !isObj(r.view.accuracies)) return 'damaged results';
+    const bad = checkContext(r.view.context, 'its context');
+    if (bad) return bad;
+  }
+  if (r.checkpoint !== null) {
+    const cp = r.checkpoint;
+    if (!isObj(cp) || typeof cp.epoch !== 'number' || typeof cp.step !== 'number') return 'a damaged checkpoint';
+    const bad = checkContext(cp.context, "its checkpoint's context");
+    if (bad) return bad;
+    if (cp.momentum !== null && !(isF32(cp.momentum) && cp.momentum.length === (cp.context as ContextVectors).data.length)) return "a damaged checkpoint's momentum";
+  }
+  return null;
+}
+
+export function checkWorkspace(w: unknown): string | null {
+  if (!isObj(w)) return 'not an object';
+  if (w.version !== WORKSPACE_VERSION) return `version ${String(w.version)}, this app reads ${WORKSPACE_VERSION}`;
+  if (!Array.isArray(w.classes) || !w.classes.every((c) => isObj(c) && typeof c.name === 'string' && Array.isArray(c.images))) return 'damaged classes';
+  if (!Array.isArray(w.extraSets) || !isObj(w.settings)) return 'damaged test sets or settings';
+  return null;
+}
+
+export function checkImage(i: unknown): string | null {
+  if (!isObj(i) || typeof i.key !== 'string' || typeof i.name !== 'string') return 'not an image record';
+  if (!(i.blob instanceof Blob)) return `image "${i.name}" has no file data`;
+  return null;
+}
