@@ -132,6 +132,18 @@ ensureBuild(root);
 const server = await startPreview(root);
 const launched = await launchBrowser();
 let hub;
+let cleaned = false;
+async function cleanup() {
+  if (cleaned) return;
+  cleaned = true;
+  mkdirSync(join(root, 'bench/out'), { recursive: true });
+  writeFileSync(join(root, 'bench/out/app-models.json'), JSON.stringify(results, null, 1));
+  await hub?.stop();
+  await launched.close();
+  await server.stop();
+}
+// A run stopped by hand (or by `timeout`) still closes Chromium and the servers and keeps what it measured.
+for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => void cleanup().finally(() => process.exit(130)));
 try {
   const models = [];
   if (MODELS.includes('toy')) models.push({ name: 'toy-clip (bundled)', query: '&model=toy-clip' });
@@ -163,9 +175,5 @@ try {
     for (const engine of ENGINES) await trainSteps(launched.context, model, engine);
   }
 } finally {
-  mkdirSync(join(root, 'bench/out'), { recursive: true });
-  writeFileSync(join(root, 'bench/out/app-models.json'), JSON.stringify(results, null, 1));
-  await hub?.stop();
-  await launched.close();
-  await server.stop();
+  await cleanup();
 }
