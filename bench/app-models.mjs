@@ -6,6 +6,7 @@
  * Numbers only; nothing is asserted. Slow on SwiftShader (tens of minutes for the stand-in):
  *
  *   npm run build && E2E_PORT=4182 node bench/app-models.mjs [--models toy,standin] [--images 4] [--k 3,10] [--steps 2]
+ *     [--eps webgpu,wasm] [--engines webgpu,cpu]
  *
  * It prints one JSON line per measurement and writes them all to bench/out/app-models.json.
  */
@@ -28,6 +29,8 @@ const MODELS = arg('models', 'toy,standin').split(',');
 const IMAGES = Number(arg('images', 4));
 const KS = arg('k', '3,10').split(',').map(Number);
 const STEPS = Number(arg('steps', 2));
+const EPS = arg('eps', 'webgpu,wasm').split(',').filter(Boolean);
+const ENGINES = arg('engines', 'webgpu,cpu').split(',').filter(Boolean);
 const CLASSES = ['disc', 'box', 'wedge', 'sparkle', 'plus', 'donut', 'valentine', 'kite'];
 const results = [];
 const record = (row) => {
@@ -83,7 +86,8 @@ async function encodeRate(context, model, ep) {
 
 /** One page per engine; the classes grow from one K to the next (a new setup, the same loaded model). */
 async function trainSteps(context, model, engine) {
-  const { page } = await load(context, model, `&ep=wasm${engine === 'cpu' ? '&engine=cpu' : ''}`, 'train');
+  // ?engine= forces either engine (by default the app measures both and picks; on SwiftShader it picks the twin).
+  const { page } = await load(context, model, `&ep=wasm&engine=${engine}`, 'train');
   let have = 0;
   let opened = false;
   for (const k of KS) {
@@ -128,6 +132,18 @@ ensureBuild(root);
 const server = await startPreview(root);
 const launched = await launchBrowser();
 let hub;
+let cleaned = false;
+async function cleanup() {
+  if (cleaned) return;
+  cleaned = true;
+  mkdirSync(join(root, 'bench/out'), { recursive: true });
+  writeFileSync(join(root, 'bench/out/app-models.json'), JSON.stringify(results, null, 1));
+  await hub?.stop();
+  await launched.close();
+  await server.stop();
+}
+// A run stopped by hand (or by `timeout`) still closes Chromium and the servers and keeps what it measured.
+for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => void cleanup().finally(() => process.exit(130)));
 try {
   const models = [];
   if (MODELS.includes('toy')) models.push({ name: 'toy-clip (bundled)', query: '&model=toy-clip' });
@@ -155,13 +171,9 @@ try {
     models.push({ name, query: `&model=${name}` });
   }
   for (const model of models) {
-    for (const ep of ['webgpu', 'wasm']) await encodeRate(launched.context, model, ep);
-    for (const engine of ['gpu', 'cpu']) await trainSteps(launched.context, model, engine);
+    for (const ep of EPS) await encodeRate(launched.context, model, ep);
+    for (const engine of ENGINES) await trainSteps(launched.context, model, engine);
   }
 } finally {
-  mkdirSync(join(root, 'bench/out'), { recursive: true });
-  writeFileSync(join(root, 'bench/out/app-models.json'), JSON.stringify(results, null, 1));
-  await hub?.stop();
-  await launched.close();
-  await server.stop();
+  await cleanup();
 }

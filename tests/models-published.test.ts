@@ -16,6 +16,8 @@ import { loadModelFromDir, type NodeModel } from '../src/models/node';
 import type { ModelSource } from '../src/models/source';
 import { nodeDirSource } from '../src/models/sources/node-dir';
 import { ensureStandin, writeStandin } from '../tools/clip-standin/standin';
+import { syntheticVocabulary, tokenizerJson } from '../tools/clip-standin/vocab';
+import { tokenizerFromHfJson, type HfTokenizerJson } from '../src/tokenizer';
 
 const TEXTS = ['a photo of a star.', 'a red circle on a striped background.', 'X X X X X X X X X X X X X X X X disc.'];
 
@@ -147,6 +149,20 @@ describe('tokenizer.json layouts', () => {
       expect(Array.from(ids).indexOf(V - 1)).toBeGreaterThan(1);
     });
   }
+});
+
+describe("the stand-in's vocabulary without ../shared", () => {
+  it("is CLIP's size and structure, the same on every run, and tokenizes through the app's reader", () => {
+    const v = syntheticVocabulary();
+    expect(v.tokens.length).toBe(49408);
+    expect(new Set(v.tokens).size).toBe(49408);
+    expect(v.tokens.slice(-2)).toEqual(['<|startoftext|>', '<|endoftext|>']);
+    expect(syntheticVocabulary().merges.slice(-3)).toEqual(v.merges.slice(-3));
+    const tok = tokenizerFromHfJson(tokenizerJson(v) as HfTokenizerJson);
+    expect([tok.sosId, tok.eosId, tok.vocabSize]).toEqual([49406, 49407, 49408]);
+    const ids = tok.encode('a photo of a cat.');
+    expect(tok.decode(ids)).toBe('a photo of a cat . ');
+  });
 });
 
 describe('fp16 text weights', () => {

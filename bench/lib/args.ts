@@ -26,6 +26,7 @@ export const USAGE = `usage: npm run bench -- [--out FILE] [--shape toy|small|vi
   --plan-k LIST      class counts planned (not run) for vit-b32 (default 10,100,1000)
   --budget S         seconds for the whole run; text-step paths that would not fit are skipped (default 540)
   --no-image --no-matmul --no-text   leave a section out
+  --naive-max-k N    run the naive path only for K ≤ N (default: every K the budget allows)
   --profile          also time one fast step of each shape kernel by kernel (op groups, share, GFLOP/s)
   --profile-k LIST   class counts of the profiled steps (default 10)
   --chromium PATH    browser binary (default $CHROMIUM or /usr/bin/chromium)
@@ -103,6 +104,7 @@ export function parseArgs(argv: string[]): CliArgs {
       case '--no-matmul': options.matmul = false; break;
       case '--no-text': options.textStep = false; break;
       case '--profile': options.profile = true; break;
+      case '--naive-max-k': options.naiveMaxK = int(next(), '--naive-max-k'); break;
       case '--profile-k': options.profile = true; options.profileKs = list(next()); break;
       case '--chromium': args.chromium = next(); break;
       case '--browser-arg': args.browserArgs.push(next()); break;

@@ -32,6 +32,8 @@ export interface BenchOptions {
   image: boolean;
   matmul: boolean;
   textStep: boolean;
+  /** Naive steps only up to this K (`--naive-max-k`): all 77·K positions in one chunk grow past any GPU's memory. */
+  naiveMaxK?: number;
   /** `--profile`: one fast step per shape timed kernel by kernel, at each of `profileKs`. */
   profile?: boolean;
   profileKs?: number[];

@@ -35,8 +35,12 @@ test('Train pressed at once after Load demo trains; two runs overlay; a saved pr
     assert.equal(await waitForRun(page), 'done');
     assert.equal(await page.$$eval('[data-testid="run"]', (r) => r.length), 2, 'two runs listed');
     assert.equal(await page.getAttribute('[data-testid="loss-chart"]', 'data-overlays'), '1', 'the first run is drawn over the second');
-    assert.equal(await page.$$eval('[data-testid="loss-chart"] path.recharts-line-curve', (p) => p.length), 2, 'two loss lines');
-    assert.equal(await page.$$eval('[data-testid="acc-chart"] path.recharts-line-curve', (p) => p.length) >= 3, true, 'accuracy lines of both runs');
+    // The shown run's line (blue) and the other run's, dashed in its own colour, in both charts.
+    const strokes = (chart) => page.$$eval(`[data-testid="${chart}"] path.recharts-line-curve`, (ps) => ps.map((p) => `${p.getAttribute('stroke')} ${p.getAttribute('stroke-dasharray') ?? ''}`.trim()));
+    const loss = await strokes('loss-chart');
+    assert.ok(loss.includes('#2563eb') && loss.includes('#9333ea 5 3'), `both runs' loss lines (${loss.join(', ')})`);
+    const acc = await strokes('acc-chart');
+    assert.ok(acc.includes('#9333ea 5 3'), `the other run's accuracy line (${acc.join(', ')})`);
 
     // A third run (M = 4), then the time a reload takes to bring the whole session back: cards, 128 + 400 + 200
     // images, three runs with their curves and results.

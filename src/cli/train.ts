@@ -234,6 +234,8 @@ export async function runTrain(p: Parsed): Promise<void> {
   const trainTimes = new Map<string, number[]>();
   const timeOf = (label: string, secs: number) => trainTimes.set(label, [...(trainTimes.get(label) ?? []), secs]);
   let runsDone = 0;
+  // Tip-Adapter(-F) learn no prompt: only the prompt methods write files.
+  let promptFiles = 0;
   const runTimes: number[] = [];
   /** Per CoOp run: training time (image encoding apart), steps, final loss; for benchmarks and the GPU check. */
   const runLog: Array<Record<string, unknown>> = [];
@@ -425,6 +427,7 @@ export async function runTrain(p: Parsed): Promise<void> {
         const file = path.join(out, 'prompts', `${shots}shot`, `${method === 'coop' ? '' : `${method}-`}${csc ? 'csc' : 'unified'}-seed${seed}.json`);
         mkdirSync(path.dirname(file), { recursive: true });
         writeFileSync(file, text);
+        promptFiles++;
         const left = runsTotal - runsDone;
         const avg = runTimes.reduce((a, b) => a + b, 0) / runTimes.length;
         log(`${tag}: ${formatDuration(secs * 1000)}; prompt → ${file} (${promptFileName(prompt)} in the app); ${left} run(s) left, sweep ETA ~${formatDuration(left * avg * 1000)} (mean of runs so far; more shots take longer)`);
@@ -436,7 +439,7 @@ export async function runTrain(p: Parsed): Promise<void> {
   await extractor.release();
   const md = writeOutputs();
   process.stdout.write(md);
-  log(`wrote ${path.join(out, 'results.md')}, ${path.join(out, 'results.json')} and ${runsDone} prompt file(s) under ${path.join(out, 'prompts')}; wall time ${formatDuration(performance.now() - t0)}`);
+  log(`wrote ${path.join(out, 'results.md')}, ${path.join(out, 'results.json')} and ${promptFiles} prompt file(s) under ${path.join(out, 'prompts')}; wall time ${formatDuration(performance.now() - t0)}`);
 }
 
 interface TipRunInput {

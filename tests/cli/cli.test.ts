@@ -183,3 +183,24 @@ describe('coop train: bad input gets a clear message', () => {
     expect((await coopIn(['train', '--frobnicate'])).stderr).toMatch(/unknown option --frobnicate/);
   });
 });
+
+describe('coop train --method', () => {
+  it('trains KgCoOp and ProGrad through the trainer and fits both adapters: one table, a time per method', async () => {
+    const data = tinyData('methods');
+    const o = path.join(tmp, 'out-methods');
+    const r = await coopIn(['train', '--model', MODEL, '--data', data, '--shots', '2', '--seeds', '1', '--epochs', '1', '--engine', 'cpu', '--method', 'kgcoop,prograd,tip,tip-f', '--out', o, '--cache', cache, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(readFileSync(path.join(o, 'results.json'), 'utf8'));
+    const rows = json.table.blocks[0].rows.map((x: { method: string }) => x.method);
+    expect(rows.slice(-4)).toEqual(['KgCoOp unified end M16', 'ProGrad unified end M16', 'Tip-Adapter', 'Tip-Adapter-F']);
+    expect(Object.keys(json.train_seconds).sort()).toEqual(['KgCoOp unified end M16', 'ProGrad unified end M16', 'Tip-Adapter', 'Tip-Adapter-F']);
+    expect(readFileSync(path.join(o, 'results.md'), 'utf8')).toMatch(/Training time per run .*Tip-Adapter-F/);
+    expect(readdirSync(path.join(o, 'prompts', '2shot')).sort()).toEqual(['kgcoop-unified-seed1.json', 'prograd-unified-seed1.json']);
+  }, 180_000);
+
+  it('names the known methods on a typo', async () => {
+    const r = await coopIn(['train', '--model', MODEL, '--data', tinyData('typo'), '--method', 'coop,tipf', '--engine', 'cpu', '--out', path.join(tmp, 'o-typo'), '--cache', cache]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--method: unknown method 'tipf': use one or more of coop, kgcoop, prograd, tip, tip-f/);
+  });
+});
