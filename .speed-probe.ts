@@ -1,0 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { dawnGpu } from './src/engine/gpu/dawn-node';
+import { loadTextWeights } from './src/engine/model/text-weights';
+import { chooseTextEngine } from './src/worker/choose-engine';
+const weights = loadTextWeights(readFileSync('public/models/toy-clip/onnx/text_model.onnx'), JSON.parse(readFileSync('public/models/toy-clip/config.json', 'utf8')));
+const gpu = await dawnGpu();
+const t0 = performance.now();
+const { engine, choice } = await chooseTextEngine({ weights, logitScale: 100, gpu, onLost: console.log });
+console.log(((performance.now() - t0) / 1000).toFixed(1), 's', engine.kind, JSON.stringify(choice, null, 1));
+process.exit(0);
