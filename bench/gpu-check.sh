@@ -53,24 +53,36 @@ if grep -q '"software": true' "$DIR/adapter.json" 2>/dev/null || ! grep -q '"ven
 fi
 
 if [ $QUICK -eq 1 ]; then
-  run bench 900 "$TSX" bench/run.ts --node --shape toy --k 10 --extra-k 0 --reps 1 --naive-max-k 10 --no-image --profile --profile-k 10 --plan-k 10,100,1000 --budget 600 --out "$DIR/bench.json"
-  run counts 600 "$TSX" bench/step-counts.ts
+  run bench 900 "$TSX" bench/run.ts --node --shape toy --k 2 --extra-k 0 --reps 1 --naive-max-k 2 --no-image --profile --profile-k 2 --plan-k 10,100,1000 --budget 600 --out "$DIR/bench.json"
+  run counts 600 "$TSX" bench/step-counts.ts --k 10 --structures toy
 else
   # ViT-B/32 shape: fast at 10, 100, 1000; naive at 10 and 100; matmul; profile at 10 and 100.
   run bench 420 "$TSX" bench/run.ts --node --shape vit-b32 --k 10,100,1000 --extra-k 10 --reps 3 --naive-max-k 100 --no-image --profile --profile-k 10,100 --budget 360 --out "$DIR/bench.json"
-  run counts 120 "$TSX" bench/step-counts.ts
+  run counts 120 "$TSX" bench/step-counts.ts --k 10,100,1000
 fi
 cp "$DIR/counts.log" "$DIR/counts.txt" 2>/dev/null
 
-# The full CoOp run needs the command-line trainer (`npm run coop`, issue 11) and the stand-in generator
-# (`npm run models:standin`, tools/clip-standin): run only where both exist in this checkout.
+# The full CoOp run: the command-line trainer (`npm run coop -- train`, src/cli) on a ViT-B/16-sized stand-in
+# (`npm run models:standin`, random weights of the real shape) and the bundled demo's images as an image-folder
+# tree (8 classes, 16 shots each: the bundled set has 8, not 10). Its JSON gives training time apart from encoding.
 if node -e 'const s=require("./package.json").scripts||{};process.exit(s.coop&&s["models:standin"]?0:1)'; then
-  if [ $QUICK -eq 1 ]; then EPOCHS=2; else EPOCHS=200; fi
-  STANDIN="$DIR/standin-vit-b16"
-  run standin 300 npm run -s models:standin -- --shape vit-b16 --out "$STANDIN"
-  run coop 360 npm run -s coop -- --model "$STANDIN" --shots 16 --classes 10 --epochs $EPOCHS --engine webgpu --json "$DIR/coop-run.json"
+  if [ $QUICK -eq 1 ]; then EPOCHS=2; SHAPE=tiny; else EPOCHS=200; SHAPE=vit-b16; fi
+  STANDIN="$DIR/standin-$SHAPE"
+  DATA="$DIR/data"
+  node -e '
+    const fs = require("fs"), path = require("path");
+    const [dir] = process.argv.slice(1);
+    const idx = JSON.parse(fs.readFileSync("public/samples/index.json", "utf8"));
+    for (const [split, items] of Object.entries(idx.splits)) for (const it of items) {
+      const cls = idx.classes[it.label]; const name = typeof cls === "string" ? cls : cls.name;
+      const to = path.join(dir, split, name); fs.mkdirSync(to, { recursive: true });
+      fs.copyFileSync(path.join("public/samples", it.file), path.join(to, path.basename(it.file)));
+    }' "$DATA"
+  run standin 600 npm run -s models:standin -- --shape $SHAPE --out "$STANDIN"
+  run coop 900 npm run -s coop -- train --model "$STANDIN" --data "$DATA" --shots 16 --seeds 1 --epochs $EPOCHS --engine wgsl --out "$DIR/coop-run"
+  cp "$DIR"/coop-run/*.json "$DIR/" 2>/dev/null
 else
-  say "full CoOp run skipped: this checkout has no 'coop' and 'models:standin' npm scripts yet (branches cli and loader)"
+  say "full CoOp run skipped: this checkout has no 'coop' and 'models:standin' npm scripts"
   echo '{"skipped":"no npm run coop / models:standin in this checkout"}' > "$DIR/coop-run.json"
 fi
 say "done in $(( $(date +%s) - START )) s; JSON: $(ls "$DIR"/*.json | tr '\n' ' ')"
