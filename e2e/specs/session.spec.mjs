@@ -78,7 +78,7 @@ test('Train pressed at once after Load demo trains; two runs overlay; a saved pr
       assert.equal(await other.$$eval('[data-testid="run"]', (r) => r.length), 0, 'the fresh profile starts empty');
       await other.setInputFiles('[data-testid="open-project-input"]', file);
       await other.waitForSelector('[data-testid="project-message"]', { timeout: 120_000 });
-      assert.equal(await other.$$eval('[data-testid="run"]', (r) => r.length), 2, 'both runs came with the project');
+      assert.equal(await other.$$eval('[data-testid="run"]', (r) => r.length), 3, 'the three runs came with the project');
       assert.deepEqual(await other.$$eval('[data-testid="run"] td[data-split]', (tds) => tds.map((t) => t.dataset.value)), accBefore, 'same accuracies per run and split');
       assert.equal(await predict(other, probe), before, 'the same class probabilities for the same image');
       log(`  opened in a fresh profile: same accuracies, same probabilities (${before})`);
@@ -101,7 +101,7 @@ test('Train pressed at once after Load demo trains; two runs overlay; a saved pr
         log(`  ${name}: ${message}`);
         assert.match(message, expected);
       }
-      assert.equal(await other.$$eval('[data-testid="run"]', (r) => r.length), 2, 'a refused project leaves the session as it was');
+      assert.equal(await other.$$eval('[data-testid="run"]', (r) => r.length), 3, 'a refused project leaves the session as it was');
     } finally {
       await fresh.close();
     }
