@@ -24,6 +24,9 @@ export default defineConfig({
     trace: { mode: 'retain-on-failure', snapshots: true, screenshots: false, sources: true },
     screenshot: 'only-on-failure',
     video: 'off',
-    actionTimeout: 0,
+    // Default for actions and waits without their own timeout (playwright-core's default was 30 s under the former
+    // runner); generous for a busy machine (a load average of 25 on 2 cores was seen), but a missing element fails the test instead of hanging it.
+    actionTimeout: 180_000,
+    navigationTimeout: 180_000,
   },
 });

@@ -1,7 +1,7 @@
 import { defaultClientConditions, defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
-import { modelListPlugin } from './src/models/vite-plugin';
-import { ortAssetsPlugin } from './src/encoders/ort-assets-plugin';
+import { modelListPlugin } from './src/models/vite-plugin.ts';
+import { ortAssetsPlugin } from './src/encoders/ort-assets-plugin.ts';
 
 // COOP/COEP make the page cross-origin isolated, so onnxruntime-web's WASM backend can use threads.
 const isolation = {

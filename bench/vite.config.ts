@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
-import { ortAssetsPlugin } from '../src/encoders/ort-assets-plugin';
+import { ortAssetsPlugin } from '../src/encoders/ort-assets-plugin.ts';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 

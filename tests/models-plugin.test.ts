@@ -51,7 +51,9 @@ describe('model list', () => {
       'public/models/bare/config.json is missing; a model folder holds the files as transformers.js publishes them (config.json, tokenizer.json, onnx/…)',
     );
     expect(broken.error).toMatch(/^public\/models\/broken\/manifest\.json is not valid JSON: /);
-    expect(wrong.error).toBe('public/models/wrong/manifest.json field "embed_dim" must be a positive integer (got "128")');
+    expect(wrong.error).toBe(
+      'public/models/wrong/manifest.json field "embed_dim" must be a positive integer (got "128"); fix manifest.json, or delete it (a folder as published needs none)',
+    );
   });
 
   it('finds the bundled model', () => {

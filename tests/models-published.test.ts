@@ -15,7 +15,9 @@ import { describeModel, loadModelFolder, readTower, textWeightsOf, type ModelDes
 import { loadModelFromDir, type NodeModel } from '../src/models/node';
 import type { ModelSource } from '../src/models/source';
 import { nodeDirSource } from '../src/models/sources/node-dir';
-import { ensureStandin } from '../tools/clip-standin/standin';
+import { ensureStandin, writeStandin } from '../tools/clip-standin/standin';
+import { syntheticVocabulary, tokenizerJson } from '../tools/clip-standin/vocab';
+import { tokenizerFromHfJson, type HfTokenizerJson } from '../src/tokenizer';
 
 const TEXTS = ['a photo of a star.', 'a red circle on a striped background.', 'X X X X X X X X X X X X X X X X disc.'];
 
@@ -91,6 +93,12 @@ describe('folders as published (no manifest.json)', () => {
     writeJson(dir, 'manifest.json', { id: 'mine', name: 'My CLIP', image_size: 32, embed_dim: 24, logit_scale: 50 });
     const d = await describeModel(nodeDirSource(dir));
     expect([d.id, d.name, d.logitScale, d.logitScaleOrigin, d.hasManifestFile]).toEqual(['mine', 'My CLIP', 50, 'manifest', true]);
+    // The user's own value, stored with the model, wins over both.
+    const mine = await describeModel(nodeDirSource(dir), { logitScale: 70 });
+    expect([mine.logitScale, mine.logitScaleOrigin, mine.manifest.logit_scale]).toEqual([70, 'user', 70]);
+    await expect(describeModel(nodeDirSource(dir), { logitScale: -1 })).rejects.toThrow(
+      'clip-vit-tiny has a logit scale of -1 set for it; set a positive number (100 for OpenAI\'s CLIP)',
+    );
   });
 
   it('loads through the bundled HTTP source as the app does, with an fp16-only text tower', async () => {
@@ -143,6 +151,20 @@ describe('tokenizer.json layouts', () => {
   }
 });
 
+describe("the stand-in's vocabulary without ../shared", () => {
+  it("is CLIP's size and structure, the same on every run, and tokenizes through the app's reader", () => {
+    const v = syntheticVocabulary();
+    expect(v.tokens.length).toBe(49408);
+    expect(new Set(v.tokens).size).toBe(49408);
+    expect(v.tokens.slice(-2)).toEqual(['<|startoftext|>', '<|endoftext|>']);
+    expect(syntheticVocabulary().merges.slice(-3)).toEqual(v.merges.slice(-3));
+    const tok = tokenizerFromHfJson(tokenizerJson(v) as HfTokenizerJson);
+    expect([tok.sosId, tok.eosId, tok.vocabSize]).toEqual([49406, 49407, 49408]);
+    const ids = tok.encode('a photo of a cat.');
+    expect(tok.decode(ids)).toBe('a photo of a cat . ');
+  });
+});
+
 describe('fp16 text weights', () => {
   it('are the fp32 weights rounded to half, upcast exactly; the fp16 file proves against its own ORT output, the fp32 file within fp16 rounding', async () => {
     const dir = copy();
@@ -166,6 +188,19 @@ describe('fp16 text weights', () => {
     expect(proof16.minCosine).toBeGreaterThanOrEqual(0.99999);
     expect(Math.min(...across)).toBeGreaterThanOrEqual(0.99999);
     expect(Math.min(...across)).toBeLessThan(1 - 1e-12);
+  });
+
+  it('are read from a file that also computes in half precision (Casts only at its inputs and outputs), and prove against it', async () => {
+    copy();
+    const dir = join(work, 'fp16-compute');
+    writeStandin({ shape: 'tiny', out: dir, fp16: 'compute' });
+    const m = await loadModelFromDir(dir, { text: 'fp16' });
+    const m32 = await loadModelFromDir(dir, { text: 'fp32' });
+    expect(m.weights.layers[0].fc1.w).toEqual(halfToFloat(floatToHalf(m32.weights.layers[0].fc1.w)));
+    // ORT rounds every activation to half here, the engine does not: the proof still holds (vit-b32: 0.99999992).
+    const r = await proveTextWeights(cpu(m), await ortPrompts(m.text.bytes, m.description), 0.99999, m.text.file);
+    console.log(`[tol] fp16-compute proof ${r.minCosine}`);
+    expect(r.minCosine).toBeLessThan(1 - 1e-9);
   });
 });
 

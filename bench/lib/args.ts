@@ -15,6 +15,9 @@ export interface CliArgs {
 export const USAGE = `usage: npm run bench -- [--out FILE] [--shape toy|small|vit-b32]... [--node] [--reps N]
   --out FILE         write the JSON result here (default: a file in the OS temp dir, printed)
   --shape S          shape(s) whose text step is measured; repeat or comma-separate (default: toy,small)
+  --model DIR        model folder for the toy rows and image encoding, read by the app's loader
+                     (default public/models/toy-clip; a folder as published works, no manifest needed)
+  --vision-dtype D   image tower file: fp32, fp16 or quantized (default: the first the folder has)
   --node             run in Node through Dawn (webgpu package) instead of headless Chromium
   --reps N           timed steps per path, alternating naive/fast (default 3)
   --k LIST           class counts of the unified, class-at-end rows (default 10,100)
@@ -23,6 +26,7 @@ export const USAGE = `usage: npm run bench -- [--out FILE] [--shape toy|small|vi
   --plan-k LIST      class counts planned (not run) for vit-b32 (default 10,100,1000)
   --budget S         seconds for the whole run; text-step paths that would not fit are skipped (default 540)
   --no-image --no-matmul --no-text   leave a section out
+  --naive-max-k N    run the naive path only for K ≤ N (default: every K the budget allows)
   --profile          also time one fast step of each shape kernel by kernel (op groups, share, GFLOP/s)
   --profile-k LIST   class counts of the profiled steps (default 10)
   --chromium PATH    browser binary (default $CHROMIUM or /usr/bin/chromium)
@@ -44,6 +48,7 @@ function int(v: string, what: string): number {
 export function parseArgs(argv: string[]): CliArgs {
   const options: BenchOptions = {
     shapes: [],
+    model: 'public/models/toy-clip',
     ks: [10, 100],
     extraK: 10,
     m: 16,
@@ -78,6 +83,13 @@ export function parseArgs(argv: string[]): CliArgs {
           options.shapes.push(s as ShapeName);
         }
         break;
+      case '--model': options.model = next(); break;
+      case '--vision-dtype': {
+        const d = next();
+        if (d !== 'fp32' && d !== 'fp16' && d !== 'quantized') throw new Error(`--vision-dtype must be fp32, fp16 or quantized (got ${d})`);
+        options.visionDtype = d;
+        break;
+      }
       case '--reps': options.reps = int(next(), '--reps'); break;
       case '--k': options.ks = list(next()); break;
       case '--extra-k': {
@@ -92,6 +104,7 @@ export function parseArgs(argv: string[]): CliArgs {
       case '--no-matmul': options.matmul = false; break;
       case '--no-text': options.textStep = false; break;
       case '--profile': options.profile = true; break;
+      case '--naive-max-k': options.naiveMaxK = int(next(), '--naive-max-k'); break;
       case '--profile-k': options.profile = true; options.profileKs = list(next()); break;
       case '--chromium': args.chromium = next(); break;
       case '--browser-arg': args.browserArgs.push(next()); break;

@@ -4,7 +4,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { HEADLESS, WEBGPU } from '../../e2e/lib/chromium-flags.mjs';
 import { createServer } from 'vite';
@@ -18,12 +18,15 @@ const CHROMIUM_ARGS = [...HEADLESS, ...WEBGPU];
 export async function runInBrowser(root: string, opts: BenchOptions, executablePath: string, extraArgs: string[], log: Log): Promise<BenchResult> {
   // The warning is about a future default loader; the config already asks for the bundling one.
   process.env.VITE_CONFIG_NATIVE_IGNORE_WARNING ??= 'true';
+  // The model folder is served as plain files through Vite's /@fs/ route, and read by the app's loader there.
+  const modelDir = resolve(root, opts.model);
   const server = await createServer({
     configFile: join(root, 'bench/vite.config.ts'),
     // The config imports the app's TypeScript plugin modules, which the native loader cannot.
     configLoader: 'bundle',
-    server: { port: 0, host: '127.0.0.1' },
+    server: { port: 0, host: '127.0.0.1', fs: { allow: [root, modelDir] } },
   });
+  opts = { ...opts, modelUrl: `/@fs${modelDir}/` };
   await server.listen();
   const url = server.resolvedUrls?.local[0];
   if (!url) throw new Error('vite: the bench server has no URL');

@@ -3,18 +3,15 @@
  * D3D12 without a browser, e.g. on a GPU server. Image encoding here is onnxruntime-node's
  * CPU EP, labelled as such: ORT's WebGPU and WASM EPs are browser builds.
  */
-import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { dawnGpu, releaseDawnGpu } from '../../src/engine/gpu/dawn-node';
 import { requestEngineDevice } from '../../src/engine/gpu/device';
-import { loadTextWeights } from '../../src/engine/model/text-weights';
+import { loadModelFromDir, type NodeModel } from '../../src/models/node';
 import { batch1And32 } from './image';
 import { runSuite } from './suite';
 import type { Log } from './timing';
 import type { AdapterInfo, BenchOptions, BenchResult, ImageEncodeResult } from './types';
-
-const TOY = 'public/models/toy-clip';
 
 /** Thrown when Dawn finds no adapter, so the CLI can retry on SwiftShader where Chromium ships it. */
 export class NoAdapterError extends Error {}
@@ -46,17 +43,17 @@ export async function runInNode(root: string, opts: BenchOptions, dawn: string[]
     maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
     features: [...adapter.features].map(String).sort(),
   };
+  // The same loader as the app: a folder as published (no manifest, fp16 text) is read the same way.
+  let model: Promise<NodeModel> | undefined;
+  const loadModel = () => (model ??= loadModelFromDir(resolve(root, opts.model), { vision: opts.visionDtype }));
   try {
     return await runSuite(
       {
         device,
         adapter: adapterInfo,
         log,
-        loadToyWeights: async () => {
-          const [bytes, config] = await Promise.all([readFile(join(root, TOY, 'onnx/text_model.onnx')), readFile(join(root, TOY, 'config.json'), 'utf8')]);
-          return loadTextWeights(new Uint8Array(bytes), JSON.parse(config));
-        },
-        imageEncode: (l) => nodeImageEncode(root, opts, l),
+        loadToyWeights: async () => (await loadModel()).weights,
+        imageEncode: async (l) => nodeImageEncode(await loadModel(), opts, l),
       },
       opts,
     );
@@ -66,11 +63,10 @@ export async function runInNode(root: string, opts: BenchOptions, dawn: string[]
   }
 }
 
-async function nodeImageEncode(root: string, opts: BenchOptions, log: Log): Promise<ImageEncodeResult> {
+async function nodeImageEncode(model: NodeModel, opts: BenchOptions, log: Log): Promise<ImageEncodeResult> {
   const ort = await import('onnxruntime-node');
-  const manifest = JSON.parse(await readFile(join(root, TOY, 'manifest.json'), 'utf8')) as { image_size: number };
-  const s = manifest.image_size;
-  const session = await ort.InferenceSession.create(join(root, TOY, 'onnx/vision_model.onnx'), { executionProviders: ['cpu'], logSeverityLevel: 3 });
+  const s = model.description.imageSize;
+  const session = await ort.InferenceSession.create(model.visionPath, { executionProviders: ['cpu'], logSeverityLevel: 3 });
   const encode = async (pixels: Float32Array, count: number) => {
     const out = await session.run({ pixel_values: new ort.Tensor('float32', pixels, [count, 3, s, s]) });
     return out.image_embeds;
@@ -79,6 +75,7 @@ async function nodeImageEncode(root: string, opts: BenchOptions, log: Log): Prom
   await session.release();
   log(`image encode (onnxruntime-node CPU EP): ${b1.toFixed(1)} img/s at batch 1, ${b32.toFixed(1)} at batch 32`);
   return {
+    model: `${model.description.id} ${model.vision.path} (${model.vision.dtype}, ${s} px)`,
     webgpu_ips_b1: null,
     webgpu_ips_b32: null,
     wasm_ips_b1: null,

@@ -91,7 +91,7 @@ export function formatTables(r: BenchResult): string {
   }
   if (r.image_encode) {
     const i = r.image_encode;
-    out.push('Image encoding (bundled toy-clip vision tower, images/s):');
+    out.push(`Image encoding (${i.model ?? 'bundled toy-clip vision tower'}, images/s):`);
     const rows: string[][] = [
       ['ORT-web WebGPU EP', fmt(i.webgpu_ips_b1, 1), fmt(i.webgpu_ips_b32, 1)],
       ['ORT-web WASM EP', fmt(i.wasm_ips_b1, 1), fmt(i.wasm_ips_b32, 1)],

@@ -169,6 +169,10 @@ export async function benchTextStep(
           await compileWarmup(device, weights, opts.m, log);
           warmedUp = true;
         }
+        if (mode === 'naive' && opts.naiveMaxK !== undefined && c.k > opts.naiveMaxK) {
+          notes.push(`naive not run: K = ${c.k} > --naive-max-k ${opts.naiveMaxK}`);
+          continue;
+        }
         if (firstCost(mode) > budget.leftMs) {
           skip(mode);
           continue;

@@ -8,6 +8,16 @@ export const SHAPE_NAMES: readonly ShapeName[] = ['toy', 'small', 'vit-b32'];
 export interface BenchOptions {
   /** Shapes whose text step is measured. */
   shapes: ShapeName[];
+  /**
+   * The model folder (repository-relative or absolute) whose real text weights the `toy` rows use and whose
+   * image tower is timed, read through the app's loader: default the bundled public/models/toy-clip; a folder
+   * as published (e.g. the ViT-B/32 stand-in) works too.
+   */
+  model: string;
+  /** The image tower's dtype (fp32, fp16, quantized); default the first the folder has. */
+  visionDtype?: 'fp32' | 'fp16' | 'quantized';
+  /** Set by the browser host: the folder's URL on the bench server. */
+  modelUrl?: string;
   /** Class counts of the unified/end rows. */
   ks: number[];
   /** Class count of the CSC and middle-position rows (0: leave them out). */
@@ -22,6 +32,8 @@ export interface BenchOptions {
   image: boolean;
   matmul: boolean;
   textStep: boolean;
+  /** Naive steps only up to this K (`--naive-max-k`): all 77·K positions in one chunk grow past any GPU's memory. */
+  naiveMaxK?: number;
   /** `--profile`: one fast step per shape timed kernel by kernel, at each of `profileKs`. */
   profile?: boolean;
   profileKs?: number[];
@@ -106,6 +118,8 @@ export interface MatmulRow {
 }
 
 export interface ImageEncodeResult {
+  /** Which model, tower file and dtype were timed. */
+  model?: string;
   webgpu_ips_b1: number | null;
   webgpu_ips_b32: number | null;
   wasm_ips_b1: number | null;

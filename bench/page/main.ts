@@ -6,13 +6,19 @@
 import { acquireGpuDevice } from '../../src/gpu-device';
 import { ClipImageEncoder } from '../../src/encoders/image-encoder';
 import type { Backend } from '../../src/encoders/backend';
-import { loadTextWeights } from '../../src/engine/model/text-weights';
+import { describeModel, readTower, textWeightsOf, type ModelDescription } from '../../src/models/load';
+import type { ModelSource } from '../../src/models/source';
+import { httpFolderSource } from '../../src/models/sources/bundled';
 import { batch1And32 } from '../lib/image';
 import { runSuite } from '../lib/suite';
 import type { Log } from '../lib/timing';
 import type { AdapterInfo, BenchOptions, BenchResult, ImageEncodeResult } from '../lib/types';
 
-const TOY = '/models/toy-clip';
+/** The folder the host serves (`--model`), read by the app's own loader. */
+function modelSource(opts: BenchOptions): ModelSource {
+  const rootUrl = opts.modelUrl ?? '/models/toy-clip/';
+  return httpFolderSource({ rootUrl, name: opts.model.split('/').filter(Boolean).pop() ?? opts.model, kind: 'disk', describe: (p) => `${opts.model}/${p}` });
+}
 
 declare global {
   interface Window {
@@ -27,17 +33,16 @@ const log: Log = (line) => {
   logEl.textContent += `\n${line}`;
 };
 
-async function bytes(path: string): Promise<Uint8Array> {
-  const res = await fetch(path);
-  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
-}
-
-async function imageEncode(gpuBackend: Backend, opts: BenchOptions, l: Log): Promise<ImageEncodeResult> {
-  const manifest = JSON.parse(new TextDecoder().decode(await bytes(`${TOY}/manifest.json`))) as { image_size: number; embed_dim: number };
-  const model = await bytes(`${TOY}/onnx/vision_model.onnx`);
-  const spec = { bytes: model, file: `${TOY}/onnx/vision_model.onnx`, imageSize: manifest.image_size, embedDim: manifest.embed_dim };
-  const result: ImageEncodeResult = { webgpu_ips_b1: null, webgpu_ips_b32: null, wasm_ips_b1: null, wasm_ips_b32: null };
+async function imageEncode(source: ModelSource, desc: ModelDescription, gpuBackend: Backend, opts: BenchOptions, l: Log): Promise<ImageEncodeResult> {
+  const vision = await readTower(source, desc, 'vision', opts.visionDtype);
+  const spec = { bytes: vision.bytes, file: vision.file, imageSize: desc.imageSize, embedDim: desc.embedDim };
+  const result: ImageEncodeResult = {
+    model: `${desc.id} ${vision.path} (${vision.dtype}, ${desc.imageSize} px)`,
+    webgpu_ips_b1: null,
+    webgpu_ips_b32: null,
+    wasm_ips_b1: null,
+    wasm_ips_b32: null,
+  };
   const notes: string[] = [];
   const backends: Array<[Backend, 'webgpu' | 'wasm']> = [
     [gpuBackend, 'webgpu'],
@@ -78,16 +83,19 @@ window.__runBench = async (opts) => {
     maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
     features: [...adapter.features].map(String).sort(),
   };
+  const source = modelSource(opts);
+  let desc: Promise<ModelDescription> | undefined;
+  const describe = () => (desc ??= describeModel(source));
   return runSuite(
     {
       device,
       adapter: adapterInfo,
       log,
       loadToyWeights: async () => {
-        const [model, config] = await Promise.all([bytes(`${TOY}/onnx/text_model.onnx`), bytes(`${TOY}/config.json`)]);
-        return loadTextWeights(model, JSON.parse(new TextDecoder().decode(config)));
+        const d = await describe();
+        return textWeightsOf(await readTower(source, d, 'text'), d);
       },
-      imageEncode: (l) => imageEncode({ ep: 'webgpu', gpu: acquired.gpu }, opts, l),
+      imageEncode: async (l) => imageEncode(source, await describe(), { ep: 'webgpu', gpu: acquired.gpu }, opts, l),
     },
     opts,
   );

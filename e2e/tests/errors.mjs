@@ -61,7 +61,7 @@ export async function modelFileErrors({ context }) {
     {
       route: '**/models/toy-clip/onnx/vision_model.onnx',
       respond: (r) => r.fulfill({ status: 404, body: 'Not Found' }),
-      message: /^public\/models\/toy-clip\/onnx\/vision_model\.onnx is missing \(HTTP 404\)$/,
+      message: /^public\/models\/toy-clip\/onnx\/vision_model\.onnx is missing \(HTTP 404\); add the file to the model folder, or choose another model$/,
     },
     {
       route: '**/models/toy-clip/manifest.json',
@@ -69,7 +69,7 @@ export async function modelFileErrors({ context }) {
         const manifest = await (await r.fetch()).json();
         await r.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ ...manifest, embed_dim: 512 }) });
       },
-      message: /^public\/models\/toy-clip\/manifest\.json disagrees with config\.json: manifest embed_dim is 512 but config\.json projection_dim is 128$/,
+      message: /^public\/models\/toy-clip\/manifest\.json disagrees with config\.json: manifest embed_dim is 512 but config\.json projection_dim is 128; fix manifest\.json, or delete it \(a folder as published needs none\)$/,
     },
   ];
   for (const c of cases) {

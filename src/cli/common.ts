@@ -5,7 +5,7 @@ import type { TrainSettings } from '../coop/settings';
 import { ensembleClassFeatures } from '../app/zero-shot/scores';
 import { tokenizePrompts } from '../app/zero-shot/text-features';
 import { encodeTokensCpu } from '../engine/cpu-text-encoder';
-import { loadTextWeights, type TextWeights } from '../engine/model/text-weights';
+import type { TextWeights } from '../engine/model/text-weights';
 import type { ClassTokenPosition, PromptSpec } from '../engine/prompt';
 import type { TextEngineLike } from '../worker/text-engine';
 import { loadModelDir, type CliModel } from './model-dir';
@@ -18,8 +18,7 @@ export interface Loaded {
 
 export async function loadAll(dir: string): Promise<Loaded> {
   const model = await loadModelDir(dir);
-  const weights = loadTextWeights(model.textModel, model.config);
-  return { model, weights, contextLength: weights.config.P };
+  return { model, weights: model.weights, contextLength: model.weights.config.P };
 }
 
 export function promptSpec(l: Loaded, names: readonly string[], nCtx: number, csc: boolean, position: ClassTokenPosition): PromptSpec {

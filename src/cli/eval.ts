@@ -1,7 +1,7 @@
 /** `coop eval`: a learned prompt's accuracy on every split of an image-folder dataset, overall and per class. */
 import { accuracy, perClassAccuracy } from '../coop/metrics';
 import { oneOf, str, ArgError, type Parsed } from './args';
-import { learnedTextFeatures, loadAll, predict, promptSpec } from './common';
+import { learnedTextFeatures, loadAll, predict } from './common';
 import { defaultCacheDir, ImageFeatureExtractor, type EpChoice } from './image-features';
 import { readImageFolder } from './image-folder';
 import { Progress } from './progress';
@@ -28,8 +28,7 @@ export async function runEval(p: Parsed): Promise<void> {
   const dim = l.model.manifest.embed_dim;
   const extractor = await ImageFeatureExtractor.create(l.model, { ep: oneOf<EpChoice>(p, 'ep', ['cpu', 'cuda'], 'cpu'), epStrict: p.opts.has('ep-strict'), cacheDir: str(p, 'cache') ?? defaultCacheDir(), log });
   const ctx = prompt.context;
-  const spec = promptSpec(l, prompt.classNames, ctx.nCtx, ctx.cscClasses > 0, prompt.position);
-  const engine = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, oneOf<EngineChoice>(p, 'engine', ['auto', 'wgsl', 'cpu'], 'cpu'), { spec, ctx: ctx.data, features: new Float32Array(dim), labels: new Int32Array(1) }, log);
+  const engine = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, oneOf<EngineChoice>(p, 'engine', ['auto', 'wgsl', 'cpu'], 'cpu'), log);
   const text = await learnedTextFeatures(engine, l, prompt.classNames, ctx, prompt.position);
   const report: Record<string, { accuracy: number; n: number; per_class: Record<string, number> }> = {};
   const splits = Object.keys(data.splits).length ? data.splits : { train: data.train };

@@ -53,6 +53,8 @@ export class ImageFeatureExtractor {
       if (!cuda) why = 'this onnxruntime-node build has no CUDA execution provider';
       else {
         try {
+          // onnxruntime logs a failed provider load itself, in red, before our message says what it means.
+          ort.env.logLevel = 'fatal';
           const s = await ort.InferenceSession.create(model.visionModel, { executionProviders: ['cuda'], logSeverityLevel: 4 });
           await s.release();
         } catch (e) {
@@ -69,10 +71,10 @@ export class ImageFeatureExtractor {
     try {
       session = await ort.InferenceSession.create(model.visionModel, { executionProviders: [ep], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
     } catch (e) {
-      throw new Error(`${path.join(model.dir, 'onnx/vision_model.onnx')} could not be opened by onnxruntime-node (${ep}): ${(e as Error).message}`);
+      throw new Error(`${model.visionPath} could not be opened by onnxruntime-node (${ep}): ${(e as Error).message}`);
     }
     if (!session.inputNames.includes('pixel_values') || !session.outputNames.includes('image_embeds')) {
-      throw new Error(`${path.join(model.dir, 'onnx/vision_model.onnx')} must take "pixel_values" and give "image_embeds" (it has ${session.inputNames.join(', ')} → ${session.outputNames.join(', ')})`);
+      throw new Error(`${model.visionPath} must take "pixel_values" and give "image_embeds" (it has ${session.inputNames.join(', ')} → ${session.outputNames.join(', ')})`);
     }
     return new ImageFeatureExtractor(session, model, opts.cacheDir, ep, opts.batch ?? 64);
   }

@@ -1,7 +1,7 @@
 /** `coop predict`: each image's top classes under a learned prompt, with probabilities softmax(logit_scale · cos). */
 import { softmaxRows } from '../coop/zero-shot';
 import { ArgError, positiveInt, str, type Parsed } from './args';
-import { learnedTextFeatures, loadAll, promptSpec } from './common';
+import { learnedTextFeatures, loadAll } from './common';
 import { defaultCacheDir, ImageFeatureExtractor } from './image-features';
 import { Progress } from './progress';
 import { readPrompt } from './prompt-load';
@@ -24,8 +24,7 @@ export async function runPredict(p: Parsed): Promise<void> {
   const ep = str(p, 'ep') === 'cuda' ? 'cuda' : 'cpu';
   const extractor = await ImageFeatureExtractor.create(l.model, { ep, epStrict: p.opts.has('ep-strict'), cacheDir: str(p, 'cache') ?? defaultCacheDir(), log });
   const ctx = prompt.context;
-  const spec = promptSpec(l, prompt.classNames, ctx.nCtx, ctx.cscClasses > 0, prompt.position);
-  const engine = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, str(p, 'engine') === 'wgsl' ? 'wgsl' : 'cpu', { spec, ctx: ctx.data, features: new Float32Array(dim), labels: new Int32Array(1) }, log);
+  const engine = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, str(p, 'engine') === 'wgsl' ? 'wgsl' : 'cpu', log);
   const text = await learnedTextFeatures(engine, l, prompt.classNames, ctx, prompt.position);
   const rows = await extractor.features(p.positional.map((file) => ({ file, views: [{ kind: 'clean' as const }] })), 'images', progress);
   const scale = Math.min(l.model.manifest.logit_scale, 100);

@@ -34,6 +34,7 @@ export const TRAIN_OPTIONS = {
   model: 'value', data: 'value', shots: 'value', seeds: 'value', csc: 'optional', position: 'value', 'n-ctx': 'value',
   init: 'value', epochs: 'value', views: 'value', engine: 'value', ep: 'value', 'ep-strict': 'flag', out: 'value',
   'base-to-new': 'flag', base: 'value', lr: 'value', 'batch-size': 'value', cache: 'value', splits: 'value', quiet: 'flag',
+  'save-features': 'flag',
   method: 'value', 'kg-weight': 'value', 'prograd-lambda': 'value', 'prograd-t': 'value',
 } as const;
 
@@ -223,16 +224,8 @@ export async function runTrain(p: Parsed): Promise<void> {
   }
   for (const h of handRows) log(`${h.method}: ${Object.entries(h.acc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
 
-  // The text engine: chosen once, on the first run's prompts.
-  const probeNames = baseToNew ? baseNames : names;
-  const probeCtx = initialContext(l, { ...base, csc: cscs[0], seed: seeds[0] } as TrainSettings, probeNames.length).ctx;
-  const probeFeat = stack(trainFeat.slice(0, Math.min(32, trainFeat.length)), dim);
-  const engine: TextEngineLike = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, engineChoice, {
-    spec: promptSpec(l, probeNames, probeCtx.nCtx, probeCtx.cscClasses > 0, base.position),
-    ctx: probeCtx.data,
-    features: probeFeat,
-    labels: Int32Array.from({ length: probeFeat.length / dim }, (_, i) => trainLabels[i] % probeNames.length),
-  }, log);
+  // The text engine: chosen once, by measurement (or as forced).
+  const engine: TextEngineLike = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, engineChoice, log);
 
   mkdirSync(path.join(out, 'prompts'), { recursive: true });
   const promptModel = { id: l.model.manifest.id, fingerprint: l.model.textFingerprint, width: l.weights.config.D };
@@ -244,6 +237,8 @@ export async function runTrain(p: Parsed): Promise<void> {
   // Tip-Adapter(-F) learn no prompt: only the prompt methods write files.
   let promptFiles = 0;
   const runTimes: number[] = [];
+  /** Per CoOp run: training time (image encoding apart), steps, final loss; for benchmarks and the GPU check. */
+  const runLog: Array<Record<string, unknown>> = [];
   const trainPool = baseToNew ? train.map((t, i) => i).filter((i) => train[i].label < nBase) : train.map((_, i) => i);
   const poolLabels = Int32Array.from(trainPool, (i) => trainLabels[i]);
   const poolClasses = baseToNew ? nBase : K;
@@ -267,6 +262,7 @@ export async function runTrain(p: Parsed): Promise<void> {
       shots: shotsList,
       std: 'population (ddof=0)',
       records,
+      runs: runLog,
       runs_done: runsDone,
       runs_total: runsTotal,
       wall_seconds: (performance.now() - t0) / 1000,
@@ -315,6 +311,22 @@ export async function runTrain(p: Parsed): Promise<void> {
       );
       const viewFeatures = new Float32Array(chosen.length * base.views * dim);
       viewRows.forEach((rows, i) => rows.forEach((f, v) => f && viewFeatures.set(f, (i * base.views + v) * dim)));
+
+      if (p.opts.has('save-features')) {
+        // The exact inputs of this shot count and seed, for cross-checks outside this program (tools/coop-trace).
+        const rowsOf = (f: Float32Array, n: number) => Array.from({ length: n }, (_, r) => Array.from(f.subarray(r * dim, (r + 1) * dim)));
+        const file = path.join(out, 'features', `${shots}shot-seed${seed}.json`);
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, JSON.stringify({
+          classnames: runNames,
+          labels: Array.from(labels),
+          files: chosen.map((i) => train[i].file),
+          view_features: Array.from({ length: chosen.length }, (_, i) => rowsOf(viewFeatures.subarray(i * base.views * dim, (i + 1) * base.views * dim), base.views)),
+          clean_features: rowsOf(cleanF, chosen.length),
+          splits: Object.fromEntries(splits.map((s) => [s.name, { features: rowsOf(s.features, s.labels.length), labels: Array.from(s.labels) }])),
+        }));
+        log(`features of ${shots} shots, seed ${seed} → ${file}`);
+      }
 
       for (const method of adapterMethods) {
         const label = configLabel({ ...base, csc: false }, method);
@@ -395,6 +407,7 @@ export async function runTrain(p: Parsed): Promise<void> {
         timeOf(label, secs);
         task.done(`${failed ? `FAILED: ${failed}; ` : ''}${method === 'prograd' ? `projected ${projected} of ${trainer.totalSteps} steps; ` : ''}loss ${lastLoss.toFixed(4)}, train ${pct(trainAcc)}%, ${Object.entries(acc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
         records.push({ shots, method: label, seed, accuracy: acc });
+        runLog.push({ shots, seed, method: label, train_seconds: secs, steps: trainer.position.step, epochs: trainer.maxEpochs, final_loss: lastLoss, engine: engine.kind, failed });
         runsDone++;
         // The learned prompt in the app's format, checked with the app's own parser before it is written.
         const prompt: LearnedPrompt = {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Connect, Plugin } from 'vite';
-import { ORT_ASSET_DIR } from './ort-paths';
+import { ORT_ASSET_DIR } from './ort-paths.ts';
 
 /**
  * The `onnxruntime-web/webgpu` build runs both the WebGPU and the WASM EP on this one runtime

@@ -74,7 +74,8 @@ export function choosePath(input: ChooseInput): PathChoice {
     const other: PathName = choice === 'gpu' ? 'cpu' : 'gpu';
     const mine = choice === 'gpu' ? gpu : cpu;
     const theirs = choice === 'gpu' ? cpu : gpu;
-    const summary = `${labels[choice]} ${formatRate(mine)} ${unit}` + (theirs ? ` (${labels[other]} ${theirs.perSecond !== undefined ? formatRate(theirs) : 'not measured'})` : '');
+    const own = mine?.perSecond !== undefined ? `${labels[choice]} ${formatRate(mine)} ${unit}` : input.forced ? `${labels[choice]} (${input.forced.by})` : labels[choice];
+    const summary = own + (theirs ? ` (${labels[other]} ${theirs.perSecond !== undefined ? formatRate(theirs) : 'not measured'})` : '');
     return { choice, reason, rates: { gpu, cpu }, labels, unit, summary };
   };
   const where = input.adapter ? ` (${input.adapter})` : '';

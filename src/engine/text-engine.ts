@@ -10,7 +10,7 @@
  */
 import { GpuAllocator } from './gpu/allocator';
 import { onDispatch } from './gpu/dispatch';
-import { encodeAddInPlace, encodeAdd } from './ops/add/gpu';
+import { encodeAddInPlace } from './ops/add/gpu';
 import { encodeAttentionBackward, encodeAttentionForward } from './ops/attention/gpu';
 import { encodeCosineCEBackward, encodeCosineCEForward } from './ops/cosine-ce/gpu';
 import { encodeEmbeddingForward } from './ops/embedding/gpu';
@@ -19,7 +19,6 @@ import { encodeL2NormalizeBackward, encodeL2NormalizeForward } from './ops/l2nor
 import { encodeLayerNormBackward, encodeLayerNormForward } from './ops/layernorm/gpu';
 import { encodeLinearBackward, encodeLinearForward } from './ops/linear/gpu';
 import { encodeMatmul } from './ops/matmul/gpu';
-import { encodeQuickGeluBackward, encodeQuickGeluForward } from './ops/quickgelu/gpu';
 import type { Arr } from './ops/tensor';
 import type { TextConfig, TextWeights } from './model/text-weights';
 import { loadTextWeights } from './model/text-weights';
@@ -370,16 +369,14 @@ class WgslTextEngine implements TextEngine {
         { q: ws.get(`q.${l}`), k: ws.get(`k.${l}`), v: ws.get(`v.${l}`), kp: prefix?.get(`k.${l}`), vp: prefix?.get(`v.${l}`), o },
         dims,
       );
-      encodeLinearForward(dev, pass, { x: o, w: this.w(`${l}.out.w`), b: this.w(`${l}.out.b`), y: t }, { n: rows, inDim: D, outDim: D });
+      // Residual adds and QuickGELU run in the matmuls' epilogues (one pass each instead of two).
       const xmid = ws.get(`xmid.${l}`);
-      encodeAdd(dev, pass, { a: x, b: t, out: xmid }, rows * D);
+      encodeLinearForward(dev, pass, { x: o, w: this.w(`${l}.out.w`), b: this.w(`${l}.out.b`), y: xmid, residual: x }, { n: rows, inDim: D, outDim: D });
       encodeLayerNormForward(dev, pass, { x: xmid, gamma: this.w(`${l}.ln2.w`), beta: this.w(`${l}.ln2.b`), y: h, mean: ws.get(`m2.${l}`), rstd: ws.get(`r2.${l}`) }, { rows, d: D, eps });
       const f = ws.get(`f.${l}`);
       const g = ws.get('g');
-      encodeLinearForward(dev, pass, { x: h, w: this.w(`${l}.fc1.w`), b: this.w(`${l}.fc1.b`), y: f }, { n: rows, inDim: D, outDim: F });
-      encodeQuickGeluForward(dev, pass, { x: f, y: g }, rows * F);
-      encodeLinearForward(dev, pass, { x: g, w: this.w(`${l}.fc2.w`), b: this.w(`${l}.fc2.b`), y: t }, { n: rows, inDim: F, outDim: D });
-      encodeAdd(dev, pass, { a: xmid, b: t, out: ws.get(`x.${l + 1}`) }, rows * D);
+      encodeLinearForward(dev, pass, { x: h, w: this.w(`${l}.fc1.w`), b: this.w(`${l}.fc1.b`), y: f, gelu: g }, { n: rows, inDim: D, outDim: F });
+      encodeLinearForward(dev, pass, { x: g, w: this.w(`${l}.fc2.w`), b: this.w(`${l}.fc2.b`), y: ws.get(`x.${l + 1}`), residual: xmid }, { n: rows, inDim: F, outDim: D });
     }
   }
 
@@ -403,12 +400,10 @@ class WgslTextEngine implements TextEngine {
     const dX = ws.get('dX');
     const h = ws.get('h');
     const t = ws.get('t');
-    const g = ws.get('g');
     const dF = ws.get('dF');
     const [dq, dk, dv] = [ws.get('dq'), ws.get('dk'), ws.get('dv')];
     for (let l = L - 1; l >= 0; l--) {
-      encodeLinearBackward(dev, pass, { dy: dX, w: this.w(`${l}.fc2.w`), dx: g }, { n: rows, inDim: F, outDim: D });
-      encodeQuickGeluBackward(dev, pass, { dy: g, x: ws.get(`f.${l}`), dx: dF }, rows * F);
+      encodeLinearBackward(dev, pass, { dy: dX, w: this.w(`${l}.fc2.w`), dx: dF, geluGradOf: ws.get(`f.${l}`) }, { n: rows, inDim: F, outDim: D });
       encodeLinearBackward(dev, pass, { dy: dF, w: this.w(`${l}.fc1.w`), dx: h }, { n: rows, inDim: D, outDim: F });
       encodeLayerNormBackward(
         dev,

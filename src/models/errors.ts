@@ -14,6 +14,6 @@ export function parseJsonFile(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new ModelFileError(file, `is not valid JSON: ${(e as Error).message}`);
+    throw new ModelFileError(file, `is not valid JSON: ${(e as Error).message}; replace it with the file as published`);
   }
 }

@@ -40,8 +40,11 @@ export interface TowerFile {
   size?: number;
 }
 
-/** Where the logit scale came from, so the page can show it and let the user change a default. */
-export type LogitScaleOrigin = 'manifest' | 'default';
+/**
+ * Where the logit scale came from, so the page can show it and let the user change it: the user's own value
+ * (stored with the model), manifest.json's, or the default for OpenAI's checkpoints.
+ */
+export type LogitScaleOrigin = 'user' | 'manifest' | 'default';
 
 export const DEFAULT_LOGIT_SCALE = 100;
 
@@ -73,6 +76,8 @@ export interface ModelDescription {
 export interface DescribeOptions {
   signal?: AbortSignal;
   onBytes?: (delta: number) => void;
+  /** A logit scale the user set for this model (already exponentiated); wins over manifest and default. */
+  logitScale?: number;
 }
 
 type Json = Record<string, unknown>;
@@ -221,6 +226,14 @@ export async function describeModel(source: ModelSource, opts: DescribeOptions =
     }
   }
   const tokenizer = buildTokenizer(tokenizerJson, config, source.describe(MODEL_FILES.tokenizer));
+  let logitScaleOrigin: LogitScaleOrigin = manifestJson !== undefined ? 'manifest' : 'default';
+  if (opts.logitScale !== undefined) {
+    if (!(Number.isFinite(opts.logitScale) && opts.logitScale > 0)) {
+      throw new ModelFileError(source.name, `has a logit scale of ${opts.logitScale} set for it; set a positive number (100 for OpenAI's CLIP)`);
+    }
+    manifest = { ...manifest, logit_scale: opts.logitScale };
+    logitScaleOrigin = 'user';
+  }
   const [text, vision] = await Promise.all([
     towerFiles(source, 'text', TEXT_DTYPES, opts.signal),
     towerFiles(source, 'vision', VISION_DTYPES, opts.signal),
@@ -250,7 +263,7 @@ export async function describeModel(source: ModelSource, opts: DescribeOptions =
     contextLength: manifest.context_length ?? 77,
     textWidth: manifest.text_width ?? ((config.text_config as Json).hidden_size as number),
     logitScale: manifest.logit_scale,
-    logitScaleOrigin: manifestJson !== undefined ? 'manifest' : 'default',
+    logitScaleOrigin,
     preprocess,
     preprocessorConfig,
     config,
@@ -338,6 +351,7 @@ export interface LoadProgress {
 }
 
 export interface LoadModelOptions {
+  logitScale?: number;
   text?: TowerDtype;
   vision?: TowerDtype;
   onProgress?: (p: LoadProgress) => void;
@@ -352,7 +366,11 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions =
     loaded += delta;
     options.onProgress?.({ loaded, total, file });
   };
-  const description = await describeModel(source, { signal: options.signal, onBytes: track(source.describe(MODEL_FILES.config)) });
+  const description = await describeModel(source, {
+    signal: options.signal,
+    logitScale: options.logitScale,
+    onBytes: track(source.describe(MODEL_FILES.config)),
+  });
   const textFile = pickTowerFile(description, 'text', options.text);
   const visionFile = pickTowerFile(description, 'vision', options.vision);
   total = textFile.size !== undefined && visionFile.size !== undefined ? loaded + textFile.size + visionFile.size : 0;

@@ -21,6 +21,8 @@ export interface NodeModel {
 }
 
 export interface NodeLoadOptions {
+  /** A logit scale of the caller's own (e.g. a --logit-scale flag); wins over manifest and default. */
+  logitScale?: number;
   text?: TowerDtype;
   vision?: TowerDtype;
   onProgress?: (p: LoadProgress) => void;
@@ -30,7 +32,7 @@ export interface NodeLoadOptions {
 /** Loads a model folder from disk: small files checked first, then the text tower read into engine weights. */
 export async function loadModelFromDir(dir: string, options: NodeLoadOptions = {}): Promise<NodeModel> {
   const source = nodeDirSource(dir);
-  const description = await describeModel(source, { signal: options.signal });
+  const description = await describeModel(source, { signal: options.signal, logitScale: options.logitScale });
   let loaded = 0;
   const text = await readTower(source, description, 'text', options.text, {
     signal: options.signal,

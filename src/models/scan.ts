@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ModelFileError, parseJsonFile } from './errors';
-import { displayPath, KNOWN_MODEL_FILES, MODEL_FILES, type ModelIndex, type ModelIndexEntry } from './types';
-import { validateManifest } from './validate';
+import { ModelFileError, parseJsonFile } from './errors.ts';
+import { displayPath, KNOWN_MODEL_FILES, MODEL_FILES, type ModelIndex, type ModelIndexEntry } from './types.ts';
+import { validateManifest } from './validate.ts';
 
 /**
  * Lists the model folders under `modelsDir` (public/models), with the sizes of the files the loader may read

@@ -1,7 +1,10 @@
-import { ModelFileError } from './errors';
-import { displayPath, MODEL_FILES, type ModelManifest } from './types';
+import { ModelFileError } from './errors.ts';
+import { displayPath, MODEL_FILES, type ModelManifest } from './types.ts';
 
 type Json = Record<string, unknown>;
+
+/** What to do about a bad manifest: it is optional, so deleting it is always a way out. */
+const FIX = '; fix manifest.json, or delete it (a folder as published needs none)';
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isPositiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
@@ -11,11 +14,11 @@ const isPositiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as 
  * given, names it instead: a hub URL or a path on disk).
  */
 export function validateManifest(json: unknown, folder: string, file = displayPath(folder, MODEL_FILES.manifest)): ModelManifest {
-  if (!isObject(json)) throw new ModelFileError(file, 'must hold a JSON object');
+  if (!isObject(json)) throw new ModelFileError(file, `must hold a JSON object${FIX}`);
   const need = (field: string, ok: (v: unknown) => boolean, what: string) => {
     if (!ok(json[field])) {
       const got = json[field] === undefined ? 'it is missing' : `got ${JSON.stringify(json[field])}`;
-      throw new ModelFileError(file, `field "${field}" must be ${what} (${got})`);
+      throw new ModelFileError(file, `field "${field}" must be ${what} (${got})${FIX}`);
     }
   };
   need('id', (v) => typeof v === 'string' && v.length > 0, 'a non-empty string');
@@ -79,7 +82,7 @@ export function checkManifestAgainstConfigs(
       throw new ModelFileError(
         manifestFile,
         `disagrees with ${names[source]}: manifest ${String(manifestField)} is ${JSON.stringify(mine)} ` +
-          `but ${names[source]} ${path} is ${JSON.stringify(theirs)}`,
+          `but ${names[source]} ${path} is ${JSON.stringify(theirs)}${FIX}`,
       );
     }
   }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, normalize, resolve } from 'node:path';
 import type { Connect, Plugin } from 'vite';
-import { scanModelsDir } from './scan';
+import { scanModelsDir } from './scan.ts';
 
 const INDEX_FILE = 'models/index.json';
 

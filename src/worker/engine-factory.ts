@@ -6,7 +6,7 @@
  */
 import { forcedPath } from '../engine/choose-path';
 import { encodeTokensCpu } from '../engine/cpu-text-encoder';
-import { proveTextWeights } from '../engine/load-proof';
+import { PROOF_MIN_COSINE, proveTextWeights } from '../engine/load-proof';
 import { loadTextWeights } from '../engine/model/text-weights';
 import { StoreSource } from '../models/sources/browser-store';
 import { chooseTextEngine } from './choose-engine';
@@ -19,6 +19,13 @@ async function fetchModel(url: string): Promise<ArrayBuffer> {
   return response.arrayBuffer();
 }
 
+/** `public/models/<id>/onnx/text_model_fp16.onnx` from the file's URL, for messages that name it. */
+function fileOf(url: string): string {
+  const path = decodeURIComponent(new URL(url, 'http://x/').pathname);
+  const at = path.lastIndexOf('/models/');
+  return at >= 0 ? `public${path.slice(at)}` : path;
+}
+
 /** The text file's bytes: from the browser store for a stored model (no network), else from the app's server. */
 async function textModelBytes(req: Parameters<EngineFactory>[0]): Promise<ArrayBuffer | Uint8Array> {
   if (req.textStored) return (await StoreSource.open(req.textStored.meta)).read(req.textStored.path);
@@ -26,8 +33,9 @@ async function textModelBytes(req: Parameters<EngineFactory>[0]): Promise<ArrayB
 }
 
 export const createEngine: EngineFactory = async (req, onLost) => {
-  // The bytes go out of scope once parsed: only the weights' own arrays stay.
-  const weights = loadTextWeights(await textModelBytes(req), req.config);
+  const file = req.textStored ? req.textStored.path : fileOf(req.textModelUrl);
+  // fp16 files are upcast here (the engine computes in fp32); the bytes go out of scope once parsed.
+  const weights = loadTextWeights(await textModelBytes(req), req.config, file);
   const gpu = typeof navigator !== 'undefined' ? navigator.gpu : undefined;
   const asked = req.engine && req.engine !== 'auto' ? forcedPath(req.engine) : undefined;
   const path = asked ?? (req.preferGpu ? undefined : 'cpu');
@@ -37,7 +45,7 @@ export const createEngine: EngineFactory = async (req, onLost) => {
     // The weights as read must reproduce ORT's own text_embeds, or the model is refused with the reason.
     try {
       const encode = engine instanceof GpuTextEngine ? (ids: Int32Array, rows: number) => engine.encodeTokens(ids, rows) : (ids: Int32Array, rows: number) => Promise.resolve(encodeTokensCpu(weights, ids, rows));
-      await proveTextWeights(encode, req.proof);
+      await proveTextWeights(encode, req.proof, PROOF_MIN_COSINE, file);
     } catch (e) {
       engine.dispose();
       throw e;

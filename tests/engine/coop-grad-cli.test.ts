@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FIXTURES, REPO_ROOT, TOY_CLIP } from '../helpers/fixture';
 import { relErr } from '../helpers/compare';
 
-function runCase(extra: string[]) {
-  const casePath = path.join(FIXTURES, 'coop-unified-end.case.json');
-  const r = spawnSync('npx', ['tsx', 'scripts/coop-grad.ts', '--model', TOY_CLIP, '--case', casePath, ...extra], { cwd: REPO_ROOT, encoding: 'utf8' });
+function runCase(extra: string[], model = TOY_CLIP, casePath = path.join(FIXTURES, 'coop-unified-end.case.json')) {
+  const r = spawnSync('npx', ['tsx', 'scripts/coop-grad.ts', '--model', model, '--case', casePath, ...extra], { cwd: REPO_ROOT, encoding: 'utf8' });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   const out = JSON.parse(r.stdout) as { loss: number; grad: number[]; logits: number[][] };
@@ -60,6 +59,21 @@ describe('npm run coop:grad', () => {
     rmSync(bad);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/needs 'zs_logits'/);
+  });
+
+  it('reads a folder as published (no manifest.json) through the app loader; the case then gives the logit scale', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'coop-grad-'));
+    try {
+      const model = path.join(dir, 'published');
+      cpSync(TOY_CLIP, model, { recursive: true });
+      rmSync(path.join(model, 'manifest.json'));
+      const casePath = path.join(dir, 'case.json');
+      const scale = JSON.parse(readFileSync(path.join(TOY_CLIP, 'manifest.json'), 'utf8')).logit_scale;
+      writeFileSync(casePath, JSON.stringify({ ...JSON.parse(readFileSync(path.join(FIXTURES, 'coop-unified-end.case.json'), 'utf8')), logit_scale: scale }));
+      runCase(['--cpu'], model, casePath);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('says what is missing', () => {

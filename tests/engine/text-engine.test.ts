@@ -96,9 +96,13 @@ describe.skipIf(!device)('WGSL text engine (toy-clip)', { timeout: STEP_TIMEOUT 
       oneChunk.set(`${file}:fast`, fast);
       const positionsFast = sharedPrefixLength(layout) + layout.K * (usedLength(layout) - sharedPrefixLength(layout));
       expect(fast.stats.positions).toBe(positionsFast);
+      // One submit, one readback at the end: loss, logits and the context gradient (issue 14's per-step counts).
+      expect(fast.stats.submits).toBe(1);
+      expect(fast.stats.readbackBytes).toBe(4 * (1 + fast.logits.length + fast.gradCtx.length));
+      expect(fast.stats.dispatches).toBeGreaterThan(0);
       console.log(
         `[tol] gpu ${file}: fast vs torch loss ${e.loss.toExponential(2)} grad ${e.grad.toExponential(2)} logits ${e.logits.toExponential(2)} | ` +
-        `gpu vs cpu grad ${vsCpu.toExponential(2)} | positions fast ${fast.stats.positions} (T=${fast.stats.T}, prefix ${fast.stats.prefix}) | ms: gpu fast ${(t1 - t0).toFixed(0)}, cpu twin ${(t2 - t1).toFixed(0)}`,
+        `gpu vs cpu grad ${vsCpu.toExponential(2)} | positions fast ${fast.stats.positions} (T=${fast.stats.T}, prefix ${fast.stats.prefix}) | ${fast.stats.dispatches} dispatches, ${fast.stats.copies} copies, ${fast.stats.submits} submit, ${fast.stats.readbackBytes} B read back | ms: gpu fast ${(t1 - t0).toFixed(0)}, cpu twin ${(t2 - t1).toFixed(0)}`,
       );
       expect(e.loss).toBeLessThan(1e-4);
       expect(e.grad).toBeLessThan(1e-4);

@@ -4,7 +4,9 @@ import { encodeLinearBackward, encodeLinearForward } from '../../src/engine/ops/
 import { matmulCpu } from '../../src/engine/ops/matmul/cpu';
 import { encodeMatmul } from '../../src/engine/ops/matmul/gpu';
 import { GpuAllocator } from '../../src/engine/gpu/allocator';
-import { submitPass } from '../../src/engine/gpu/dispatch';
+import { bindGroupCount, submitPass } from '../../src/engine/gpu/dispatch';
+import { addCpu } from '../../src/engine/ops/add/cpu';
+import { quickGeluBackwardCpu, quickGeluForwardCpu } from '../../src/engine/ops/quickgelu/cpu';
 import { readF32 } from '../../src/engine/gpu/readback';
 import { pipelineCount } from '../../src/engine/gpu/pipelines';
 import { getTestDevice, withValidation, GPU_ENV_HINT } from '../helpers/webgpu';
@@ -109,5 +111,46 @@ describe.skipIf(!device)('linear / matmul (WGSL vs CPU)', () => {
     });
     await dev.queue.onSubmittedWorkDone();
     expect(pipelineCount(dev) - before).toBeLessThanOrEqual(1);
+  });
+
+  it('makes each bind group once: the same dispatch on the same buffers reuses it', async () => {
+    const x = uploadF32(alloc, randn(6, 1)), w = uploadF32(alloc, randn(6, 2)), y = zerosF32(alloc, 4);
+    submitPass(dev, (p) => encodeLinearForward(dev, p, { x, w, y }, { n: 2, inDim: 3, outDim: 2 }));
+    const before = bindGroupCount(dev);
+    submitPass(dev, (p) => {
+      for (let r = 0; r < 3; r++) encodeLinearForward(dev, p, { x, w, y }, { n: 2, inDim: 3, outDim: 2 });
+    });
+    await dev.queue.onSubmittedWorkDone();
+    expect(bindGroupCount(dev)).toBe(before);
+  });
+
+  // The fused epilogues against the CPU twins they replace: matmul then add / QuickGELU / QuickGELU backward.
+  it('fused epilogues: Y = R + X·W + b, (Y, QuickGELU(Y)) and (dY·Wᵀ) ⊙ QuickGELU\'(F), N=37 in=45 out=70', async () => {
+    const [n, i, o] = [37, 45, 70];
+    const x = f32(randn(n * i, 20));
+    const w = f32(randn(i * o, 21, 0.2));
+    const b = f32(randn(o, 22));
+    const r = f32(randn(n * o, 23));
+    const dy = f32(randn(n * o, 24));
+    const fpre = f32(randn(n * i, 25, 2));
+    const lin = linearForwardCpu(x, w, b, n, i, o);
+    const wantRes = addCpu(r, lin);
+    const wantGelu = quickGeluForwardCpu(lin);
+    const wantDf = quickGeluBackwardCpu(linearBackwardCpu(dy, w, n, i, o), fpre);
+    const bx = uploadF32(alloc, x), bw = uploadF32(alloc, w), bb = uploadF32(alloc, b), br = uploadF32(alloc, r);
+    const bdy = uploadF32(alloc, dy), bf = uploadF32(alloc, fpre);
+    const yRes = zerosF32(alloc, n * o), yPre = zerosF32(alloc, n * o), yG = zerosF32(alloc, n * o), dF = zerosF32(alloc, n * i);
+    const [gotRes, gotPre, gotG, gotDf] = await withValidation(dev, async () => {
+      submitPass(dev, (p) => {
+        encodeLinearForward(dev, p, { x: bx, w: bw, b: bb, y: yRes, residual: br }, { n, inDim: i, outDim: o });
+        encodeLinearForward(dev, p, { x: bx, w: bw, b: bb, y: yPre, gelu: yG }, { n, inDim: i, outDim: o });
+        encodeLinearBackward(dev, p, { dy: bdy, w: bw, dx: dF, geluGradOf: bf }, { n, inDim: i, outDim: o });
+      });
+      return Promise.all([readF32(dev, yRes), readF32(dev, yPre), readF32(dev, yG), readF32(dev, dF)]);
+    });
+    expect(report('matmul + residual', relErr(gotRes, wantRes))).toBeLessThan(1e-5);
+    expect(report('matmul pre-activation', relErr(gotPre, lin))).toBeLessThan(1e-5);
+    expect(report('matmul + QuickGELU', relErr(gotG, wantGelu))).toBeLessThan(1e-5);
+    expect(report('matmul backward ⊙ QuickGELU\'', relErr(gotDf, wantDf))).toBeLessThan(1e-5);
   });
 });

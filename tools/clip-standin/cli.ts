@@ -1,5 +1,5 @@
 /**
- * npm run models:standin -- [--shape vit-b32|vit-b16|tiny] [--out DIR] [--seed N] [--synthetic-vocab]
+ * npm run models:standin -- [--shape vit-b32|vit-b16|tiny] [--out DIR] [--seed N] [--synthetic-vocab] [--fp16-compute]
  *
  * Writes a random-weight CLIP folder in the published transformers.js layout (default: ViT-B/32 into
  * .cache/models/clip-vit-base-patch32-standin/) and prints each file's size and the time taken.
@@ -28,6 +28,8 @@ const r = writeStandin({
   out: arg('--out'),
   seed,
   syntheticVocab: process.argv.includes('--synthetic-vocab'),
+  // Half-precision activations in the *_fp16.onnx files (the converter's default) instead of Casts to float.
+  fp16: process.argv.includes('--fp16-compute') ? 'compute' : 'cast',
   log: (l) => process.stderr.write(`models:standin: ${l}\n`),
 });
 for (const f of r.files) console.log(`${f.path.padEnd(32)} ${(f.bytes / 1e6).toFixed(1).padStart(8)} MB`);

@@ -7,7 +7,13 @@
 import { floatToHalf } from '../../src/engine/model/half';
 import { DataType, modelMsg, type AttrValue, type Msg, type NodeSpec, type TensorSpec, type ValueSpec } from './onnx-proto';
 
-export type Precision = 'fp32' | 'fp16';
+/**
+ * `fp16`: half-precision initializers, each cast up to float by a Cast node, compute in float (what the
+ * published files do where an op is kept in float). `fp16-compute`: half-precision initializers used as
+ * they are, activations in half, Casts only at the graph's float inputs and outputs (onnxconverter's
+ * keep_io_types): the converter's default for every op it does not block.
+ */
+export type Precision = 'fp32' | 'fp16' | 'fp16-compute';
 
 /** Draws each named tensor once (seeded), so the fp32 and fp16 files hold the same weights. */
 export class Weights {
@@ -68,12 +74,23 @@ export class GraphBuilder {
     return n;
   }
 
-  /** A node; its output is `${name}_output_0` unless `out` names it (a graph output). */
+  /**
+   * A node; its output is `${name}_output_0` unless `out` names it (a graph output, which in an fp16-compute
+   * graph is the half value cast back to float).
+   */
   op(op: string, inputs: string[], path: string, attrs?: Record<string, AttrValue>, out?: string): string {
     const name = this.unique(`${path}/${op}`);
-    const output = out ?? `${name}_output_0`;
+    const half = out !== undefined && this.precision === 'fp16-compute';
+    const output = out === undefined ? `${name}_output_0` : half ? `${out}_fp16` : out;
     this.nodes.push({ op, inputs, outputs: [output], name, attrs });
-    return output;
+    if (!half) return output;
+    this.nodes.push({ op: 'Cast', inputs: [output], outputs: [out], name: this.unique(`/Cast_${out}/Cast`), attrs: { to: DataType.FLOAT } });
+    return out;
+  }
+
+  /** A float graph input as the graph computes with it: cast to half in an fp16-compute graph. */
+  floatInput(name: string): string {
+    return this.precision === 'fp16-compute' ? this.op('Cast', [name], `/Cast_${name}`, { to: DataType.FLOAT16 }) : name;
   }
 
   /** A float weight; in an fp16 file stored as half precision and cast up to float where used. */
@@ -83,6 +100,7 @@ export class GraphBuilder {
       return name;
     }
     this.initializers.push({ name, dims, half: floatToHalf(data) });
+    if (this.precision === 'fp16-compute') return name;
     return this.op('Cast', [name], `/Cast_${name}`, { to: DataType.FLOAT }, `${name}_float`);
   }
 
@@ -91,13 +109,14 @@ export class GraphBuilder {
     return this.weight(`onnx::MatMul_${this.anon++}`, dims, data);
   }
 
-  /** Small constants stay float32 in both files (eps, the attention scale): rounding them would only add noise. */
+  /** Small constants (eps, the attention scale) stay float32 where the graph computes in float. */
   scalar(v: number): string {
     const key = `f:${v}`;
     let name = this.consts.get(key);
     if (!name) {
       name = `/Constant_${this.consts.size}_output_0`;
-      this.initializers.push({ name, dims: [], float: Float32Array.of(v) });
+      const data = Float32Array.of(v);
+      this.initializers.push(this.precision === 'fp16-compute' ? { name, dims: [], half: floatToHalf(data) } : { name, dims: [], float: data });
       this.consts.set(key, name);
     }
     return name;
@@ -247,8 +266,8 @@ export function visionTower(precision: Precision, w: Weights, s: VisionShape): M
   const { width: D, patch, imageSize } = s;
   const grid = imageSize / patch;
   const P = grid * grid + 1;
-  const px = 'pixel_values';
   const ep = '/vision_model/embeddings';
+  const px = g.floatInput('pixel_values');
   const convW = g.weight('vision_model.embeddings.patch_embedding.weight', [D, 3, patch, patch], w.get('vision.patch', D * 3 * patch * patch, 1 / Math.sqrt(3 * patch * patch)));
   const conv = g.op('Conv', [px, convW], `${ep}/patch_embedding`, { kernel_shape: [patch, patch], strides: [patch, patch], pads: [0, 0, 0, 0], dilations: [1, 1], group: 1 });
   const patches = g.op('Transpose', [g.op('Reshape', [conv, g.ints([0, D, -1])], ep)], ep, { perm: [0, 2, 1] });
@@ -269,7 +288,7 @@ export function visionTower(precision: Precision, w: Weights, s: VisionShape): M
   const proj = g.anonWeight([D, s.projection], w.get('vision.projection', D * s.projection, 1 / Math.sqrt(D)));
   g.op('MatMul', [post, proj], '/visual_projection', undefined, 'image_embeds');
   return g.build(
-    [{ name: px, elemType: DataType.FLOAT, dims: ['batch_size', 3, imageSize, imageSize] }],
+    [{ name: 'pixel_values', elemType: DataType.FLOAT, dims: ['batch_size', 3, imageSize, imageSize] }],
     [
       { name: 'image_embeds', elemType: DataType.FLOAT, dims: ['batch_size', s.projection] },
       { name: 'last_hidden_state', elemType: DataType.FLOAT, dims: ['batch_size', P, D] },

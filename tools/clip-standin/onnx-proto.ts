@@ -94,6 +94,8 @@ export interface TensorSpec {
   float?: Float32Array;
   half?: Uint16Array;
   int64?: number[];
+  /** Store FLOAT data as packed float_data instead of raw_data (some exporters do; the reader must cope). */
+  asFloatData?: boolean;
 }
 
 export function tensorMsg(t: TensorSpec): Msg {
@@ -104,7 +106,7 @@ export function tensorMsg(t: TensorSpec): Msg {
     m.bytes(9, new Uint8Array(t.half.buffer, t.half.byteOffset, t.half.byteLength));
   } else if (t.float) {
     m.int(2, DataType.FLOAT).str(8, t.name);
-    m.bytes(9, new Uint8Array(t.float.buffer, t.float.byteOffset, t.float.byteLength));
+    m.bytes(t.asFloatData ? 4 : 9, new Uint8Array(t.float.buffer, t.float.byteOffset, t.float.byteLength));
   } else if (t.int64) {
     m.int(2, DataType.INT64).str(8, t.name);
     const b = new BigInt64Array(t.int64.map((v) => BigInt(v)));
@@ -173,7 +175,7 @@ export interface ModelSpec {
 export function modelMsg(s: ModelSpec): Msg {
   const g = new Msg();
   for (const n of s.nodes) g.msg(1, nodeMsg(n));
-  g.str(2, s.graphName);
+  if (s.graphName) g.str(2, s.graphName);
   for (const t of s.initializers) g.msg(5, tensorMsg(t));
   for (const v of s.inputs) g.msg(11, valueInfoMsg(v));
   for (const v of s.outputs) g.msg(12, valueInfoMsg(v));

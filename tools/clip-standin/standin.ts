@@ -6,7 +6,7 @@
  * Speed and memory depend on shapes, not values; the values are drawn small enough that every activation
  * stays finite and the load-time proof (engine vs ORT) is meaningful.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLIP_MEAN, CLIP_STD } from '../../src/preprocess/config';
@@ -18,7 +18,7 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..
 /** Bumped whenever the generated files change, so a cached folder from an older generator is rebuilt. */
 export const GENERATOR_VERSION = 1;
 const MARKER = '.standin-complete';
-const markerText = (seed: number) => JSON.stringify({ version: GENERATOR_VERSION, seed });
+const markerText = (seed: number, fp16: 'cast' | 'compute') => JSON.stringify({ version: GENERATOR_VERSION, seed, fp16 });
 
 export type StandinShapeName = 'vit-b32' | 'vit-b16' | 'tiny';
 
@@ -53,6 +53,12 @@ export interface StandinOptions {
   seed?: number;
   /** Force the synthetic vocabulary even where CLIP's merges file is present. */
   syntheticVocab?: boolean;
+  /**
+   * How the *_fp16.onnx files compute: `cast` (default): half initializers cast up to float by Cast nodes,
+   * compute in float; `compute`: half activations too, Casts only at the float inputs and outputs, as
+   * onnxconverter's keep_io_types leaves every op it does not block.
+   */
+  fp16?: 'cast' | 'compute';
   log?: (line: string) => void;
 }
 
@@ -84,7 +90,7 @@ export function standinName(shapeName: StandinShapeName, vocabulary: 'clip' | 's
   return shape.vocab === 'clip' && vocabulary === 'synthetic' ? `${shape.repo}-standin-synthvocab` : `${shape.repo}-standin`;
 }
 
-function configJson(shapeName: StandinShapeName, shape: StandinShape, vocab: Vocabulary, seed: number): unknown {
+function configJson(shapeName: StandinShapeName, shape: StandinShape, vocab: Vocabulary, seed: number, fp16: Precision): unknown {
   const { text, vision } = shape;
   return {
     _name_or_path: `openai/${shape.repo}`,
@@ -95,6 +101,7 @@ function configJson(shapeName: StandinShapeName, shape: StandinShape, vocab: Voc
       shape: shapeName,
       seed,
       weights: 'random',
+      fp16_files: fp16 === 'fp16' ? 'half initializers, Cast to float before use' : 'half initializers and activations, Cast at inputs and outputs',
       vocabulary: vocab.kind === 'clip' ? "CLIP's (bpe_simple_vocab_16e6.txt.gz)" : 'synthetic (same size and structure as CLIP\'s)',
     },
     architectures: ['CLIPModel'],
@@ -171,22 +178,23 @@ export function writeStandin(opts: StandinOptions): StandinResult {
     writeFileSync(join(dir, path), text);
     files.push({ path, bytes: Buffer.byteLength(text) });
   };
-  writeJson('config.json', configJson(opts.shape, shape, vocab, seed));
+  const fp16: Precision = opts.fp16 === 'compute' ? 'fp16-compute' : 'fp16';
+  writeJson('config.json', configJson(opts.shape, shape, vocab, seed, fp16));
   writeJson('preprocessor_config.json', preprocessorJson(shape.vision.imageSize));
   writeJson('tokenizer.json', tokenizerJson(vocab));
   const text: TextShape = { ...shape.text, vocab: vocab.tokens.length };
 
   // One tower at a time, so only one tower's weights are held.
   const towers: Array<['text' | 'vision', Precision[]]> = [
-    ['text', ['fp32', 'fp16']],
-    ['vision', ['fp32', 'fp16']],
+    ['text', ['fp32', fp16]],
+    ['vision', ['fp32', fp16]],
   ];
   for (const [tower, precisions] of towers) {
     const w = new Weights(seed * 7919 + (tower === 'text' ? 1 : 2));
     for (const p of precisions) {
       const t0 = performance.now();
       const model = tower === 'text' ? textTower(p, w, text) : visionTower(p, w, shape.vision);
-      const path = `onnx/${tower}_model${p === 'fp16' ? '_fp16' : ''}.onnx`;
+      const path = `onnx/${tower}_model${p === 'fp32' ? '' : '_fp16'}.onnx`;
       const bytes = writeModelFile(join(dir, path), model);
       files.push({ path, bytes });
       log(`${path}: ${(bytes / 1e6).toFixed(1)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -194,7 +202,7 @@ export function writeStandin(opts: StandinOptions): StandinResult {
     w.clear();
   }
   // Last, so a run cut short leaves no marker: ensureStandin reuses only a folder that has it.
-  writeFileSync(join(dir, MARKER), markerText(seed));
+  writeFileSync(join(dir, MARKER), markerText(seed, opts.fp16 ?? 'cast'));
   return { dir, name, vocabulary: vocab.kind, files, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -208,18 +216,23 @@ export function ensureStandin(shape: StandinShapeName, opts: Omit<StandinOptions
   const vocabKind = probe.vocab !== 'clip' || opts.syntheticVocab || !defaultVocabGz(REPO_ROOT) ? 'synthetic' : 'clip';
   const dir = join(REPO_ROOT, '.cache/models', standinName(shape, vocabKind));
   const marker = join(dir, MARKER);
-  const wanted = markerText(opts.seed ?? 1);
+  const wanted = markerText(opts.seed ?? 1, opts.fp16 ?? 'cast');
   if (existsSync(marker) && readFileSync(marker, 'utf8') === wanted) return dir;
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   writeStandin({ ...opts, shape, out: tmp });
+  const complete = () => existsSync(marker) && readFileSync(marker, 'utf8') === wanted;
+  // Another process may have finished first while this one generated: keep its folder (it may be reading it).
+  if (complete()) {
+    rmSync(tmp, { recursive: true, force: true });
+    return dir;
+  }
   rmSync(dir, { recursive: true, force: true });
   try {
     renameSync(tmp, dir);
   } catch (e) {
-    // Another process put a whole folder there first; use that one.
     rmSync(tmp, { recursive: true, force: true });
-    if (!(existsSync(marker) && statSync(marker).isFile())) throw e;
+    if (!complete()) throw e;
   }
   return dir;
 }

@@ -29,31 +29,10 @@ sys.path.insert(0, os.path.join(ROOT, "tools", "toy-clip"))
 
 import bpe  # noqa: E402
 import coop  # noqa: E402
-from onnx_text import load_text_tower  # noqa: E402
+from dassl_sched import ConstantWarmup  # noqa: E402
+from tower import load_tower  # noqa: E402
 
 DEFAULT_CLASSES = ["disc", "box", "wedge", "sparkle", "plus"]
-
-
-class ConstantWarmup:
-    """Dassl's ConstantWarmupScheduler (dassl/optim/lr_scheduler.py), same semantics, our own code: the optimizer's
-    lr is `cons_lr` for the first `warmup` epochs, then the successor's (CosineAnnealingLR) own schedule, whose
-    counting starts when the warmup ends (WARMUP_RECOUNT = True, Dassl's default and CoOp's)."""
-
-    def __init__(self, opt, successor, warmup, cons_lr):
-        self.opt, self.successor, self.warmup, self.cons_lr = opt, successor, warmup, cons_lr
-        self.last_epoch = 0
-        self._set(cons_lr if warmup > 0 else successor.get_last_lr()[0])
-
-    def _set(self, lr):
-        for g in self.opt.param_groups:
-            g["lr"] = lr
-
-    def step(self):
-        if self.last_epoch >= self.warmup:
-            self.successor.step()  # sets the optimizer's lr itself
-        else:
-            self.last_epoch += 1
-            self._set(self.cons_lr if self.last_epoch < self.warmup else self.successor.get_last_lr()[0])
 
 
 def f32_round(v):
@@ -98,10 +77,10 @@ def main():
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     torch.set_num_threads(1)
+    model, cfg, logit_scale = load_tower(args.model)
+    # Seeded after the tower is built: building it draws (random init of the unused image tower) from torch's generator.
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-
-    model, logit_scale = load_text_tower(args.model)
     tok = bpe.load_hf_json(os.path.join(args.model, "tokenizer.json"))
     names = args.classes.split(",")
     k = len(names)
@@ -110,7 +89,7 @@ def main():
         feats = torch.tensor(src["image_features"], dtype=torch.float32)
         labels = torch.tensor(src["labels"], dtype=torch.long)
     else:
-        feats = torch.randn(args.images, model.embed_dim)
+        feats = torch.randn(args.images, cfg["projection_dim"])
         labels = torch.as_tensor(rng.integers(0, k, size=args.images))
     feats = feats / feats.norm(dim=-1, keepdim=True)
     n = feats.shape[0]

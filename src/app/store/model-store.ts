@@ -92,6 +92,17 @@ function withLogitScale(model: ModelFolder, scale: number | undefined): ModelFol
   return { ...model, manifest: { ...model.manifest, logit_scale: scale }, description: { ...model.description, logitScale: scale } };
 }
 
+/**
+ * A folder as published has no manifest, so no `text_model_sha256`: the app computes it from the text file it loaded
+ * (docs/prompt-format.md), so learned prompts name the weights they belong to and feature caches key on them.
+ */
+async function withFingerprint(model: ModelFolder): Promise<ModelFolder> {
+  if (model.manifest.text_model_sha256 || !globalThis.crypto?.subtle) return model;
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', model.textModel as Uint8Array<ArrayBuffer>));
+  const hex = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+  return { ...model, manifest: { ...model.manifest, text_model_sha256: hex } };
+}
+
 export const useModelStore = create<ModelState>()((set, get) => ({
   models: [],
   stored: [],
@@ -193,6 +204,8 @@ export const useModelStore = create<ModelState>()((set, get) => ({
         model = withLogitScale(await loadModelFolder(entry, { baseUrl: import.meta.env.BASE_URL, onProgress }), bundledLogitScale(id));
         origin = { kind: 'bundled', folder: id };
       }
+      if (stale()) return;
+      model = await withFingerprint(model);
       if (stale()) return;
       set({ phase: 'compiling' });
       // The faster EP by a short probe of each (a software WebGPU adapter loses to WASM); ?ep= forces one.

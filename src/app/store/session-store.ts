@@ -23,7 +23,7 @@ import {
 import { WORKSPACE_VERSION } from '../../session/records';
 import type { ExtraSet } from './train-store';
 import { cardImage, useTrainStore } from './train-store';
-import { useModelStore } from './model-store';
+import { STORED_PREFIX, useModelStore } from './model-store';
 import { newId, type ClassCard } from '../train/class-cards';
 
 interface SessionState {
@@ -211,6 +211,13 @@ function fromRecords(ws: WorkspaceRecord, images: Map<string, StoredImage>, prob
   return { cards, extraSets };
 }
 
+/** Whether the model picker offers `folder` (a bundled folder, or `stored:<key>` for one added in this browser). */
+function modelAvailable(folder: string): boolean {
+  const m = useModelStore.getState();
+  if (folder.startsWith(STORED_PREFIX)) return m.stored.some((x) => STORED_PREFIX + x.key === folder && x.complete);
+  return m.models.some((x) => x.folder === folder && !x.error);
+}
+
 /** The model a workspace names, selected once the model list is known (if it is there and not the one loading). */
 async function selectModel(folder: string | null): Promise<void> {
   if (!folder) return;
@@ -221,7 +228,7 @@ async function selectModel(folder: string | null): Promise<void> {
     });
   }
   const m = models.getState();
-  if (m.selected !== folder && m.models.some((x) => x.folder === folder && !x.error)) await m.select(folder);
+  if (m.selected !== folder && modelAvailable(folder)) await m.select(folder);
 }
 
 function applyHashSettings(): void {
@@ -248,8 +255,9 @@ export const useSessionStore = create<SessionState>()((set, get) => ({
     if (get().restored) return;
     const t0 = performance.now();
     const problems: string[] = [];
-    try {
-      const loaded = await useTrainStore.getState().track('Restoring the saved session', sessionDb.loadSession());
+    // Inside one tracked load: a Train pressed meanwhile waits for the restored cards.
+    const restoring = (async () => {
+      const loaded = await sessionDb.loadSession();
       problems.push(...loaded.problems);
       if (loaded.workspace) {
         const ws = loaded.workspace;
@@ -263,11 +271,15 @@ export const useSessionStore = create<SessionState>()((set, get) => ({
       for (const r of useTrainStore.getState().runs) savedRuns.set(r.id, r);
       // Records the workspace no longer names (skipped ones, or images of a class that failed) are cleaned up later.
       if (problems.length) workspaceDirty = true;
+      // A link's settings win over the saved ones.
+      applyHashSettings();
+    })();
+    try {
+      await useTrainStore.getState().track('Restoring the saved session', restoring);
     } catch (e) {
       problems.push(`the saved session could not be opened: ${(e as Error).message}`);
+      applyHashSettings();
     }
-    // A link's settings win over the saved ones.
-    applyHashSettings();
     set({ restored: true, restoreMs: performance.now() - t0, problems });
     watch();
     writeHash();
@@ -315,7 +327,7 @@ export const useSessionStore = create<SessionState>()((set, get) => ({
         const runtime = models.runtime;
         const result = readProject(bytes, {
           fileName: file.name,
-          hasModel: (folder) => models.models.some((m) => m.folder === folder && !m.error),
+          hasModel: (folder) => modelAvailable(folder),
           promptModel: (folder) => {
             if (!runtime || runtime.folder !== folder) return null;
             const cfg = runtime.model.config as { text_config?: { hidden_size?: number } };

@@ -32,8 +32,10 @@ function DropArea({ card, split, disabled }: { card: Card; split: ImageSplit; di
     setOver(false);
     if (disabled) return;
     // A dropped folder takes a while to walk: Train pressed meanwhile waits for it.
-    const files = await track('Reading the dropped files', filesFromDataTransfer(e.dataTransfer));
-    if (files.length) addFiles(card.id, files, split);
+    await track(
+      'Reading the dropped files',
+      filesFromDataTransfer(e.dataTransfer).then((files) => files.length && addFiles(card.id, files, split)),
+    );
   };
   const onPaste = (e: ClipboardEvent) => {
     const files = filesFromClipboard(e.clipboardData);

@@ -1,11 +1,14 @@
 import { useRef } from 'react';
 import { formatBytes } from '../../session/storage';
 import { useSessionStore } from '../store/session-store';
+import { useTrainStore } from '../store/train-store';
 import { download } from './download';
 
 /** Save project / Open project / Clear all, what the session uses of the browser's storage, and save problems. */
 export function SessionPanel({ busy }: { busy: boolean }) {
   const s = useSessionStore();
+  // A project saved while the demo or a drop is still arriving would miss it: wait, and say why.
+  const loading = useTrainStore((t) => t.loading);
   const input = useRef<HTMLInputElement>(null);
   const save = async () => {
     const out = await s.saveProject();
@@ -16,9 +19,15 @@ export function SessionPanel({ busy }: { busy: boolean }) {
   };
   const st = s.storage;
   return (
-    <section className="session-panel" data-testid="session" data-restored={s.restored} data-saved-checkpoint={s.savedCheckpoint ? `${s.savedCheckpoint.runId}:${s.savedCheckpoint.epoch}` : ''} data-last-saved={s.lastSavedAt ?? ''}>
+    <section className="session-panel" data-testid="session" data-restored={s.restored} data-saved-checkpoint={s.savedCheckpoint ? `${s.savedCheckpoint.runId}:${s.savedCheckpoint.epoch}` : ''} data-last-saved={s.lastSavedAt ?? ''} data-restore-ms={s.restoreMs === null ? '' : Math.round(s.restoreMs)}>
       <div className="button-row">
-        <button type="button" data-testid="save-project" disabled={busy || !!s.projectBusy} onClick={() => void save()}>
+        <button
+          type="button"
+          data-testid="save-project"
+          disabled={busy || !!s.projectBusy || loading.length > 0}
+          title={loading.length ? `Available once ${loading.join(', ').toLowerCase()} is done` : undefined}
+          onClick={() => void save()}
+        >
           Save project
         </button>
         <button type="button" data-testid="open-project" disabled={busy || !!s.projectBusy} onClick={() => input.current?.click()}>

@@ -1,5 +1,6 @@
 import { MethodsPanel } from './MethodsPanel';
 import { useEffect, useState } from 'react';
+import { useEta } from '../shell/use-eta';
 import { ProgressBar } from '../shell/ProgressBar';
 import { useModelStore } from '../store/model-store';
 import { useSessionStore } from '../store/session-store';
@@ -82,6 +83,7 @@ export function TrainPage() {
   const restored = useSessionStore((s) => s.restored);
   const busy = ['preparing', 'running', 'stopping'].includes(st.history.status);
   const hasGpu = typeof navigator !== 'undefined' && !!navigator.gpu;
+  const eta = useEta(st.preparing?.label ?? '', st.preparing?.done ?? 0, st.preparing?.total ?? 0);
 
   useEffect(() => {
     void fetchReferenceNumbers().then(setReference);
@@ -91,8 +93,11 @@ export function TrainPage() {
     setDemoError(null);
     setDemoLoading(true);
     try {
-      const demo = await st.track('Loading the demo', loadDemo());
-      useTrainStore.getState().loadCards(demo.cards, demo.extraSets);
+      // The cards go in inside the tracked load, so a Train waiting for it sees them.
+      await st.track(
+        'Loading the demo',
+        loadDemo().then((demo) => useTrainStore.getState().loadCards(demo.cards, demo.extraSets)),
+      );
     } catch (e) {
       setDemoError((e as Error).message);
     } finally {
@@ -156,7 +161,7 @@ export function TrainPage() {
           </p>
         )}
         {st.setup?.note && <p className="hint note">{st.setup.note}</p>}
-        {st.preparing && <ProgressBar value={st.preparing.done} max={st.preparing.total} label={`${st.preparing.label}: ${st.preparing.done} of ${st.preparing.total}`} />}
+        {st.preparing && <ProgressBar value={st.preparing.done} max={st.preparing.total} label={`${st.preparing.label}: ${st.preparing.done} of ${st.preparing.total}${eta}`} />}
       </aside>
 
       <section className="panel train-live">

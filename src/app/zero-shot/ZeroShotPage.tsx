@@ -1,4 +1,5 @@
 import { useEffect, useMemo } from 'react';
+import { useEta } from '../shell/use-eta';
 import { ProgressBar } from '../shell/ProgressBar';
 import { formatPercent } from '../shell/format';
 import { useModelStore } from '../store/model-store';
@@ -40,6 +41,7 @@ export function ZeroShotPage() {
   }, [images, text, runtime]);
   const accuracy = accuracyOf(results);
   const encodingNow = featureProgress && featureProgress.done < featureProgress.total;
+  const eta = useEta('encoding', featureProgress?.done ?? 0, featureProgress?.total ?? 0);
 
   return (
     <div
@@ -60,7 +62,7 @@ export function ZeroShotPage() {
           <ProgressBar
             value={featureProgress.done}
             max={featureProgress.total}
-            label={`Encoding images: ${featureProgress.done} of ${featureProgress.total}`}
+            label={`Encoding images: ${featureProgress.done} of ${featureProgress.total}${eta}`}
           />
         )}
         {featureError && (

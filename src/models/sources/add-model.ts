@@ -131,7 +131,7 @@ export async function addModel(store: BrowserModelStore, req: AddRequest, option
   report();
 
   const fetchOne = async (path: string) => {
-    const sink = store.sink(key, path, what);
+    const sink = store.sink(key, path, what, sizes[path]);
     const onBytes = (n: number) => {
       progress.add(path, n);
       report();

@@ -151,7 +151,7 @@ export class BrowserModelStore {
   }
 
   /** A download's sink: the file itself, appended to in place (a partial file is what a resume continues). */
-  sink(key: string, path: string, what: string): FileSink {
+  sink(key: string, path: string, what: string, size: number): FileSink {
     return {
       existing: () => this.bytesHeld(key, path),
       open: async (offset: number): Promise<SinkWriter> => {
@@ -159,14 +159,22 @@ export class BrowserModelStore {
         const writable = await handle.createWritable({ keepExistingData: offset > 0 });
         await writable.truncate(offset);
         await writable.seek(offset);
+        let at = offset;
+        let aborted = false;
         const quota = async (e: unknown) => {
           if (!isQuotaError(e)) throw e;
+          aborted = true;
           await writable.abort().catch(() => {});
-          throw new QuotaError(0, await freeStorage(), `${what} (${path})`);
+          throw new QuotaError(Math.max(1, size - at), await freeStorage(), `${what} (${path})`);
         };
         return {
-          write: (chunk) => writable.write(chunk as Uint8Array<ArrayBuffer>).catch(quota),
-          close: () => writable.close().catch(quota),
+          write: async (chunk) => {
+            await writable.write(chunk as Uint8Array<ArrayBuffer>).catch(quota);
+            at += chunk.byteLength;
+          },
+          close: async () => {
+            if (!aborted) await writable.close().catch(quota);
+          },
         };
       },
     };

@@ -1,18 +1,27 @@
 import { ModelFileError } from '../errors';
 import { fetchBytes } from '../fetch-bytes';
-import type { ModelSource, ReadOptions } from '../source';
+import type { ModelSource, ReadOptions, SourceKind } from '../source';
 import { displayPath } from '../types';
 
-/**
- * A folder bundled with the app: `public/models/<folder>/`, served under the app's base URL. `sizes` is the
- * model index's row (models/index.json lists the files present and their sizes), so asking which files
- * exist costs no request; without it, each question is a HEAD request.
- */
-export function bundledSource(baseUrl: string, folder: string, sizes?: Record<string, number>): ModelSource {
-  // An index row with no files at all (a caller without the index) says nothing: ask the server instead.
-  if (sizes && Object.keys(sizes).length === 0) sizes = undefined;
-  const root = `${baseUrl}models/${encodeURIComponent(folder)}/`;
-  const url = (path: string) => root + path.split('/').map(encodeURIComponent).join('/');
+export interface HttpFolder {
+  /** URL of the folder, ending in '/'. */
+  rootUrl: string;
+  name: string;
+  kind: SourceKind;
+  /** How a file is named in messages. */
+  describe(path: string): string;
+  /**
+   * The files present and their sizes, where a listing gave them (the app's models/index.json): asking which
+   * dtypes exist then costs no request. Without it each question is a HEAD request.
+   */
+  sizes?: Record<string, number>;
+}
+
+/** A model folder served over HTTP as plain files (the app's bundled models, the bench page's folder). */
+export function httpFolderSource(f: HttpFolder): ModelSource {
+  // An empty listing (a caller without the index) says nothing: ask the server instead.
+  const sizes = f.sizes && Object.keys(f.sizes).length ? f.sizes : undefined;
+  const url = (path: string) => f.rootUrl + path.split('/').map(encodeURIComponent).join('/');
   const head = async (path: string, signal?: AbortSignal): Promise<Response | null> => {
     try {
       const r = await fetch(url(path), { method: 'HEAD', signal });
@@ -21,13 +30,13 @@ export function bundledSource(baseUrl: string, folder: string, sizes?: Record<st
       return r;
     } catch (e) {
       if (signal?.aborted) throw e;
-      throw new ModelFileError(displayPath(folder, path), `could not be reached (${(e as Error).message}); check that the app's server is running`);
+      throw new ModelFileError(f.describe(path), `could not be reached (${(e as Error).message}); check that the server is running`);
     }
   };
   return {
-    kind: 'bundled',
-    name: folder,
-    describe: (path) => displayPath(folder, path),
+    kind: f.kind,
+    name: f.name,
+    describe: f.describe,
     async has(path, signal) {
       if (sizes) return path in sizes;
       return (await head(path, signal)) !== null;
@@ -38,7 +47,18 @@ export function bundledSource(baseUrl: string, folder: string, sizes?: Record<st
       return Number.isFinite(n) ? n : undefined;
     },
     read(path, options: ReadOptions = {}) {
-      return fetchBytes(url(path), displayPath(folder, path), options.onBytes, options.signal);
+      return fetchBytes(url(path), f.describe(path), options.onBytes, options.signal);
     },
   };
+}
+
+/** A folder bundled with the app: `public/models/<folder>/`, served under the app's base URL. */
+export function bundledSource(baseUrl: string, folder: string, sizes?: Record<string, number>): ModelSource {
+  return httpFolderSource({
+    rootUrl: `${baseUrl}models/${encodeURIComponent(folder)}/`,
+    name: folder,
+    kind: 'bundled',
+    describe: (path) => displayPath(folder, path),
+    sizes,
+  });
 }

@@ -96,6 +96,15 @@ function failure(loc: Required<HubLocation>, path: string, e: unknown, signal?: 
   return new DownloadError(url, `could not be downloaded (${message || 'the connection failed'}). Check the endpoint and your connection, then try again.`, true);
 }
 
+function dropped(loc: Required<HubLocation>, path: string, written: number, size: number, cause?: unknown): DownloadError {
+  const why = cause === undefined ? '' : `: ${cause instanceof Error ? cause.message : String(cause)}`;
+  return new DownloadError(
+    hubFileUrl(loc, path),
+    `stopped after ${formatMB(written)} of ${formatMB(size)} (the connection dropped${why}). What arrived is kept: Resume continues from there.`,
+    true,
+  );
+}
+
 /** Size, ETag and final URL of one file; a missing file throws "is missing (HTTP 404)". */
 export async function hubFileInfo(loc: Required<HubLocation>, path: string, signal?: AbortSignal): Promise<FileDownloadInfoOutput> {
   let info: FileDownloadInfoOutput | null;
@@ -155,17 +164,16 @@ export async function downloadHubFile(loc: Required<HubLocation>, path: string, 
       options.onBytes?.(value.byteLength);
     }
   } catch (e) {
-    throw failure(loc, path, e, signal);
+    if (signal?.aborted || e instanceof HubApiError || e instanceof DownloadError || written === offset) throw failure(loc, path, e, signal);
+    // The body broke off after some bytes: the connection dropped; what arrived is in the sink.
+    throw dropped(loc, path, written, info.size, e);
   } finally {
-    await writer?.close();
+    // Keeps what arrived for a resume. A close that fails after a failure must not hide the first error.
+    await writer?.close().catch((e) => {
+      if (written === info.size) throw e;
+    });
   }
-  if (written !== info.size) {
-    throw new DownloadError(
-      hubFileUrl(loc, path),
-      `stopped after ${formatMB(written)} of ${formatMB(info.size)} (the connection dropped). Resume continues from there.`,
-      true,
-    );
-  }
+  if (written !== info.size) throw dropped(loc, path, written, info.size);
   return written;
 }
 

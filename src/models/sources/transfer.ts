@@ -42,7 +42,7 @@ export class TransferProgress {
     this.moved += delta;
     const t = this.now();
     this.samples.push({ t, bytes: this.moved });
-    while (this.samples.length > 2 && t - this.samples[0].t > WINDOW_MS) this.samples.shift();
+    while (this.samples.length > 2 && t - this.samples[1].t > WINDOW_MS) this.samples.shift();
   }
 
   /** A resumed file whose server ignored Range starts over: its count goes back to 0. */
@@ -64,7 +64,8 @@ export class TransferProgress {
     if (this.samples.length >= 2) {
       const a = this.samples[0];
       const b = this.samples[this.samples.length - 1];
-      if (b.t > a.t) rate = ((b.bytes - a.bytes) * 1000) / (b.t - a.t);
+      // Under half a second of samples says more about chunking than about the link: no rate (and no ETA) yet.
+      if (b.t - a.t >= 500) rate = ((b.bytes - a.bytes) * 1000) / (b.t - a.t);
     }
     const eta = rate > 0 && total > 0 ? Math.max(0, (total - loaded) / rate) : null;
     return { files, loaded, total, rate, eta };

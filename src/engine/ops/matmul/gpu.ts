@@ -10,6 +10,10 @@ export interface MatmulBuffers {
   /** Output; read as well when `accumulate` is set. Must not alias a or b. */
   c: BufferRef;
   bias?: BufferRef;
+  /** Fused epilogue input/output (see MatmulVariant.epilogue): R (residual), G (gelu output) or F (geluGrad). */
+  residual?: BufferRef;
+  gelu?: BufferRef;
+  geluGradOf?: BufferRef;
 }
 
 export interface MatmulOptions extends MatmulShape {
@@ -23,9 +27,13 @@ export interface MatmulOptions extends MatmulShape {
  */
 export function encodeMatmul(device: GPUDevice, pass: GPUComputePassEncoder, buf: MatmulBuffers, o: MatmulOptions): void {
   const batch = o.batch ?? 1;
-  const variant = { transA: !!o.transA, transB: !!o.transB, bias: !!buf.bias, accumulate: !!o.accumulate };
+  const extra = buf.residual ?? buf.gelu ?? buf.geluGradOf;
+  if ([buf.residual, buf.gelu, buf.geluGradOf].filter(Boolean).length > 1) throw new Error('matmul: one fused epilogue at a time');
+  const epilogue = buf.residual ? 'residual' : buf.gelu ? 'gelu' : buf.geluGradOf ? 'geluGrad' : undefined;
+  const variant = { transA: !!o.transA, transB: !!o.transB, bias: !!buf.bias, accumulate: !!o.accumulate, epilogue } as const;
   const buffers: BufferRef[] = [buf.a, buf.b, buf.c];
   if (buf.bias) buffers.push(buf.bias);
+  if (extra) buffers.push(extra);
   encodeKernel(device, pass, {
     key: matmulKey(variant),
     code: () => matmulWgsl(variant),

@@ -1,3 +1,4 @@
+import { WGSL_QUICK_GELU } from '../quickgelu/wgsl';
 /**
  * Tiled matmul: each 16×16 workgroup computes a 64×64 tile of C, 4×4 outputs
  * per thread, staging 16-deep slices of A and B in workgroup memory (8 KiB,
@@ -15,13 +16,19 @@ export interface MatmulVariant {
   transB: boolean;
   bias: boolean;
   accumulate: boolean;
+  /**
+   * Fused epilogues, each saving an elementwise pass over C (issue 14): 'residual' adds R[idx] (x + sublayer(x));
+   * 'gelu' also writes G = QuickGELU(C) (fc1: C keeps the pre-activation backward needs); 'geluGrad' multiplies by
+   * QuickGELU'(F[idx]) (fc2's backward straight into d pre-activation).
+   */
+  epilogue?: 'residual' | 'gelu' | 'geluGrad';
 }
 
 export const MATMUL_TILE = 64;
 export const MATMUL_TILE_K = 16;
 
 export function matmulKey(v: MatmulVariant): string {
-  return `matmul:tA=${+v.transA}:tB=${+v.transB}:bias=${+v.bias}:acc=${+v.accumulate}`;
+  return `matmul:tA=${+v.transA}:tB=${+v.transB}:bias=${+v.bias}:acc=${+v.accumulate}${v.epilogue ? `:${v.epilogue}` : ''}`;
 }
 
 export function matmulWgsl(v: MatmulVariant): string {
@@ -42,6 +49,10 @@ struct Params { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, strideC: u32
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 ${v.bias ? '@group(0) @binding(4) var<storage, read> bias: array<f32>;' : ''}
+${v.epilogue === 'residual' ? `@group(0) @binding(${v.bias ? 5 : 4}) var<storage, read> R: array<f32>;` : ''}
+${v.epilogue === 'gelu' ? `@group(0) @binding(${v.bias ? 5 : 4}) var<storage, read_write> G: array<f32>;` : ''}
+${v.epilogue === 'geluGrad' ? `@group(0) @binding(${v.bias ? 5 : 4}) var<storage, read> F: array<f32>;` : ''}
+${v.epilogue === 'gelu' || v.epilogue === 'geluGrad' ? WGSL_QUICK_GELU : ''}
 
 const TM = 64u;
 const TN = 64u;
@@ -92,8 +103,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let idx = cBase + r * p.N + c;
       var val = p.alpha * acc[i * 4u + j];
       ${v.bias ? 'val += bias[c];' : ''}
+      ${v.epilogue === 'geluGrad' ? 'val *= quickGeluGrad(F[idx]);' : ''}
       ${v.accumulate ? 'val += C[idx];' : ''}
+      ${v.epilogue === 'residual' ? 'val += R[idx];' : ''}
       C[idx] = val;
+      ${v.epilogue === 'gelu' ? 'G[idx] = quickGelu(val);' : ''}
     }
   }
 }

@@ -1,7 +1,13 @@
 import { ELEM_WG, WGSL_FLAT_INDEX } from '../common/wgsl';
 
 // exp(-1.702·x) overflows to +inf for x < -52; 1/(1+inf) = 0 is the right limit, so no clamping is needed.
-const SIGMOID = 'fn sig(v: f32) -> f32 { return 1.0 / (1.0 + exp(-1.702 * v)); }';
+export const SIGMOID = 'fn sig(v: f32) -> f32 { return 1.0 / (1.0 + exp(-1.702 * v)); }';
+/** QuickGELU and its derivative from the pre-activation, shared with the matmul's fused epilogues. */
+export const WGSL_QUICK_GELU = /* wgsl */ `
+${SIGMOID}
+fn quickGelu(v: f32) -> f32 { return v * sig(v); }
+fn quickGeluGrad(v: f32) -> f32 { let s = sig(v); return s + 1.702 * v * s * (1.0 - s); }
+`;
 
 export function quickGeluForwardWgsl(): string {
   return /* wgsl */ `
