@@ -127,8 +127,12 @@ export async function trainFlow({ page, baseUrl, assert = nodeAssert, log = cons
     assert.equal(json.format, 'coop-prompt');
     log(`  exported ${download.suggestedFilename()} (${readFileSync(exported).length} bytes, n_ctx ${json.n_ctx}, csc ${json.csc})`);
 
-    // A fresh page: nothing learned survives but the file.
-    await page.reload();
+    // A fresh page: nothing learned survives but the file. The session autosaves into IndexedDB and a reload would
+    // restore it, so the page leaves the origin and the origin's stored data is cleared first (a fresh profile).
+    await page.goto('about:blank');
+    const site = await page.context().newCDPSession(page);
+    await site.send('Storage.clearDataForOrigin', { origin: new URL(baseUrl).origin, storageTypes: 'indexeddb,local_storage,cache_storage' });
+    await site.detach();
     await openTrain(page, baseUrl);
     await loadDemo(page);
     await page.setInputFiles('[data-testid="import-input"]', exported);
