@@ -40,16 +40,21 @@ export interface WorkspaceRecord {
   overlay: string[];
 }
 
-/** The results a run's page shows: its setup (labels per split), last snapshot and baselines. */
-export interface RunView {
+/** A run's setup as the worker prepared it; the Train page's SetupInfo and the runs' setup build on it. */
+export interface RunSetup {
   classNames: string[];
   nCtx: number;
   csc: boolean;
   maxEpochs: number;
   stepsPerEpoch: number;
   note: string | null;
+  /** Labels of every evaluated split, to build per-class accuracy and the confusion matrix. */
   labels: Record<string, Int32Array>;
   nTrain: number;
+}
+
+/** The results a run's page shows: its setup (labels per split), last snapshot and baselines. */
+export interface RunView extends RunSetup {
   /** Last snapshot of the run: context, text features, predictions and accuracies per split. */
   context: ContextVectors | null;
   textFeatures: Float32Array;

@@ -6,26 +6,14 @@
 import type { ClassTokenPosition, TrainSettings } from '../coop/settings';
 import type { History } from '../app/train/history';
 import type { Snapshot } from '../worker/protocol';
-import type { RunRecord, RunView } from './records';
+import type { RunRecord, RunSetup, RunView } from './records';
 
 /** The parts of the Train page's state a run is made of (structural: the store imports this module). */
 export interface RunSource {
   settings: TrainSettings;
   position: ClassTokenPosition;
   history: History;
-  setup: {
-    classNames: string[];
-    nCtx: number;
-    csc: boolean;
-    maxEpochs: number;
-    stepsPerEpoch: number;
-    note: string | null;
-    labels: Record<string, Int32Array>;
-    settings: TrainSettings;
-    position: ClassTokenPosition;
-    nTrain: number;
-    evalOnly: boolean;
-  } | null;
+  setup: (RunSetup & { settings: TrainSettings; position: ClassTokenPosition; evalOnly: boolean }) | null;
   snapshot: Snapshot | null;
   baselines: RunView['baselines'];
 }

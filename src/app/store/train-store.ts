@@ -37,7 +37,7 @@ import type { ModelRuntime } from './model-store';
 import type { ProofPrompt } from '../../engine/load-proof';
 import type { TrainerCheckpoint } from '../../coop/trainer';
 import { runFromState, runName, setupFromRun, snapshotFromRun } from '../../session/runs';
-import type { RunRecord } from '../../session/records';
+import type { RunRecord, RunSetup } from '../../session/records';
 
 export interface ExtraSetItem {
   id: number;
@@ -58,19 +58,10 @@ export interface NearestView {
   lists: Array<Array<Array<{ id: number; token: string; distance: number }>>>;
 }
 
-export interface SetupInfo {
+export interface SetupInfo extends RunSetup {
   key: string;
-  classNames: string[];
-  nCtx: number;
-  csc: boolean;
-  maxEpochs: number;
-  stepsPerEpoch: number;
-  note: string | null;
-  /** Labels of every evaluated split, to build per-class accuracy and the confusion matrix. */
-  labels: Record<string, Int32Array>;
   settings: TrainSettings;
   position: ClassTokenPosition;
-  nTrain: number;
   /** Set up to score an imported prompt only; Train prepares again (with views) from that prompt. */
   evalOnly: boolean;
 }
