@@ -18,21 +18,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { coopStepCpu } from '../src/engine/cpu-text-encoder';
-import { promptLayout, type ClassTokenPosition } from '../src/engine/prompt';
+import { promptLayout } from '../src/engine/prompt';
 import { KGCOOP_DEFAULT_WEIGHT } from '../src/coop/kgcoop';
 import { PROGRAD_DEFAULTS } from '../src/coop/prograd';
 import { methodLossAndGrad, type EngineStepFn, type MethodConfig } from '../src/coop/prompt-methods';
 import { loadModelFromDir } from '../src/models/node';
+import type { CoopCase } from '../src/cli/trace';
 
-interface CoopCase {
-  classnames: string[];
-  n_ctx: number;
-  csc: boolean;
-  position: ClassTokenPosition;
-  ctx: number[];
-  image_features: number[][];
-  labels: number[];
-  logit_scale?: number;
+interface MethodCase extends CoopCase {
   method?: 'coop' | 'kgcoop' | 'prograd';
   kg_weight?: number;
   kg_text_features?: number[][];
@@ -41,7 +34,7 @@ interface CoopCase {
   prograd_lambda?: number;
 }
 
-function methodConfig(c: CoopCase, K: number, E: number, N: number, logitScale: number): MethodConfig {
+function methodConfig(c: MethodCase, K: number, E: number, N: number, logitScale: number): MethodConfig {
   const method = c.method ?? 'coop';
   if (method === 'coop') return { method };
   if (method === 'kgcoop') {
@@ -95,7 +88,7 @@ async function main(): Promise<void> {
     process.exit(r.status ?? 1);
   }
 
-  const c = JSON.parse(readFileSync(casePath, 'utf8')) as CoopCase;
+  const c = JSON.parse(readFileSync(casePath, 'utf8')) as MethodCase;
   for (const k of ['classnames', 'n_ctx', 'csc', 'position', 'ctx', 'image_features', 'labels'] as const) {
     if (c[k] === undefined) fail(`case ${casePath} has no '${k}'`);
   }

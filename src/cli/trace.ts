@@ -16,7 +16,8 @@ import { CpuTextEngine } from '../worker/cpu-text-engine';
 import type { TextEngineLike } from '../worker/text-engine';
 import { promptSpec, type Loaded } from './common';
 
-export interface TraceCase {
+/** What a CoOp case file holds for one step (`coop:grad`) and, with epochs and optimizer, for a trace. */
+export interface CoopCase {
   classnames: string[];
   n_ctx: number;
   csc: boolean;
@@ -24,9 +25,12 @@ export interface TraceCase {
   ctx: number[];
   image_features: number[][];
   labels: number[];
+  logit_scale?: number;
+}
+
+export interface TraceCase extends CoopCase {
   epochs: number[][][];
   optim: { lr: number; momentum: number; weight_decay: number; warmup_epochs: number; warmup_lr: number; max_epoch: number };
-  logit_scale?: number;
 }
 
 export interface Trace {
