@@ -112,7 +112,11 @@ test('Train pressed at once after Load demo trains; two runs overlay; a saved pr
 
 test('a reload mid-run, then Resume, ends with exactly the uninterrupted run\'s context; a quota error keeps earlier saves', async ({ page, baseUrl, log }) => {
   test.setTimeout(30 * 60_000);
-  const url = `${baseUrl}${QUICK}#train&epochs=4&views=1&seed=5`;
+  // Ten epochs, reloaded once the epoch-2 checkpoint is on disk: the eight left take far longer than the reload, so
+  // the run cannot finish (and be saved as done) first, even on a fast machine (with 4 epochs, the CI machine
+  // finished the run before the reload landed, and nothing was left to resume).
+  const EPOCHS = 10;
+  const url = `${baseUrl}${QUICK}#train&epochs=${EPOCHS}&views=1&seed=5`;
   await openTrain(page, url);
   await page.click('[data-testid="load-demo"]');
   await page.click('[data-testid="train"]');
@@ -122,9 +126,11 @@ test('a reload mid-run, then Resume, ends with exactly the uninterrupted run\'s 
   await page.reload();
   await openTrain(page, url);
   log(`  restored after the reload in ${Date.now() - t0} ms (page load, model and session)`);
-  assert.equal(await page.textContent('[data-testid="train"]'), 'Resume', 'the interrupted run offers Resume');
   const [interrupted] = await storedRuns(page);
-  assert.ok(interrupted.checkpointEpoch >= 2 && interrupted.checkpointEpoch < 4, `checkpoint at epoch ${interrupted.checkpointEpoch}`);
+  const stored = `stored run: status ${interrupted.status}, checkpoint at epoch ${interrupted.checkpointEpoch}, ${interrupted.epochs} epochs`;
+  log(`  ${stored}`);
+  assert.ok(interrupted.checkpointEpoch >= 2 && interrupted.checkpointEpoch < EPOCHS, stored);
+  assert.equal(await page.textContent('[data-testid="train"]'), 'Resume', `the interrupted run offers Resume (${stored})`);
   await page.click('[data-testid="train"]');
   assert.equal(await waitForRun(page), 'done');
   // The same settings from the start, uninterrupted: a second run.
