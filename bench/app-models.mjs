@@ -63,17 +63,33 @@ async function memory(page) {
   };
 }
 
+/**
+ * The page's responsiveness while a model loads: the main thread's long tasks (over 50 ms, the Long Tasks API),
+ * collected from the first script on. The longest one is how long a click could wait.
+ */
+function watchLongTasks() {
+  window.__longTasks = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) window.__longTasks.push(Math.round(e.duration));
+  }).observe({ type: 'longtask', buffered: true });
+}
+const longTasks = (page) =>
+  page.evaluate(() => {
+    const t = window.__longTasks ?? [];
+    return { main_thread_longest_task_ms: t.length ? Math.max(...t) : 0, main_thread_long_tasks: t.length, main_thread_blocked_ms: t.reduce((a, b) => a + b, 0) };
+  });
+
 async function load(context, model, query, hash = 'zero-shot') {
   const t = Date.now();
   const page = await openPage(context, `${BASE_URL}?e2e=1${query}${model.query}#${hash}`);
   await waitForModel(page, 1_800_000);
-  return { page, seconds: (Date.now() - t) / 1000 };
+  return { page, seconds: (Date.now() - t) / 1000, ...(await longTasks(page)) };
 }
 
 async function encodeRate(context, model, ep) {
-  const { page, seconds } = await load(context, model, ep === 'wasm' ? '&ep=wasm' : '');
+  const { page, ...loaded } = await load(context, model, ep === 'wasm' ? '&ep=wasm' : '');
   const mem = await memory(page);
-  record({ model: model.name, what: 'load', ep, seconds, ...mem });
+  record({ model: model.name, what: 'load', ep, ...loaded, ...mem });
   await page.fill('[data-testid="classes"]', CLASSES.slice(0, 3).join('\n'));
   const files = CLASSES.slice(0, IMAGES).map((c) => join(root, `public/samples/test/${c}/000.jpg`));
   const t = Date.now();
@@ -113,9 +129,12 @@ async function trainSteps(context, model, engine) {
     const sps = Number(await page.textContent('[data-testid="stat-sps"]'));
     const badge = await page.$('[data-testid="engine-badge"]');
     const mem = await memory(page);
+    const gpu = await page.$('[data-testid="stat-gpu-memory"]');
     record({
       model: model.name,
       what: 'train-step',
+      gpu_buffers_peak_mb: gpu ? mb(Number(await gpu.getAttribute('data-peak-bytes'))) : null,
+      gpu_buffers_live_mb: gpu ? mb(Number(await gpu.getAttribute('data-live-bytes'))) : null,
       engine,
       engine_detail: badge ? `${await badge.getAttribute('data-engine')}: ${await badge.getAttribute('title')}` : null,
       k,
@@ -131,6 +150,7 @@ async function trainSteps(context, model, engine) {
 ensureBuild(root);
 const server = await startPreview(root);
 const launched = await launchBrowser();
+await launched.context.addInitScript(watchLongTasks);
 let hub;
 let cleaned = false;
 async function cleanup() {

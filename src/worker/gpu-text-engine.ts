@@ -11,7 +11,7 @@ import { cosine } from '../engine/load-proof';
 import type { PromptSpec } from '../engine/prompt';
 import type { TextWeights } from '../engine/model/text-weights';
 import { createTextEngine, type TextEngine, type TextFeatureGrad } from '../engine/text-engine';
-import { textFeaturesFromStep, type TextEngineLike, type TextStepResult } from './text-engine';
+import { textFeaturesFromStep, type GpuMemory, type TextEngineLike, type TextStepResult } from './text-engine';
 
 /** How long a failed GPU call waits for the device's `lost` promise before it counts as an ordinary error. */
 const LOST_GRACE_MS = 2000;
@@ -71,6 +71,10 @@ export class GpuTextEngine implements TextEngineLike {
     const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
     const where = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ');
     return { engine: new GpuTextEngine(engine, device, weights, logitScale, `WGSL text engine on WebGPU${where ? ` (${where})` : ''}`) };
+  }
+
+  gpuMemory(): GpuMemory {
+    return { liveBytes: this.engine.allocator.liveBytes, peakBytes: this.engine.allocator.peakBytes };
   }
 
   setPrompts(spec: PromptSpec): void {

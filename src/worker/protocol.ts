@@ -13,7 +13,7 @@ import type { TrainEvent, TrainerCheckpoint } from '../coop/trainer';
 import type { PromptMethod } from '../coop/prompt-methods';
 import type { MethodSettings } from '../coop/method-settings';
 import type { ClassTokenPosition } from '../engine/prompt';
-import type { EngineKind } from './text-engine';
+import type { EngineKind, GpuMemory } from './text-engine';
 import type { ProofPrompt } from '../engine/load-proof';
 import type { StoredModelMeta } from '../models/sources/browser-store';
 
@@ -98,6 +98,8 @@ export interface Snapshot {
   step: number;
   /** The trainer's state at this point (null for an evaluation-only setup): what Resume after a reload starts from. */
   checkpoint: TrainerCheckpoint | null;
+  /** The WGSL engine's GPU buffers when taken (null on the CPU twin): the peak covers every step so far. */
+  gpuMemory?: GpuMemory | null;
 }
 
 /** What a Tip-Adapter(-F) run gives the page: accuracies per split, per-epoch curve (-F), α/β and its time. */

@@ -20,6 +20,12 @@ export interface TextStepResult {
 
 export type EngineKind = 'webgpu' | 'cpu';
 
+/** Bytes of GPU buffers, from the engine's byte-counting allocator (src/engine/gpu/allocator.ts). */
+export interface GpuMemory {
+  liveBytes: number;
+  peakBytes: number;
+}
+
 export interface TextEngineLike {
   readonly kind: EngineKind;
   /** Shown in the UI next to the backend badge. */
@@ -40,6 +46,8 @@ export interface TextEngineLike {
    * the device's `lost` promise settles, so the GPU engine waits briefly for it. Absent on engines that cannot lose one.
    */
   isLost?(): Promise<boolean>;
+  /** GPU buffers the engine holds now and at their peak (weights, activations, readback); absent on the CPU twin. */
+  gpuMemory?(): GpuMemory;
   dispose(): void;
 }
 

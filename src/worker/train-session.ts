@@ -250,7 +250,7 @@ export class TrainSession {
     }
     this.pendingEval = null;
     const pos = this.trainer?.position ?? { epoch: 0, step: 0 };
-    const snapshot: Snapshot = { context, ...scored, epoch: pos.epoch, step: pos.step, checkpoint: this.trainer?.checkpoint() ?? null };
+    const snapshot: Snapshot = { context, ...scored, epoch: pos.epoch, step: pos.step, checkpoint: this.trainer?.checkpoint() ?? null, gpuMemory: this.engine?.gpuMemory?.() ?? null };
     this.lastSnapshot = snapshot;
     this.post({ type: 'snapshot', snapshot });
   }

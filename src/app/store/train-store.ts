@@ -260,7 +260,7 @@ export const useTrainStore = create<TrainState>()((set, get) => {
       case 'snapshot':
         // A context-only snapshot (the engine could not score) keeps the previous predictions on screen.
         if (r.snapshot.textFeatures.length === 0 && get().snapshot) {
-          set({ snapshot: { ...get().snapshot!, context: r.snapshot.context, epoch: r.snapshot.epoch, step: r.snapshot.step, checkpoint: r.snapshot.checkpoint } });
+          set({ snapshot: { ...get().snapshot!, context: r.snapshot.context, epoch: r.snapshot.epoch, step: r.snapshot.step, checkpoint: r.snapshot.checkpoint, gpuMemory: r.snapshot.gpuMemory } });
         } else set({ snapshot: r.snapshot });
         syncRun();
         if (get().history.status === 'done' || get().history.status === 'stopped') get().requestNearest();

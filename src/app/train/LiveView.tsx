@@ -12,8 +12,11 @@ function formatDuration(ms: number): string {
   return m ? `${m} min ${s % 60} s` : `${s} s`;
 }
 
+const mib = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(bytes < 100 * 1024 ** 2 ? 1 : 0)} MB`;
+
 export function RunStats() {
   const { history, setup } = useTrainStore();
+  const gpu = useTrainStore((s) => s.snapshot?.gpuMemory);
   const p = history.progress;
   const maxEpochs = setup?.maxEpochs ?? 0;
   return (
@@ -38,6 +41,14 @@ export function RunStats() {
         <dt>Steps/s</dt>
         <dd data-testid="stat-sps">{p ? p.stepsPerSec.toFixed(2) : '–'}</dd>
       </div>
+      {gpu && (
+        <div title="GPU buffers of the WGSL text engine: weights, activations and readback. Peak over the run so far.">
+          <dt>GPU memory</dt>
+          <dd data-testid="stat-gpu-memory" data-live-bytes={gpu.liveBytes} data-peak-bytes={gpu.peakBytes}>
+            {mib(gpu.liveBytes)} (peak {mib(gpu.peakBytes)})
+          </dd>
+        </div>
+      )}
     </dl>
   );
 }
