@@ -65,10 +65,24 @@ export async function hubModels({ context, root, log }) {
     log(`  dropped connection: "${dropped.replace('Resume', '').trim()}"`);
     const kept = Number(await page.getAttribute(`[data-testid="add-file"][data-path="${visionFile}"]`, 'data-loaded'));
     assert.ok(kept > 0 && kept < visionSize, `part of the image tower was kept (${kept} of ${visionSize})`);
+    // Resume, and the connection drops again a third further on; this time the page is reloaded before resuming:
+    // the stored model is listed as incomplete, and its own Resume continues from what is on disk.
+    hub.cut(visionFile, Math.floor(visionSize / 3));
     await page.click('[data-testid="add-resume"]');
+    const resumed = () => hub.requests.find((r) => r.path.endsWith(visionFile) && r.range === `bytes=${kept}-${visionSize - 1}`);
+    await page.waitForSelector('[data-testid="add-resume"]', { timeout: 120_000 });
+    assert.ok(resumed(), `Resume asked for the rest with Range bytes=${kept}-`);
+    const kept2 = Number(await page.getAttribute(`[data-testid="add-file"][data-path="${visionFile}"]`, 'data-loaded'));
+    assert.ok(kept2 > kept && kept2 < visionSize, `more of the image tower was kept (${kept2} of ${visionSize})`);
+    await page.reload();
+    await waitForModel(page);
+    await page.click('[data-testid="add-model-open"]');
+    const row = page.locator('[data-testid="stored-model"][data-complete="false"]');
+    assert.match(await row.locator('[data-testid="stored-size"]').textContent(), /\(incomplete\)/);
+    await row.locator('[data-testid="stored-resume"]').click();
     await page.waitForSelector('[data-testid="add-model"]', { state: 'detached', timeout: 600_000 });
-    const resumed = hub.requests.find((r) => r.path.endsWith(visionFile) && r.range === `bytes=${kept}-${visionSize - 1}`);
-    assert.ok(resumed, `Resume asked for the rest with Range bytes=${kept}-`);
+    assert.ok(hub.requests.some((r) => r.path.endsWith(visionFile) && r.range === `bytes=${kept2}-${visionSize - 1}`), `after the reload, the stored model's Resume asked for the rest with Range bytes=${kept2}-`);
+    log(`  dropped twice: Resume in the dialog continued from ${(kept / 1e6).toFixed(1)} MB; after a page reload, the stored row's Resume from ${(kept2 / 1e6).toFixed(1)} MB`);
     await waitForModel(page, 600_000);
     const downloadLoad = (Date.now() - t0) / 1000;
     const towers = await page.textContent('[data-testid="model-towers"]');

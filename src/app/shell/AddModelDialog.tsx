@@ -12,7 +12,7 @@ type PickerWindow = Window & { showDirectoryPicker?: (o?: { id?: string; mode?: 
 /** "Add a model…": a hub repo id or a folder from disk, copied into the browser's store with progress. */
 export function AddModelDialog() {
   const { open, status, what, progress, error, resumable } = useAddModelStore();
-  const { show, addFromHub, addFromFolder, cancel, resume } = useAddModelStore.getState();
+  const { show, addFromHub, addFromFolder, cancel, resume, resumeStored } = useAddModelStore.getState();
   const stored = useModelStore((s) => s.stored);
   const storeError = useModelStore((s) => s.storeError);
   const removeStored = useModelStore((s) => s.removeStored);
@@ -159,6 +159,11 @@ export function AddModelDialog() {
                   </td>
                   <td data-testid="stored-size">{formatMB(m.bytes)}{m.complete ? '' : ' (incomplete)'}</td>
                   <td>
+                    {!m.complete && (
+                      <button data-testid="stored-resume" disabled={busy} title="Fetch the files that have not arrived; those stored are kept" onClick={() => void resumeStored(m)}>
+                        Resume
+                      </button>
+                    )}{' '}
                     <button data-testid="stored-remove" disabled={busy} onClick={() => void removeStored(m.key)}>
                       Remove
                     </button>

@@ -6,7 +6,7 @@
 import { create } from 'zustand';
 import { describeModel } from '../../models/load';
 import { addModel } from '../../models/sources/add-model';
-import type { TextDtype, VisionDtype } from '../../models/sources/browser-store';
+import type { StoredModelMeta, TextDtype, VisionDtype } from '../../models/sources/browser-store';
 import type { FolderSource } from '../../models/sources/folder';
 import { DownloadError, HubSource } from '../../models/sources/hub';
 import type { TransferSnapshot } from '../../models/sources/transfer';
@@ -34,6 +34,11 @@ interface AddState {
   addFromFolder(folder: FolderSource, visionDtype: VisionDtype, textDtype: TextDtype): Promise<void>;
   cancel(): void;
   resume(): Promise<void>;
+  /**
+   * Continues a stored model that is not whole, e.g. after the page was closed mid-download: the files that
+   * arrived are kept, the rest come from the same origin (a folder must be chosen again: the page cannot reopen it).
+   */
+  resumeStored(meta: StoredModelMeta): Promise<void>;
 }
 
 let controller: AbortController | null = null;
@@ -91,6 +96,19 @@ export const useAddModelStore = create<AddState>()((set, get) => {
     },
     async resume() {
       await last?.();
+    },
+    async resumeStored(meta) {
+      if (meta.origin.kind === 'hub') {
+        const { repo, revision, endpoint } = meta.origin;
+        return get().addFromHub({ repo, revision, endpoint }, meta.visionDtype, meta.textDtype);
+      }
+      set({
+        status: 'failed',
+        what: meta.name,
+        progress: null,
+        resumable: false,
+        error: `${meta.name} was copied from a folder on disk, which the page cannot open again by itself: choose the folder ${meta.origin.name} again (Choose folder…, same dtypes) and the copy continues; the files already copied are kept.`,
+      });
     },
   };
 });
