@@ -126,7 +126,8 @@ async function trainSteps(context, model, engine) {
     }
     await page.click('[data-testid="train"]');
     const status = await waitForStatus(page, ['done', 'failed'], 3_600_000);
-    const sps = Number(await page.textContent('[data-testid="stat-sps"]'));
+    // The unrounded rate (the text shows two decimals: 0.03 steps/s could be anything from 25 to 40 s a step).
+    const sps = Number((await page.getAttribute('[data-testid="stat-sps"]', 'data-sps')) ?? (await page.textContent('[data-testid="stat-sps"]')));
     const badge = await page.$('[data-testid="engine-badge"]');
     const mem = await memory(page);
     const gpu = await page.$('[data-testid="stat-gpu-memory"]');

@@ -39,7 +39,7 @@ export function RunStats() {
       </div>
       <div>
         <dt>Steps/s</dt>
-        <dd data-testid="stat-sps">{p ? p.stepsPerSec.toFixed(2) : '–'}</dd>
+        <dd data-testid="stat-sps" data-sps={p?.stepsPerSec}>{p ? p.stepsPerSec.toFixed(2) : '–'}</dd>
       </div>
       {gpu && (
         <div title="GPU buffers of the WGSL text engine: weights, activations and readback. Peak over the run so far.">
