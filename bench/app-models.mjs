@@ -100,8 +100,21 @@ async function encodeRate(context, model, ep) {
   await page.close();
 }
 
+/**
+ * Forgets the saved session (IndexedDB), keeping the stored models (OPFS): the Train page restores the last session
+ * on load, and the classes this script adds would then come on top of the previous page's (duplicate names).
+ */
+async function freshSession(context) {
+  const p = await context.newPage();
+  const cdp = await context.newCDPSession(p);
+  await cdp.send('Storage.clearDataForOrigin', { origin: new URL(BASE_URL).origin, storageTypes: 'indexeddb' });
+  await cdp.detach();
+  await p.close();
+}
+
 /** One page per engine; the classes grow from one K to the next (a new setup, the same loaded model). */
 async function trainSteps(context, model, engine) {
+  await freshSession(context);
   // ?engine= forces either engine (by default the app measures both and picks; on SwiftShader it picks the twin).
   const { page } = await load(context, model, `&ep=wasm&engine=${engine}`, 'train');
   let have = 0;
