@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { learnsPrompt, METHOD_LABELS, METHODS, type Method } from '../../coop/method-settings';
 import { adapterOutcome, useMethodStore } from '../store/method-store';
+import { accuracyColumns } from '../../coop/results-table';
 import type { ModelRuntime } from '../store/model-store';
 import { fitAdapter, useTrainStore } from '../store/train-store';
 
@@ -81,6 +82,9 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
   const currentKey = setup ? dataKeyOf(setup.key) : null;
   const rows = METHODS.filter((m) => outcomes[m] && outcomesKey === currentKey);
   const splits = [...new Set(rows.flatMap((m) => Object.keys(outcomes[m]!.accuracies)))];
+  // Plain splits as they come; base-to-new splits as base, new and harmonic mean (src/coop/results-table.ts).
+  const columns = accuracyColumns(rows.map((m) => outcomes[m]!.accuracies));
+  const baseToNew = columns.some((c) => c.key.endsWith('/H'));
   const curveSplit = splits.includes(split) ? split : (splits.find((s) => s !== 'train') ?? 'train');
   const maxEpochs = Math.max(0, ...rows.map((m) => outcomes[m]!.curve.length));
   const chart = Array.from({ length: maxEpochs }, (_, i) => {
@@ -142,8 +146,8 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
             <thead>
               <tr>
                 <th>method</th>
-                {splits.map((s) => (
-                  <th key={s}>{s}</th>
+                {columns.map((c) => (
+                  <th key={c.key}>{c.label}</th>
                 ))}
                 <th>time</th>
                 <th>notes</th>
@@ -153,8 +157,10 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
               {rows.map((m) => (
                 <tr key={m} data-testid={`method-row-${m}`}>
                   <th>{METHOD_LABELS[m]}</th>
-                  {splits.map((s) => (
-                    <td key={s}>{pct(outcomes[m]!.accuracies[s])}</td>
+                  {columns.map((c) => (
+                    <td key={c.key} data-col={c.key}>
+                      {pct(c.value(outcomes[m]!.accuracies))}
+                    </td>
                   ))}
                   <td>{(outcomes[m]!.ms / 1000).toFixed(1)} s</td>
                   <td>{outcomes[m]!.note}</td>
@@ -162,6 +168,11 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
               ))}
             </tbody>
           </table>
+          {baseToNew && (
+            <p className="hint">
+              Base-to-new: base = base-class images among the base classes, new = new-class images among the new classes (learned unified context; Tip-Adapter falls back to zero-shot CLIP there), H = their harmonic mean.
+            </p>
+          )}
           {chart.length > 0 && (
             <figure className="chart">
               <figcaption>
