@@ -342,7 +342,7 @@ export async function runTrain(p: Parsed): Promise<void> {
           // The method changes the loss and gradient, never the loop (src/coop/prompt-methods.ts).
           lossAndGrad: methodLossAndGrad(
             promptMethodConfig(method, ms, method === 'coop' ? null : handTextFeatures(l, runNames, [DEFAULT_TEMPLATE]), l.model.manifest.logit_scale, runNames.length, dim),
-            (c, f, y, tg) => engine.step(c.data, f, y, tg),
+            (c, f, y, tg, sg) => engine.step(c.data, f, y, tg, sg),
           ),
         });
         const tag = `[${runsDone + 1}/${runsTotal}] ${label}, ${shots} shot${shots > 1 ? 's' : ''}, seed ${seed}`;

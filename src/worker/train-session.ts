@@ -206,7 +206,7 @@ export class TrainSession {
       // The method (CoOp, KgCoOp, ProGrad) changes the loss and gradient, never the loop.
       lossAndGrad: methodLossAndGrad(
         req.method ? promptMethodConfig(req.method.name, req.method.settings, req.method.handWritten, this.initReq?.logitScale ?? 100, K, dim) : { method: 'coop' },
-        (c, features, labels, textGrad) => this.requireEngine().step(c.data, features, labels, textGrad),
+        (c, features, labels, textGrad, secondGrad) => this.requireEngine().step(c.data, features, labels, textGrad, secondGrad),
       ),
       evaluate: (c) => this.evaluate(c),
     });

@@ -28,12 +28,12 @@ describe.skipIf(!device)('WGSL engine: KgCoOp and ProGrad vs PyTorch and the CPU
   for (const file of [...(full ? ['methods/kgcoop-csc-middle.bin'] : []), 'methods/prograd-unified-end.bin']) {
     it(`${file}: loss, logits and the SGD step's gradient`, async () => {
       const d = methodDumpFromFixture(loadFixture(file));
-      const gpuStep: EngineStepFn = (ctx, imageFeatures, labels, textGrad) =>
-        engine.step({ ctx: ctx.data, tokenIds: d.spec.tokenIds, nameLens: d.spec.nameLens, csc: d.spec.csc, position: d.spec.position, imageFeatures, labels, logitScale: d.logitScale, textGrad });
+      const gpuStep: EngineStepFn = (ctx, imageFeatures, labels, textGrad, secondGrad) =>
+        engine.step({ ctx: ctx.data, tokenIds: d.spec.tokenIds, nameLens: d.spec.nameLens, csc: d.spec.csc, position: d.spec.position, imageFeatures, labels, logitScale: d.logitScale, textGrad, secondGrad });
       const layout = promptLayout(d.spec, w.config.V);
-      const cpuStep: EngineStepFn = (ctx, imageFeatures, labels, textGrad) => {
-        const r = coopStepCpu(w, { layout, ctx: ctx.data, imageFeatures, labels, logitScale: d.logitScale, textGrad });
-        return { loss: r.loss, logits: Float32Array.from(r.logits), gradCtx: Float32Array.from(r.gradCtx), textFeatures: r.textFeatures };
+      const cpuStep: EngineStepFn = (ctx, imageFeatures, labels, textGrad, secondGrad) => {
+        const r = coopStepCpu(w, { layout, ctx: ctx.data, imageFeatures, labels, logitScale: d.logitScale, textGrad, secondGrad });
+        return { loss: r.loss, logits: Float32Array.from(r.logits), gradCtx: Float32Array.from(r.gradCtx), textFeatures: r.textFeatures, ...(r.gradCtx2 ? { gradCtx2: Float32Array.from(r.gradCtx2) } : {}) };
       };
       const gpu = await methodLossAndGrad(d.cfg, gpuStep)(d.context, d.imageFeatures, d.labels);
       const cpu = await methodLossAndGrad(d.cfg, cpuStep)(d.context, d.imageFeatures, d.labels);
