@@ -9,16 +9,26 @@ import { fitAdapter, useTrainStore } from '../store/train-store';
 const METHOD_COLORS: Record<Method, string> = { coop: '#2563eb', kgcoop: '#16a34a', prograd: '#d97706', tip: '#9333ea', 'tip-f': '#dc2626' };
 const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)}%`);
 
-/** Waits until the train store's run leaves 'running'/'preparing' and reports how it ended. */
-function runEnded(): Promise<string> {
-  return new Promise((resolve) => {
-    const unsub = useTrainStore.subscribe((s) => {
-      if (s.history.status === 'done' || s.history.status === 'failed' || s.history.status === 'stopped') {
+/**
+ * Resolves with how the run that starts after this call ended. It waits to see the run under way first: the previous
+ * run's 'done' is still the status for a moment after Train is pressed (Train sets up a new run before its status
+ * becomes 'preparing'), and taking that for the new run's end moved Compare all on to the next method while this one
+ * still trained, so one method's result was recorded under the next one's name and the last never trained.
+ */
+function runEnded(): { ended: Promise<string>; cancel: () => void; started: () => boolean } {
+  let unsub = () => {};
+  let started = false;
+  const ended = new Promise<string>((resolve) => {
+    unsub = useTrainStore.subscribe((s) => {
+      const st = s.history.status;
+      if (st === 'preparing' || st === 'ready' || st === 'running' || st === 'stopping') started = true;
+      else if (started && (st === 'done' || st === 'failed' || st === 'stopped')) {
         unsub();
-        resolve(s.history.status);
+        resolve(st);
       }
     });
   });
+  return { ended, cancel: () => unsub(), started: () => started };
 }
 
 /**
@@ -62,9 +72,15 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
       for (const m of ['coop', 'kgcoop', 'prograd'] as const) {
         setComparing(`training ${METHOD_LABELS[m]}`);
         setMethod(m);
-        const ended = runEnded();
+        const run = runEnded();
         await useTrainStore.getState().train(runtime);
-        const how = await ended;
+        const now = useTrainStore.getState();
+        if (!run.started() || now.history.status === 'failed' || now.history.status === 'idle') {
+          // It never started (a problem with the data or settings, shown on the page).
+          run.cancel();
+          throw new Error(`${METHOD_LABELS[m]} did not start: ${now.problems[0] ?? now.runError ?? now.history.status}`);
+        }
+        const how = await run.ended;
         if (how !== 'done') throw new Error(`${METHOD_LABELS[m]} ${how}: Compare all stopped there`);
       }
       for (const m of ['tip', 'tip-f'] as const) {
