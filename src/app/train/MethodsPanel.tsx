@@ -133,7 +133,7 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
         <label>
           ProGrad λ{' '}
           <input type="number" min={0} max={1} step={0.1} value={settings.progradLambda} disabled={busy} data-testid="prograd-lambda" onChange={(e) => setSettings({ progradLambda: Number(e.target.value) })} />{' '}
-          <span className="hint">removes the CE gradient's part that contradicts zero-shot CLIP (official 1); two backward passes per step</span>
+          <span className="hint">removes the CE gradient's part that contradicts zero-shot CLIP (official 1); one forward and two backward sweeps per step</span>
         </label>
       )}
       {learnsPrompt(method) ? (
