@@ -116,9 +116,9 @@ async function main(): Promise<void> {
   let done = () => {};
   if (useCpu) {
     const layout = promptLayout({ tokenIds, nameLens, nCtx: c.n_ctx, csc: c.csc, position: c.position }, weights.config.V);
-    step = (cv, imageFeatures, labels, textGrad) => {
-      const r = coopStepCpu(weights, { layout, ctx: cv.data, imageFeatures, labels, logitScale, textGrad }, mode);
-      return { loss: r.loss, logits: Float32Array.from(r.logits), gradCtx: Float32Array.from(r.gradCtx), textFeatures: r.textFeatures };
+    step = (cv, imageFeatures, labels, textGrad, secondGrad) => {
+      const r = coopStepCpu(weights, { layout, ctx: cv.data, imageFeatures, labels, logitScale, textGrad, secondGrad }, mode);
+      return { loss: r.loss, logits: Float32Array.from(r.logits), gradCtx: Float32Array.from(r.gradCtx), textFeatures: r.textFeatures, ...(r.gradCtx2 ? { gradCtx2: Float32Array.from(r.gradCtx2) } : {}) };
     };
   } else {
     const { dawnGpu } = await import('../src/engine/gpu/dawn-node');
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
       fail(`no WebGPU device (${(e as Error).message}); run with --cpu for the CPU twin`);
     }
     const engine = createTextEngine(device, weights, { mode });
-    step = (cv, imageFeatures, labels, textGrad) => engine.step({ ctx: cv.data, tokenIds, nameLens, csc: c.csc, position: c.position, imageFeatures, labels, logitScale, textGrad });
+    step = (cv, imageFeatures, labels, textGrad, secondGrad) => engine.step({ ctx: cv.data, tokenIds, nameLens, csc: c.csc, position: c.position, imageFeatures, labels, logitScale, textGrad, secondGrad });
     done = () => {
       engine.destroy();
       device.destroy();

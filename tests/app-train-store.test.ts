@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { addClass, addImages, classProblems, counts, deleteClass, deleteImage, markImageErrors, promptName, renameClass, splitImages, type CardImage, type ClassCard } from '../src/app/train/class-cards';
+import { addClass, addImages, cardSplit, classProblems, counts, deleteClass, deleteImage, markImageErrors, promptName, renameClass, setClassNew, splitImages, type CardImage, type ClassCard } from '../src/app/train/class-cards';
 import { applyEvent, EMPTY_HISTORY } from '../src/app/train/history';
 import { promptTokens } from '../src/app/train/prompt-tokens';
 import { promptLayout } from '../src/engine/prompt';
@@ -50,6 +50,19 @@ describe('class cards', () => {
       `Class "${long}" is 2 tokens too long: its 60 name tokens, 16 context vectors, [SOS], "." and [EOS] exceed the text encoder's 77 positions.`,
     );
     expect(classProblems(cards(['cat', 0], ['dog', 0]), { needImages: false })).toEqual([]);
+  });
+
+  it('base-to-new marks: a new class needs no training images; no base class, or CSC, is refused with what to do', () => {
+    const c0 = cards(['cat', 2], ['dog', 2], ['owl', 0, 1]);
+    const c1 = setClassNew(c0, c0[2].id, true);
+    expect(c1[0]).toBe(c0[0]);
+    expect(cardSplit(c1)).toEqual({ base: [0, 1], new: [2] });
+    expect(classProblems(c0)).toContain('Class "owl" has no training images.');
+    expect(classProblems(c1)).toEqual([]);
+    expect(classProblems(c1, { csc: true })[0]).toMatch(/^Class-specific context \(CSC\)/);
+    const all = c1.reduce((c, card) => setClassNew(c, card.id, true), c1);
+    expect(classProblems(all)).toContain('Every class is marked "new": keep at least one base class to train on (new classes are left out of training).');
+    expect(setClassNew(c1, c1[2].id, false)[2].isNew).toBeUndefined();
   });
 
   it('uses explicit test images, else holds out a fixed fraction (keeping one training image)', () => {

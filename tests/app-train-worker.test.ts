@@ -293,3 +293,95 @@ describe('training session: KgCoOp, ProGrad and Tip-Adapter in the worker', () =
     }
   }, 120_000);
 });
+
+describe('training session: base-to-new', () => {
+  it('trains on the base classes only and scores each split per part; new classes with the same unified context and their own names', async () => {
+    const weights = toyClipWeights();
+    const E = weights.config.E;
+    const T = 77;
+    const nameIds = [10, 20, 30, 40];
+    const promptIds = (names: number[]) => {
+      const ids = new Int32Array(names.length * T);
+      names.forEach((n, k) => ids.set([weights.config.V - 2, 1, 1, n, 13, weights.config.V - 1], k * T));
+      return { ids, contextLength: T, nameLens: names.map(() => 1) };
+    };
+    const unit = (v: number[]) => {
+      const n = Math.hypot(...v);
+      return v.map((x) => x / n);
+    };
+    // Classes 0 and 2 are base, 1 and 3 new (marks in any order, as on the cards).
+    const split = { base: [0, 2], new: [1, 3] };
+    const N = 4;
+    const trainLabels = Int32Array.from({ length: N }, (_, i) => i % 2); // base positions
+    const views = Float32Array.from(Array.from({ length: N * 2 }, (_, j) => unit(Array.from({ length: E }, (_, e) => Math.sin(e * (1 + trainLabels[j >> 1]) + j)))).flat());
+    const clean = Float32Array.from(Array.from({ length: N }, (_, i) => Array.from(views.subarray(i * 2 * E, i * 2 * E + E))).flat());
+    const testLabels = Int32Array.from({ length: 8 }, (_, i) => i % 4);
+    const test = Float32Array.from(Array.from({ length: 8 }, (_, i) => unit(Array.from({ length: E }, (_, e) => Math.cos(e * (1 + testLabels[i]) + i)))).flat());
+    const replies: WorkerReply[] = [];
+    const engine = new CpuTextEngine({ weights, logitScale: toyClipManifest().logit_scale });
+    const session = new TrainSession((r) => replies.push(r), async () => engine);
+    await session.handle({ type: 'init', textModelUrl: '', config: {}, logitScale: 20, preferGpu: false });
+    await session.handle({
+      type: 'setup',
+      settings: withDefaults({ nCtx: 2, epochs: 1, batchSize: 2, lr: 0.05, warmupEpochs: 0, views: 2 }),
+      position: 'end',
+      prompts: promptIds(split.base.map((c) => nameIds[c])),
+      initWordIds: null,
+      context: null,
+      viewFeatures: views,
+      nViews: 2,
+      labels: trainLabels,
+      nClasses: 2,
+      trainFeatures: clean,
+      evalSets: [{ name: 'test', features: test, labels: testLabels }],
+      baseToNew: { split, newPrompts: promptIds(split.new.map((c) => nameIds[c])) },
+    });
+    await session.handle({ type: 'train' });
+    expect(replies.some((r) => r.type === 'error')).toBe(false);
+    const snap = session.snapshot!;
+    expect(Object.keys(snap.accuracies).sort()).toEqual(['test/base', 'test/new', 'train']);
+    const epoch = replies.flatMap((r) => (r.type === 'event' && r.event.type === 'epoch' ? [r.event] : []))[0];
+    expect(Object.keys(epoch.metrics).filter((k) => epoch.metrics[k as 'trainAcc'] !== undefined).sort()).toEqual(['test/base', 'test/new', 'trainAcc']);
+    // Independently: the learned context's text features for the new names, scored among the new classes.
+    engine.setPrompts({ tokenIds: Array.from({ length: 2 }, (_, k) => promptIds(split.new.map((c) => nameIds[c])).ids.subarray(k * T, (k + 1) * T)), nameLens: [1, 1], nCtx: 2, csc: false, position: 'end' });
+    const newText = await engine.textFeatures(snap.context.data);
+    const rows = [1, 3, 5, 7]; // the new classes' test images
+    const f = Float32Array.from(rows.flatMap((i) => Array.from(test.subarray(i * E, (i + 1) * E))));
+    const pred = predictClasses(f, newText, E);
+    expect(Array.from(snap.predictions['test/new'])).toEqual(Array.from(pred));
+    expect(snap.accuracies['test/new']).toBe(rows.filter((i, r) => pred[r] === (testLabels[i] === 1 ? 0 : 1)).length / 4);
+    expect(snap.predictions['test/base']).toHaveLength(4);
+    // Tip-Adapter knows the base classes only: base parts scored, the page adds the zero-shot fallback on new ones.
+    const hand = Float32Array.from(Array.from({ length: 2 }, (_, k) => unit(Array.from({ length: E }, (_, e) => Math.cos(e * (k + 2))))).flat());
+    await session.handle({ type: 'adapter', method: 'tip', zeroShotText: hand });
+    const res = replies.find((r) => r.type === 'adapter');
+    expect(res?.type === 'adapter' && Object.keys(res.result.accuracies).sort()).toEqual(['test/base', 'train']);
+  }, 120_000);
+
+  it('refuses class-specific context with new classes', async () => {
+    const weights = toyClipWeights();
+    const replies: WorkerReply[] = [];
+    const session = new TrainSession((r) => replies.push(r), async () => new CpuTextEngine({ weights, logitScale: 20 }));
+    await session.handle({ type: 'init', textModelUrl: '', config: {}, logitScale: 20, preferGpu: false });
+    const E = weights.config.E;
+    const T = 77;
+    const ids = new Int32Array(T);
+    ids.set([weights.config.V - 2, 1, 1, 10, 13, weights.config.V - 1]);
+    await session.handle({
+      type: 'setup',
+      settings: withDefaults({ nCtx: 2, epochs: 1, csc: true }),
+      position: 'end',
+      prompts: { ids, contextLength: T, nameLens: [1] },
+      initWordIds: null,
+      context: null,
+      viewFeatures: new Float32Array(E),
+      nViews: 1,
+      labels: new Int32Array(1),
+      nClasses: 1,
+      trainFeatures: new Float32Array(E),
+      evalSets: [],
+      baseToNew: { split: { base: [0], new: [1] }, newPrompts: { ids, contextLength: T, nameLens: [1] } },
+    });
+    expect(replies.find((r) => r.type === 'error')).toMatchObject({ during: 'setup', message: expect.stringMatching(/class-specific context has no context for new classes/) });
+  });
+});

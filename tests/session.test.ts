@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { strToU8, unzipSync, zipSync } from 'fflate';
+import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { withDefaults } from '../src/coop/settings';
 import { checkRun, WORKSPACE_VERSION, type RunRecord, type WorkspaceRecord } from '../src/session/records';
 import { readProject, writeProject, type ProjectContents } from '../src/session/project-file';
@@ -46,7 +46,7 @@ function project(): ProjectContents {
     model: 'toy-clip',
     classes: [
       { name: 'circle', images: [{ key: 'a', name: 'a.png', split: 'train' }] },
-      { name: 'square', images: [{ key: 'b', name: 'b.jpg', split: 'test' }] },
+      { name: 'square', images: [{ key: 'b', name: 'b.jpg', split: 'test' }], new: true },
     ],
     extraSets: [{ name: 'shifted', items: [{ key: 'c', name: 'c.png', label: 'square' }] }],
     holdOut: 0.25,
@@ -102,6 +102,9 @@ describe('project files', () => {
     const r = readProject(bytes, { ...opts, promptModel: () => ({ id: 'toy-clip', fingerprint: FP, width: 4 }) });
     if (!r.ok) throw new Error(r.error);
     expect(r.project.workspace.classes.map((c) => c.name)).toEqual(['circle', 'square']);
+    // Base-to-new marks travel; a class without one (as in projects saved before them) stays base.
+    expect(r.project.workspace.classes.map((c) => c.new)).toEqual([undefined, true]);
+    expect(JSON.parse(strFromU8(files['project.json'])).classes.map((c: { new?: boolean }) => c.new)).toEqual([undefined, true]);
     expect(r.project.images.map((i) => i.name)).toEqual(['a.png', 'b.jpg', 'c.png']);
     expect(await r.project.images[1].blob.text()).toBe('BB');
     const run = r.project.runs[0];

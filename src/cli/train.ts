@@ -21,6 +21,7 @@ import { DEFAULT_METHOD_SETTINGS, learnsPrompt, METHOD_LABELS, parseMethods, typ
 import { methodLossAndGrad, promptMethodConfig } from '../coop/prompt-methods';
 import { buildTipCache, searchTipParams, tipLogits, trainTipAdapterF, TIP_ADAPTER_DEFAULTS, TIP_ADAPTER_F_DEFAULTS, type TipParams } from '../coop/tip-adapter';
 import { argmaxRows } from '../coop/metrics';
+import { baseToNewAccuracies, classSplitFirst, subsetClasses, type Predictor } from '../coop/base-to-new';
 import { DEFAULT_TEMPLATE, TEMPLATES } from '../app/zero-shot/templates';
 import type { TextEngineLike } from '../worker/text-engine';
 import { ArgError, intList, oneOf, positiveInt, positiveNumber, str, type Parsed } from './args';
@@ -179,30 +180,21 @@ export async function runTrain(p: Parsed): Promise<void> {
   }
   const trainLabels = Int32Array.from(train.map((t) => t.label));
 
-  // Classes that take part, and how a split is scored.
-  const baseIdx = Array.from({ length: nBase }, (_, i) => i);
-  const newIdx = Array.from({ length: K - nBase }, (_, i) => nBase + i);
-  const subset = (s: Split, classes: number[]): Split => {
-    const map = new Map(classes.map((c, i) => [c, i]));
-    const keep = Array.from(s.labels, (y, i) => (map.has(y) ? i : -1)).filter((i) => i >= 0);
-    const f = new Float32Array(keep.length * dim);
-    keep.forEach((i, r) => f.set(s.features.subarray(i * dim, (i + 1) * dim), r * dim));
-    return { name: s.name, features: f, labels: Int32Array.from(keep, (i) => map.get(s.labels[i])!) };
-  };
-  const scoreText = (text: Float32Array, classes: number[] | null): Record<string, number> => {
+  // Classes that take part, and how a split is scored (base-to-new: src/coop/base-to-new.ts, as the app).
+  const classSplit = classSplitFirst(K, nBase);
+  const baseIdx = classSplit.base;
+  const subset = (s: Split, classes: number[]): Split => subsetClasses(s, classes, dim);
+  const byText = (text: Float32Array): Predictor => (f) => predict(f, text, dim);
+  const scoreText = (text: Float32Array): Record<string, number> => {
     const acc: Record<string, number> = {};
-    for (const s of splits) {
-      if (!classes) {
-        if (s.labels.length) acc[s.name] = accuracy(predict(s.features, text, dim), s.labels);
-      } else {
-        const sub = subset(s, classes);
-        if (sub.labels.length) acc[s.name] = accuracy(predict(sub.features, text, dim), sub.labels);
-      }
-    }
+    for (const s of splits) if (s.labels.length) acc[s.name] = accuracy(predict(s.features, text, dim), s.labels);
     return acc;
   };
-  const baseNames = names.slice(0, nBase);
-  const newNames = names.slice(nBase);
+  const baseNames = classSplit.base.map((c) => names[c]);
+  const newNames = classSplit.new.map((c) => names[c]);
+  // Zero-shot CLIP among the new classes: the zero-shot row's new part and Tip-Adapter's fallback on new classes.
+  let zsNew: Float32Array | null = null;
+  const zsNewText = () => (zsNew ??= handTextFeatures(l, newNames, [DEFAULT_TEMPLATE]));
 
   const records: RunRecord[] = [];
   // Zero-shot and prompt ensembling do not depend on shots or seeds: computed once, shown in every block.
@@ -210,16 +202,10 @@ export async function runTrain(p: Parsed): Promise<void> {
   const enText = handTextFeatures(l, names, TEMPLATES);
   const handRows: Array<{ method: string; acc: Record<string, number> }> = [];
   if (!baseToNew) {
-    handRows.push({ method: `zero-shot CLIP ("${DEFAULT_TEMPLATE}")`, acc: scoreText(zsText, null) });
-    handRows.push({ method: `prompt ensembling (${TEMPLATES.length} templates)`, acc: scoreText(enText, null) });
+    handRows.push({ method: `zero-shot CLIP ("${DEFAULT_TEMPLATE}")`, acc: scoreText(zsText) });
+    handRows.push({ method: `prompt ensembling (${TEMPLATES.length} templates)`, acc: scoreText(enText) });
   } else {
-    const zb = scoreText(handTextFeatures(l, baseNames, [DEFAULT_TEMPLATE]), baseIdx);
-    const zn = scoreText(handTextFeatures(l, newNames, [DEFAULT_TEMPLATE]), newIdx);
-    const acc: Record<string, number> = {};
-    for (const s of splitNames) {
-      if (s in zb) acc[`${s}/base`] = zb[s];
-      if (s in zn) acc[`${s}/new`] = zn[s];
-    }
+    const acc = baseToNewAccuracies(splits, classSplit, dim, byText(handTextFeatures(l, baseNames, [DEFAULT_TEMPLATE])), byText(zsNewText()));
     handRows.push({ method: `zero-shot CLIP ("${DEFAULT_TEMPLATE}")`, acc });
   }
   for (const h of handRows) log(`${h.method}: ${Object.entries(h.acc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
@@ -297,11 +283,9 @@ export async function runTrain(p: Parsed): Promise<void> {
       const cleanF = stack(chosen.map((i) => trainFeat[i]), dim);
       // Linear probe on the same few-shot sample's clean features.
       const probe = linearProbe(cleanF, labels, dim, poolClasses);
-      const probeAcc: Record<string, number> = {};
-      for (const s of splits) {
-        const sub = baseToNew ? subset(s, baseIdx) : s;
-        if (sub.labels.length) probeAcc[baseToNew ? `${s.name}/base` : s.name] = accuracy(probePredict(probe.model, sub.features), sub.labels);
-      }
+      const probeOn: Predictor = (f) => probePredict(probe.model, f);
+      // The probe has no weights for new classes: base only.
+      const probeAcc = baseToNew ? baseToNewAccuracies(splits, classSplit, dim, probeOn, null) : Object.fromEntries(splits.filter((s) => s.labels.length).map((s) => [s.name, accuracy(probeOn(s.features, s.labels.length), s.labels)]));
       records.push({ shots, method: 'linear probe', seed, accuracy: probeAcc });
       // CoOp's augmented views of the sampled images, encoded once and cached on disk.
       const viewRows = await extractor.features(
@@ -335,16 +319,11 @@ export async function runTrain(p: Parsed): Promise<void> {
         const r = runTipAdapter(method, { viewFeatures, nImages: chosen.length, nViews: base.views, dim, labels, nClasses: poolClasses, seed, zsText: handTextFeatures(l, runNames, [DEFAULT_TEMPLATE]), logitScale: l.model.manifest.logit_scale, val: splits.find((s) => s.name === 'val'), baseIdx: baseToNew ? baseIdx : null, subset }, (e) => log(`${tag}: epoch ${e.epoch}/${e.epochs}, loss ${e.loss.toFixed(4)}, train acc ${pct(e.trainAcc)}%`));
         const secs = (performance.now() - tRun) / 1000;
         timeOf(label, secs);
-        const acc: Record<string, number> = {};
-        for (const s of splits) {
-          const sub = baseToNew ? subset(s, baseIdx) : s;
-          if (sub.labels.length) acc[baseToNew ? `${s.name}/base` : s.name] = accuracy(argmaxRows(r.logits(sub.features), sub.labels.length, poolClasses), sub.labels);
-        }
-        if (baseToNew) {
-          // New classes have no cache entries: the adapter falls back to zero-shot CLIP among the new classes.
-          const nw = scoreText(handTextFeatures(l, newNames, [DEFAULT_TEMPLATE]), newIdx);
-          for (const s of splitNames) if (s in nw) acc[`${s}/new`] = nw[s];
-        }
+        const tipOn: Predictor = (f, n) => argmaxRows(r.logits(f), n, poolClasses);
+        // New classes have no cache entries: the adapter falls back to zero-shot CLIP among the new classes.
+        const acc = baseToNew
+          ? baseToNewAccuracies(splits, classSplit, dim, tipOn, byText(zsNewText()))
+          : Object.fromEntries(splits.filter((s) => s.labels.length).map((s) => [s.name, accuracy(tipOn(s.features, s.labels.length), s.labels)]));
         records.push({ shots, method: label, seed, accuracy: acc });
         runsDone++;
         log(`${tag}: ${formatDuration(secs * 1000)} (α ${r.params.alpha.toFixed(3)}, β ${r.params.beta.toFixed(3)}${r.searched ? ', searched on val' : ', official defaults'}); ${Object.entries(acc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
@@ -363,7 +342,7 @@ export async function runTrain(p: Parsed): Promise<void> {
           // The method changes the loss and gradient, never the loop (src/coop/prompt-methods.ts).
           lossAndGrad: methodLossAndGrad(
             promptMethodConfig(method, ms, method === 'coop' ? null : handTextFeatures(l, runNames, [DEFAULT_TEMPLATE]), l.model.manifest.logit_scale, runNames.length, dim),
-            (c, f, y, tg) => engine.step(c.data, f, y, tg),
+            (c, f, y, tg, sg) => engine.step(c.data, f, y, tg, sg),
           ),
         });
         const tag = `[${runsDone + 1}/${runsTotal}] ${label}, ${shots} shot${shots > 1 ? 's' : ''}, seed ${seed}`;
@@ -390,18 +369,12 @@ export async function runTrain(p: Parsed): Promise<void> {
         }
         const final: ContextVectors = trainer.context;
         // Evaluation: the learned prompts' text features against each split.
-        const acc: Record<string, number> = {};
         const textAll = await learnedTextFeatures(engine, l, runNames, final, settings.position);
         const trainAcc = accuracy(predict(cleanF, textAll, dim), labels);
-        if (!baseToNew) Object.assign(acc, scoreText(textAll, null));
-        else {
-          const b = scoreText(textAll, baseIdx);
-          const nw = scoreText(await learnedTextFeatures(engine, l, newNames, final, settings.position), newIdx);
-          for (const s of splitNames) {
-            if (s in b) acc[`${s}/base`] = b[s];
-            if (s in nw) acc[`${s}/new`] = nw[s];
-          }
-        }
+        // Base-to-new: the learned unified context with the new classes' names, among the new classes.
+        const acc = baseToNew
+          ? baseToNewAccuracies(splits, classSplit, dim, byText(textAll), byText(await learnedTextFeatures(engine, l, newNames, final, settings.position)))
+          : scoreText(textAll);
         const secs = (performance.now() - tRun) / 1000;
         runTimes.push(secs);
         timeOf(label, secs);

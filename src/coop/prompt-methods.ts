@@ -5,15 +5,16 @@
  *
  * - CoOp: the engine's cross-entropy step as is.
  * - KgCoOp (kgcoop.ts): one step with −(w/K)·ĉ added to the text-feature gradient; loss = CE + w(1 − mean cos).
- * - ProGrad (prograd.ts): the CE step gives g_ce and the logits; the distillation gradient on the text features
- *   follows from those logits, and a second backward with it in place of the CE's gives g_kl (the engine keeps no
- *   activations between calls, so that second pass repeats the forward; the official code runs one forward and two
- *   backwards). The update is the official projection of g_ce against g_kl.
+ * - ProGrad (prograd.ts): one engine step with a second upstream gradient. Its one forward gives the logits; the
+ *   distillation gradient on the text features follows from them (progradKl), and the engine backpropagates the
+ *   CE's and the KL's through the same activations (text-engine.ts SecondTextGrad): g_ce and g_kl from one forward,
+ *   as the official code (one forward, two backwards). The update is the official projection of g_ce against g_kl.
  */
 import type { ContextVectors } from './context-init';
 import { kgcoopPenalty, kgcoopTextGrad, type KgcoopSettings } from './kgcoop';
 import { progradKl, progradProject, zeroShotTeacher, type ProgradSettings } from './prograd';
 import type { LossAndGrad, LossAndGradFn } from './trainer';
+import type { SecondTextGrad } from '../engine/text-engine';
 
 export const PROMPT_METHODS = ['coop', 'kgcoop', 'prograd'] as const;
 export type PromptMethod = (typeof PROMPT_METHODS)[number];
@@ -29,10 +30,21 @@ export interface EngineStepResult {
   gradCtx: Float32Array;
   /** Normalized [K, E]; engines return them when given a textGrad. */
   textFeatures?: Float32Array | ArrayLike<number>;
+  /** d / d ctx of the second upstream gradient; engines return it when given a secondGrad. */
+  gradCtx2?: Float32Array;
 }
 
-/** One engine step on a batch, optionally with a method's term on the normalized text features. Must not modify ctx. */
-export type EngineStepFn = (ctx: ContextVectors, features: Float32Array, labels: Int32Array, textGrad?: TextGrad) => Promise<EngineStepResult> | EngineStepResult;
+/**
+ * One engine step on a batch, optionally with a method's term on the normalized text features and a second upstream
+ * gradient formed from the step's logits (backpropagated beside the first, from the same forward). Must not modify ctx.
+ */
+export type EngineStepFn = (
+  ctx: ContextVectors,
+  features: Float32Array,
+  labels: Int32Array,
+  textGrad?: TextGrad,
+  secondGrad?: SecondTextGrad,
+) => Promise<EngineStepResult> | EngineStepResult;
 
 export type MethodConfig =
   | { method: 'coop' }
@@ -63,12 +75,18 @@ export function methodLossAndGrad(cfg: MethodConfig, step: EngineStepFn): LossAn
       const { nClasses: K, dim: E, logitScale } = cfg;
       const { T, lambda, zeroShotLogits } = cfg.prograd;
       return async (ctx, features, labels): Promise<LossAndGrad> => {
-        const ce = await step(ctx, features, labels);
         const N = labels.length;
         const zs = zeroShotLogits(features);
-        const { kl, dText } = progradKl(ce.logits, zs, features, N, K, E, logitScale, T);
-        const klPass = await step(ctx, features, labels, { add: dText, replace: true });
-        const p = progradProject(ce.gradCtx, klPass.gradCtx, lambda);
+        let kl = NaN;
+        // The KL gradient on the text features, from this step's own logits, in place of the CE's.
+        const klGrad: SecondTextGrad = (logits) => {
+          const r = progradKl(logits, zs, features, N, K, E, logitScale, T);
+          kl = r.kl;
+          return { add: r.dText, replace: true };
+        };
+        const ce = await step(ctx, features, labels, undefined, klGrad);
+        if (!ce.gradCtx2) throw new Error('ProGrad: the engine returned no second gradient (the KL divergence\'s)');
+        const p = progradProject(ce.gradCtx, ce.gradCtx2, lambda);
         return { loss: ce.loss, logits: ce.logits, gradCtx: p.grad, terms: { ce: ce.loss, kl, cos: p.cosine, projected: p.projected ? 1 : 0 } };
       };
     }

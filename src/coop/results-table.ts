@@ -7,6 +7,7 @@
  * Base-to-new (CoCoOp's protocol): per split, base accuracy, new accuracy and their harmonic mean; H is taken of
  * the mean base and mean new accuracies, as CoCoOp reports it.
  */
+import { baseKey, newKey } from './base-to-new';
 
 /** One finished run's accuracies in [0, 1] by split. */
 export interface RunRecord {
@@ -102,13 +103,13 @@ export function harmonicMean(a: number, b: number): number {
 export function buildBaseToNew(records: readonly RunRecord[], splits: readonly string[], methodOrder: readonly string[] = []): BaseToNewRow[] {
   const seen = [...new Set(records.map((r) => r.method))];
   const methods = [...methodOrder.filter((m) => seen.includes(m)), ...seen.filter((m) => !methodOrder.includes(m))];
-  const table = buildTable(records.map((r) => ({ ...r, shots: 0 })), splits.flatMap((s) => [`${s}/base`, `${s}/new`]), methods);
+  const table = buildTable(records.map((r) => ({ ...r, shots: 0 })), splits.flatMap((s) => [baseKey(s), newKey(s)]), methods);
   return (table.blocks[0]?.rows ?? []).map((row) => ({
     method: row.method,
     splits: Object.fromEntries(
       splits.map((s) => {
-        const base = row.cells[`${s}/base`];
-        const nw = row.cells[`${s}/new`];
+        const base = row.cells[baseKey(s)];
+        const nw = row.cells[newKey(s)];
         return [s, { base, new: nw, h: base && nw ? harmonicMean(base.mean, nw.mean) : NaN }];
       }),
     ),
@@ -128,4 +129,32 @@ export function baseToNewMarkdown(rows: readonly BaseToNewRow[], splits: readonl
   }
   lines.push('');
   return lines.join('\n');
+}
+
+/**
+ * The columns of one run's flat accuracies (the app's methods table): plain splits ('train', 'test', …) as they
+ * come, then per base-to-new split (keys `${split}/base`, `${split}/new`) its base, new and harmonic-mean columns.
+ * H is only given where both parts were scored. Values stay in the records' unit ([0, 1] in the app).
+ */
+export interface AccuracyColumn {
+  key: string;
+  label: string;
+  value: (acc: Readonly<Record<string, number>>) => number | undefined;
+}
+
+export function accuracyColumns(records: ReadonlyArray<Readonly<Record<string, number>>>): AccuracyColumn[] {
+  const keys = [...new Set(records.flatMap((r) => Object.keys(r)))];
+  const plain = keys.filter((k) => !k.includes('/'));
+  const b2n = [...new Set(keys.filter((k) => k.endsWith('/base') || k.endsWith('/new')).map((k) => k.slice(0, k.lastIndexOf('/'))))];
+  const cols: AccuracyColumn[] = plain.map((k) => ({ key: k, label: k, value: (a) => a[k] }));
+  for (const s of b2n) {
+    cols.push({ key: baseKey(s), label: `${s} base`, value: (a) => a[baseKey(s)] });
+    cols.push({ key: newKey(s), label: `${s} new`, value: (a) => a[newKey(s)] });
+    cols.push({
+      key: `${s}/H`,
+      label: `${s} H`,
+      value: (a) => (Number.isFinite(a[baseKey(s)]) && Number.isFinite(a[newKey(s)]) ? harmonicMean(a[baseKey(s)], a[newKey(s)]) : undefined),
+    });
+  }
+  return cols;
 }

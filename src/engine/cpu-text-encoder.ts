@@ -22,7 +22,7 @@ import { quickGeluBackwardCpu, quickGeluForwardCpu } from './ops/quickgelu/cpu';
 import { like, type Arr, type IndexArr } from './ops/tensor';
 import type { TextConfig, TextLayerWeights, TextWeights } from './model/text-weights';
 import type { EngineMode } from './plan';
-import type { TextFeatureGrad } from './text-engine';
+import type { SecondTextGrad, TextFeatureGrad } from './text-engine';
 import { eosIndex, scatterContextGrad, sharedPrefixLength, usedLength, type PromptLayout } from './prompt';
 
 /** What a layer keeps for its backward pass. */
@@ -195,6 +195,8 @@ export interface EncoderLossInput {
   logitScale: number;
   /** A method's term on the normalized text features (text-engine.ts TextFeatureGrad), added before the backward. */
   textGrad?: TextFeatureGrad;
+  /** A second upstream gradient formed from this step's logits (text-engine.ts SecondTextGrad): dEmbeddings2. */
+  secondGrad?: SecondTextGrad;
 }
 
 export interface EncoderLossResult {
@@ -205,6 +207,8 @@ export interface EncoderLossResult {
   textFeatures: Arr;
   /** d loss / d embeddings [K, T, D]; a shared prefix's gradient (summed over classes) sits in class 0's rows. */
   dEmbeddings: Arr;
+  /** The same for the second upstream gradient, when one was asked for. */
+  dEmbeddings2?: Arr;
 }
 
 /** Forward to the CoOp loss and backward to the input embeddings. */
@@ -232,25 +236,33 @@ export function encoderLossCpu(w: TextWeights, input: EncoderLossInput): Encoder
   const dims = { n: N, k: K, e: E, scale: input.logitScale };
   const ce = cosineCEForwardCpu(img, txt, input.labels, dims);
 
-  let { dTxt } = cosineCEBackwardCpu(img, ce.logits, ce.lse, input.labels, dims);
-  const tg = input.textGrad;
-  if (tg) {
-    if (tg.add.length !== K * E) throw new Error(`textGrad has ${tg.add.length} values, expected K·E = ${K}·${E}`);
-    if (tg.replace) dTxt = like(emb, K * E);
+  /** d loss / d (normalized text features): the CE's, with a method's term added or in its place. */
+  const upstream = (tg: TextFeatureGrad | undefined, name: string): Arr => {
+    const { dTxt } = cosineCEBackwardCpu(img, ce.logits, ce.lse, input.labels, dims);
+    if (!tg) return dTxt;
+    if (tg.add.length !== K * E) throw new Error(`${name} has ${tg.add.length} values, expected K·E = ${K}·${E}`);
+    const out = tg.replace ? like(emb, K * E) : dTxt;
     // As the WGSL loss pass: the method's term joins the CE's gradient, one backward serves both.
-    for (let i = 0; i < K * E; i++) dTxt[i] += tg.add[i];
-  }
-  const dFeats = l2NormalizeBackwardCpu(dTxt, head.feats, K, E);
-  const dxL = headBackwardCpu(w, head, dFeats, eosRel, K, S);
-  const bw = transformerBackwardCpu(w, fw.saved, dxL, K, S, pre?.kv);
-
-  const dEmb = like(emb, K * T * D);
-  for (let k = 0; k < K; k++) dEmb.set(bw.dx.subarray(k * S * D, (k + 1) * S * D), (k * T + P) * D);
-  if (pre) {
-    const pb = transformerBackwardCpu(w, pre.saved, like(emb, P * D), 1, P, undefined, { dk: bw.dkp, dv: bw.dvp });
-    dEmb.set(pb.dx, 0);
-  }
-  return { loss: ce.loss, logits: ce.logits, textFeatures: txt, dEmbeddings: dEmb };
+    for (let i = 0; i < K * E; i++) out[i] += tg.add[i];
+    return out;
+  };
+  /** The backward through the kept activations of the one forward (the WGSL engine runs the same per chunk). */
+  const backward = (dTxt: Arr): Arr => {
+    const dFeats = l2NormalizeBackwardCpu(dTxt, head.feats, K, E);
+    const dxL = headBackwardCpu(w, head, dFeats, eosRel, K, S);
+    const bw = transformerBackwardCpu(w, fw.saved, dxL, K, S, pre?.kv);
+    const dEmb = like(emb, K * T * D);
+    for (let k = 0; k < K; k++) dEmb.set(bw.dx.subarray(k * S * D, (k + 1) * S * D), (k * T + P) * D);
+    if (pre) {
+      const pb = transformerBackwardCpu(w, pre.saved, like(emb, P * D), 1, P, undefined, { dk: bw.dkp, dv: bw.dvp });
+      dEmb.set(pb.dx, 0);
+    }
+    return dEmb;
+  };
+  const dEmb = backward(upstream(input.textGrad, 'textGrad'));
+  // ProGrad's KL gradient needs this forward's logits: formed now, sent through the same activations.
+  const second = input.secondGrad ? backward(upstream(input.secondGrad(ce.logits), 'the second text gradient')) : undefined;
+  return { loss: ce.loss, logits: ce.logits, textFeatures: txt, dEmbeddings: dEmb, ...(second ? { dEmbeddings2: second } : {}) };
 }
 
 export interface CoopStepInput {
@@ -261,12 +273,15 @@ export interface CoopStepInput {
   labels: IndexArr;
   logitScale: number;
   textGrad?: TextFeatureGrad;
+  secondGrad?: SecondTextGrad;
 }
 
 export interface CoopStepResult {
   loss: number;
   logits: Arr;
   gradCtx: Arr;
+  /** d (second upstream gradient's loss) / d ctx, when `secondGrad` was given. */
+  gradCtx2?: Arr;
   textFeatures: Arr;
   /** Token positions run through the transformer this step. */
   positions: number;
@@ -303,12 +318,14 @@ export function coopStepCpu(w: TextWeights, input: CoopStepInput, mode: EngineMo
     labels: input.labels,
     logitScale: input.logitScale,
     textGrad: input.textGrad,
+    secondGrad: input.secondGrad,
   });
   return {
     loss: r.loss,
     logits: r.logits,
     textFeatures: r.textFeatures,
     gradCtx: scatterContextGrad(layout, r.dEmbeddings, D, T),
+    ...(r.dEmbeddings2 ? { gradCtx2: scatterContextGrad(layout, r.dEmbeddings2, D, T) } : {}),
     positions: P + layout.K * (T - P),
     T,
     prefix: P,

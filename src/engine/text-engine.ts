@@ -52,6 +52,8 @@ export interface StepInput {
   mode?: EngineMode;
   /** A method's own term at the loss stage (KgCoOp, ProGrad): see TextFeatureGrad. Also returns textFeatures. */
   textGrad?: TextFeatureGrad;
+  /** A second upstream gradient formed from this step's logits (ProGrad's KL): see SecondTextGrad. Gives gradCtx2. */
+  secondGrad?: SecondTextGrad;
 }
 
 /**
@@ -63,6 +65,14 @@ export interface TextFeatureGrad {
   add: Float32Array;
   replace?: boolean;
 }
+
+/**
+ * A second upstream gradient on the normalized text features that depends on the step's own logits [N·K] (ProGrad:
+ * the KL divergence from zero-shot CLIP's predictions, prograd.ts). The step runs ONE forward; once its logits are
+ * known this is called, and both upstream gradients are backpropagated through the same kept activations (per chunk
+ * while that chunk's activations are live, so nothing is recomputed for the second), giving StepResult.gradCtx2.
+ */
+export type SecondTextGrad = (logits: Float32Array | Float64Array) => TextFeatureGrad;
 
 export interface StepStats {
   mode: EngineMode;
@@ -91,6 +101,8 @@ export interface StepResult {
   stats: StepStats;
   /** Normalized text features [K·E] of this step, when it had a textGrad. */
   textFeatures?: Float32Array;
+  /** The second upstream gradient's d / d ctx (same layout as ctx), when the step had a secondGrad. */
+  gradCtx2?: Float32Array;
 }
 
 export interface TextEngine {
@@ -183,6 +195,8 @@ class WgslTextEngine implements TextEngine {
   private busy = false;
   /** A method's loss-stage buffers (textGrad in, text features out), K·E floats each; outside plan.ts's step plan. */
   private methodBufs?: { n: number; add: GPUBuffer; readback: GPUBuffer };
+  /** A second upstream gradient's buffers (secondGrad), outside plan.ts's step plan as methodBufs. */
+  private secondBufs?: SecondBufs;
   lastStats: StepStats | undefined;
   lastPlan: PlannedBuffer[] = [];
 
@@ -526,8 +540,11 @@ class WgslTextEngine implements TextEngine {
     q.writeBuffer(bufs('labels'), 0, Uint32Array.from(input.labels));
     const mb = tg ? this.methodBuffers(K * E) : undefined;
     if (tg && mb) q.writeBuffer(mb.add, 0, bytesOf(tg.add));
+    const sg = input.secondGrad;
+    const sb = sg ? this.secondBuffers(K * E, layout.ctxRows * D, N * K, P * D) : undefined;
 
-    const raw = dev.createCommandEncoder({ label: 'coop step' });
+    let raw = dev.createCommandEncoder({ label: 'coop step' });
+    let submits = 0;
     let dispatches = 0;
     let copies = 0;
     const stopCounting = onDispatch(dev, () => dispatches++);
@@ -544,6 +561,10 @@ class WgslTextEngine implements TextEngine {
     const dVs = Array.from({ length: this.config.L }, (_, l) => bufs(`prefix.dV.${l}`));
     const ctxRows = layout.ctxRows;
     enc.clearBuffer(bufs('dCtx'));
+    if (sb) {
+      enc.clearBuffer(sb.dCtx);
+      if (pre) for (const b of [...sb.dK, ...sb.dV]) enc.clearBuffer(b);
+    }
     if (pre) {
       for (const b of [...dKs, ...dVs, pre.get('dX')]) enc.clearBuffer(b);
       const pass = enc.beginComputePass({ label: 'prefix forward' });
@@ -586,6 +607,41 @@ class WgslTextEngine implements TextEngine {
       encodeL2NormalizeBackward(dev, pass, { dy: bufs('dTextFeatures'), x: bufs('features'), dx: bufs('dFeatures') }, { rows: K, d: E });
       pass.end();
     }
+    if (sg && sb) {
+      // The second upstream gradient needs this forward's logits: they come back (N·K floats) while every
+      // activation stays on the GPU, then both gradients run through the one backward below.
+      enc.copyBufferToBuffer(bufs('logits'), 0, sb.logitsReadback, 0, N * K * 4);
+      q.submit([enc.finish()]);
+      submits++;
+      await sb.logitsReadback.mapAsync(MAP_READ, 0, N * K * 4);
+      const logits = new Float32Array(sb.logitsReadback.getMappedRange(0, N * K * 4).slice(0));
+      sb.logitsReadback.unmap();
+      let g2: TextFeatureGrad;
+      try {
+        g2 = sg(logits);
+      } catch (e) {
+        stopCounting();
+        throw e;
+      }
+      if (g2.add.length !== K * E) throw new Error(`text engine: the second text gradient has ${g2.add.length} values, expected K·E = ${K}·${E}`);
+      q.writeBuffer(sb.add, 0, bytesOf(g2.add));
+      raw = dev.createCommandEncoder({ label: 'coop step (backward)' });
+      if (g2.replace) enc.clearBuffer(sb.dText);
+      const pass = enc.beginComputePass({ label: 'loss (second gradient)' });
+      if (!g2.replace) {
+        encodeCosineCEBackward(
+          dev,
+          pass,
+          { img: bufs('image'), logits: bufs('logits'), lse: bufs('lse'), labels: bufs('labels'), dLogits: bufs('dLogits'), dTxt: sb.dText },
+          { n: N, k: K, e: E, scale: input.logitScale },
+        );
+      }
+      encodeAddInPlace(dev, pass, { a: sb.dText, b: sb.add }, K * E);
+      encodeL2NormalizeBackward(dev, pass, { dy: sb.dText, x: bufs('features'), dx: sb.dFeatures }, { rows: K, d: E });
+      pass.end();
+    }
+    // One backward for each upstream gradient, through the same activations: [d features, d ctx, prefix dK/dV].
+    const grads = [{ dFeatures: bufs('dFeatures'), dCtx: bufs('dCtx'), dK: dKs, dV: dVs }, ...(sb ? [{ dFeatures: sb.dFeatures, dCtx: sb.dCtx, dK: sb.dK, dV: sb.dV }] : [])];
     // The last chunk still holds its activations: backward starts there.
     const order = ls.sizes.map((_, i) => ls.sizes.length - 1 - i);
     let recomputed = 0;
@@ -595,35 +651,44 @@ class WgslTextEngine implements TextEngine {
         forwardChunk(i);
         recomputed += c * S;
       }
-      enc.copyBufferToBuffer(bufs('dFeatures'), starts[i] * E * 4, ws.get('feat'), 0, c * E * 4);
-      const pass = enc.beginComputePass({ label: `chunk ${i} backward` });
-      this.encodeHeadBackward(pass, ws, c, bufs(`eos.${i}`));
-      this.encodeLayersBackward(pass, ws, c, pre, pre ? { dK: dKs, dV: dVs } : undefined);
-      if (ls.shape.suffixHasCtx) {
-        if (layout.csc) {
-          encodeMatmul(dev, pass, { a: bufs(`sel.${i}`), b: ws.get('dX'), c: ws.get('dCtx') }, { m: M, n: D, k: S, batch: c, strideA: M * S, strideB: S * D, strideC: M * D });
-        } else {
-          encodeMatmul(dev, pass, { a: bufs(`sel.${i}`), b: ws.get('dX'), c: bufs('dCtx') }, { m: M, n: D, k: c * S, accumulate: true });
+      // The backward kernels read the chunk's activations and write only gradient scratch, so a second
+      // upstream gradient runs through them right after the first, with nothing recomputed.
+      grads.forEach((g, j) => {
+        enc.copyBufferToBuffer(g.dFeatures, starts[i] * E * 4, ws.get('feat'), 0, c * E * 4);
+        const pass = enc.beginComputePass({ label: `chunk ${i} backward${j ? ' (second gradient)' : ''}` });
+        this.encodeHeadBackward(pass, ws, c, bufs(`eos.${i}`));
+        this.encodeLayersBackward(pass, ws, c, pre, pre ? { dK: g.dK, dV: g.dV } : undefined);
+        if (ls.shape.suffixHasCtx) {
+          if (layout.csc) {
+            encodeMatmul(dev, pass, { a: bufs(`sel.${i}`), b: ws.get('dX'), c: ws.get('dCtx') }, { m: M, n: D, k: S, batch: c, strideA: M * S, strideB: S * D, strideC: M * D });
+          } else {
+            encodeMatmul(dev, pass, { a: bufs(`sel.${i}`), b: ws.get('dX'), c: g.dCtx }, { m: M, n: D, k: c * S, accumulate: true });
+          }
         }
-      }
-      pass.end();
-      if (ls.shape.suffixHasCtx && layout.csc) enc.copyBufferToBuffer(ws.get('dCtx'), 0, bufs('dCtx'), starts[i] * M * D * 4, c * M * D * 4);
+        pass.end();
+        if (ls.shape.suffixHasCtx && layout.csc) enc.copyBufferToBuffer(ws.get('dCtx'), 0, g.dCtx, starts[i] * M * D * 4, c * M * D * 4);
+      });
     }
     if (pre) {
-      const pass = enc.beginComputePass({ label: 'prefix backward' });
-      this.encodeLayersBackward(pass, pre, 1, undefined, undefined, { dK: dKs, dV: dVs });
-      if (ls.shape.prefixHasCtx) {
-        encodeMatmul(dev, pass, { a: bufs('prefix.sel'), b: pre.get('dX'), c: bufs('dCtx') }, { m: ctxRows, n: D, k: P, accumulate: true });
-      }
-      pass.end();
+      grads.forEach((g, j) => {
+        if (j > 0) enc.clearBuffer(pre.get('dX'));
+        const pass = enc.beginComputePass({ label: `prefix backward${j ? ' (second gradient)' : ''}` });
+        this.encodeLayersBackward(pass, pre, 1, undefined, undefined, { dK: g.dK, dV: g.dV });
+        if (ls.shape.prefixHasCtx) {
+          encodeMatmul(dev, pass, { a: bufs('prefix.sel'), b: pre.get('dX'), c: g.dCtx }, { m: ctxRows, n: D, k: P, accumulate: true });
+        }
+        pass.end();
+      });
     }
     const rb = bufs('readback');
     enc.copyBufferToBuffer(bufs('loss'), 0, rb, 0, 4);
     enc.copyBufferToBuffer(bufs('logits'), 0, rb, 4, N * K * 4);
     enc.copyBufferToBuffer(bufs('dCtx'), 0, rb, 4 + N * K * 4, ctxRows * D * 4);
     if (mb) enc.copyBufferToBuffer(bufs('textFeatures'), 0, mb.readback, 0, K * E * 4);
+    if (sb) enc.copyBufferToBuffer(sb.dCtx, 0, sb.readback, 0, ctxRows * D * 4);
     stopCounting();
     q.submit([enc.finish()]);
+    submits++;
     const readbackBytes = (1 + N * K + ctxRows * D) * 4;
     await rb.mapAsync(MAP_READ, 0, readbackBytes);
     const all = new Float32Array(rb.getMappedRange(0, (1 + N * K + ctxRows * D) * 4).slice(0));
@@ -634,11 +699,39 @@ class WgslTextEngine implements TextEngine {
       textFeatures = new Float32Array(mb.readback.getMappedRange(0, K * E * 4).slice(0));
       mb.readback.unmap();
     }
+    let gradCtx2: Float32Array | undefined;
+    if (sb) {
+      await sb.readback.mapAsync(MAP_READ, 0, ctxRows * D * 4);
+      gradCtx2 = new Float32Array(sb.readback.getMappedRange(0, ctxRows * D * 4).slice(0));
+      sb.readback.unmap();
+    }
 
-    const stats: StepStats = { mode, positions: P + K * S, recomputedPositions: recomputed, T, prefix: P, chunks: ls.sizes.length, dispatches, copies, submits: 1, readbackBytes: readbackBytes + (mb ? K * E * 4 : 0) };
+    const extraBytes = (mb ? K * E * 4 : 0) + (sb ? (N * K + ctxRows * D) * 4 : 0);
+    const stats: StepStats = { mode, positions: P + K * S, recomputedPositions: recomputed, T, prefix: P, chunks: ls.sizes.length, dispatches, copies, submits, readbackBytes: readbackBytes + extraBytes };
     this.lastStats = stats;
     this.lastPlan = [...weightBuffers(this.shape, ctxRows), ...ls.planned, ...bs.planned];
-    return { loss: all[0], logits: all.subarray(1, 1 + N * K), gradCtx: all.subarray(1 + N * K), stats, textFeatures };
+    return { loss: all[0], logits: all.subarray(1, 1 + N * K), gradCtx: all.subarray(1 + N * K), stats, textFeatures, ...(gradCtx2 ? { gradCtx2 } : {}) };
+  }
+
+  private secondBuffers(kE: number, ctxFloats: number, nK: number, pD: number): SecondBufs {
+    const key = `${kE}|${ctxFloats}|${nK}|${pD}`;
+    if (this.secondBufs?.key !== key) {
+      if (this.secondBufs) for (const b of secondBufList(this.secondBufs)) this.allocator.destroy(b);
+      const f = (n: number, label: string, read = false) => this.allocator.create(Math.max(4, n * 4), { usage: read ? MAP_READ | COPY_DST : undefined, label });
+      const L = this.config.L;
+      this.secondBufs = {
+        key,
+        add: f(kE, 'second.textGrad'),
+        dText: f(kE, 'second.dTextFeatures'),
+        dFeatures: f(kE, 'second.dFeatures'),
+        dCtx: f(ctxFloats, 'second.dCtx'),
+        dK: pD ? Array.from({ length: L }, (_, l) => f(pD, `second.prefix.dK.${l}`)) : [],
+        dV: pD ? Array.from({ length: L }, (_, l) => f(pD, `second.prefix.dV.${l}`)) : [],
+        logitsReadback: f(nK, 'second.logitsReadback', true),
+        readback: f(ctxFloats, 'second.readback', true),
+      };
+    }
+    return this.secondBufs;
   }
 
   private methodBuffers(n: number): { add: GPUBuffer; readback: GPUBuffer } {
@@ -713,10 +806,27 @@ class WgslTextEngine implements TextEngine {
   destroy(): void {
     this.allocator.destroyAll();
     this.methodBufs = undefined;
+    this.secondBufs = undefined;
     this.weightBufs.clear();
     this.layoutState = undefined;
     this.batchState = undefined;
   }
+}
+
+interface SecondBufs {
+  key: string;
+  add: GPUBuffer;
+  dText: GPUBuffer;
+  dFeatures: GPUBuffer;
+  dCtx: GPUBuffer;
+  dK: GPUBuffer[];
+  dV: GPUBuffer[];
+  logitsReadback: GPUBuffer;
+  readback: GPUBuffer;
+}
+
+function secondBufList(b: SecondBufs): GPUBuffer[] {
+  return [b.add, b.dText, b.dFeatures, b.dCtx, ...b.dK, ...b.dV, b.logitsReadback, b.readback];
 }
 
 function flattenRows(x: Float32Array | ArrayLike<number>[], E: number): Float32Array {

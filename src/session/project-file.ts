@@ -94,7 +94,7 @@ export async function writeProject(p: ProjectContents): Promise<Uint8Array> {
     version: PROJECT_VERSION,
     created: new Date().toISOString(),
     model: p.model,
-    classes: ws.classes.map((c) => ({ name: c.name, images: c.images.map((i) => ({ file: ref(i.key), name: i.name, split: i.split, ...(i.error ? { error: i.error } : {}) })) })),
+    classes: ws.classes.map((c) => ({ name: c.name, images: c.images.map((i) => ({ file: ref(i.key), name: i.name, split: i.split, ...(i.error ? { error: i.error } : {}) })), ...(c.new ? { new: true } : {}) })),
     extraSets: ws.extraSets.map((e) => ({ name: e.name, items: e.items.map((i) => ({ file: ref(i.key), name: i.name, label: i.label })) })),
     holdOut: ws.holdOut,
     settings: ws.settings,
@@ -154,8 +154,10 @@ export function readProject(bytes: Uint8Array, opts: ReadOptions): ReadResult {
     return file;
   };
   try {
-    const classes = (json.classes as Array<{ name: string; images: Array<{ file: string; name: string; split: 'train' | 'test'; error?: string }> }>).map((c) => ({
+    const classes = (json.classes as Array<{ name: string; new?: unknown; images: Array<{ file: string; name: string; split: 'train' | 'test'; error?: string }> }>).map((c) => ({
       name: String(c.name),
+      // Absent in projects saved before base-to-new: a base class.
+      ...(c.new === true ? { new: true } : {}),
       images: c.images.map((i) => ({ key: image(i.file, i.name), name: String(i.name), split: i.split === 'test' ? ('test' as const) : ('train' as const), ...(i.error ? { error: i.error } : {}) })),
     }));
     const extraSets = ((json.extraSets ?? []) as Array<{ name: string; items: Array<{ file: string; name: string; label: string }> }>).map((e) => ({

@@ -29,7 +29,8 @@ export interface WorkspaceRecord {
   version: number;
   /** The model folder the workspace was built with (its id in the model picker). */
   model: string | null;
-  classes: Array<{ name: string; images: WorkspaceImageRef[] }>;
+  /** `new`: left out of training (base-to-new); absent in records saved before base-to-new, meaning base. */
+  classes: Array<{ name: string; images: WorkspaceImageRef[]; new?: boolean }>;
   extraSets: Array<{ name: string; items: Array<{ key: string; name: string; label: string }> }>;
   holdOut: number;
   settings: TrainSettings;
@@ -51,6 +52,11 @@ export interface RunSetup {
   /** Labels of every evaluated split, to build per-class accuracy and the confusion matrix. */
   labels: Record<string, Int32Array>;
   nTrain: number;
+  /**
+   * Base-to-new runs: the classes left out of training, in order (`classNames` are then the base classes). Splits
+   * keyed `${split}/new` are labelled and predicted among these (src/coop/base-to-new.ts).
+   */
+  newClassNames?: string[];
 }
 
 /** The results a run's page shows: its setup (labels per split), last snapshot and baselines. */

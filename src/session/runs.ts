@@ -48,6 +48,7 @@ export function runFromState(args: {
           note: setup.note,
           labels: setup.labels,
           nTrain: setup.nTrain,
+          ...(setup.newClassNames ? { newClassNames: setup.newClassNames } : {}),
           context: snap.context,
           textFeatures: snap.textFeatures,
           predictions: snap.predictions,
@@ -92,6 +93,7 @@ export function setupFromRun(run: RunRecord): (NonNullable<RunSource['setup']> &
     settings: run.settings,
     position: run.position,
     nTrain: v.nTrain,
+    ...(v.newClassNames ? { newClassNames: v.newClassNames } : {}),
     evalOnly: !!run.imported,
   };
 }

@@ -6,7 +6,7 @@ import { coopStepCpu, headForwardCpu, transformerForwardCpu } from '../engine/cp
 import { assembleEmbeddings, promptLayout, usedLength, type PromptLayout, type PromptSpec } from '../engine/prompt';
 import type { TextWeights } from '../engine/model/text-weights';
 import type { TextEngineLike, TextStepResult } from './text-engine';
-import type { TextFeatureGrad } from '../engine/text-engine';
+import type { SecondTextGrad, TextFeatureGrad } from '../engine/text-engine';
 
 export interface CpuTextEngineOptions {
   weights: TextWeights;
@@ -29,13 +29,14 @@ export class CpuTextEngine implements TextEngineLike {
     this.layout = promptLayout(spec, this.opts.weights.config.V);
   }
 
-  async step(ctx: Float32Array, imageFeatures: Float32Array, labels: Int32Array, textGrad?: TextFeatureGrad): Promise<TextStepResult> {
+  async step(ctx: Float32Array, imageFeatures: Float32Array, labels: Int32Array, textGrad?: TextFeatureGrad, secondGrad?: SecondTextGrad): Promise<TextStepResult> {
     if (!this.layout) throw new Error('the text engine has no prompts yet');
-    const r = coopStepCpu(this.opts.weights, { layout: this.layout, ctx, imageFeatures, labels, logitScale: Math.min(this.opts.logitScale, 100), textGrad });
+    const r = coopStepCpu(this.opts.weights, { layout: this.layout, ctx, imageFeatures, labels, logitScale: Math.min(this.opts.logitScale, 100), textGrad, secondGrad });
     return {
       loss: r.loss,
       logits: Float32Array.from(r.logits),
       gradCtx: Float32Array.from(r.gradCtx),
+      ...(r.gradCtx2 ? { gradCtx2: Float32Array.from(r.gradCtx2) } : {}),
       ...(textGrad ? { textFeatures: Float32Array.from(r.textFeatures) } : {}),
     };
   }

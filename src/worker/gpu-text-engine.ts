@@ -10,7 +10,7 @@ import { requestEngineDevice } from '../engine/gpu/device';
 import { cosine } from '../engine/load-proof';
 import type { PromptSpec } from '../engine/prompt';
 import type { TextWeights } from '../engine/model/text-weights';
-import { createTextEngine, type TextEngine, type TextFeatureGrad } from '../engine/text-engine';
+import { createTextEngine, type TextEngine, type SecondTextGrad, type TextFeatureGrad } from '../engine/text-engine';
 import { textFeaturesFromStep, type GpuMemory, type TextEngineLike, type TextStepResult } from './text-engine';
 
 /** How long a failed GPU call waits for the device's `lost` promise before it counts as an ordinary error. */
@@ -81,7 +81,7 @@ export class GpuTextEngine implements TextEngineLike {
     this.spec = spec;
   }
 
-  async step(ctx: Float32Array, imageFeatures: Float32Array, labels: Int32Array, textGrad?: TextFeatureGrad): Promise<TextStepResult> {
+  async step(ctx: Float32Array, imageFeatures: Float32Array, labels: Int32Array, textGrad?: TextFeatureGrad, secondGrad?: SecondTextGrad): Promise<TextStepResult> {
     const s = this.spec;
     if (!s) throw new Error('the text engine has no prompts yet');
     const r = await this.engine.step({
@@ -94,8 +94,9 @@ export class GpuTextEngine implements TextEngineLike {
       labels,
       logitScale: Math.min(this.logitScale, 100),
       textGrad,
+      secondGrad,
     });
-    return { loss: r.loss, logits: r.logits, gradCtx: r.gradCtx, textFeatures: r.textFeatures };
+    return { loss: r.loss, logits: r.logits, gradCtx: r.gradCtx, textFeatures: r.textFeatures, ...(r.gradCtx2 ? { gradCtx2: r.gradCtx2 } : {}) };
   }
 
   /** text_embeds (unnormalized) of full token-id rows, for the load-time proof against ORT. */

@@ -12,6 +12,7 @@ import type { TrainSettings } from '../coop/settings';
 import type { TrainEvent, TrainerCheckpoint } from '../coop/trainer';
 import type { PromptMethod } from '../coop/prompt-methods';
 import type { MethodSettings } from '../coop/method-settings';
+import type { ClassSplit } from '../coop/base-to-new';
 import type { ClassTokenPosition } from '../engine/prompt';
 import type { EngineKind, GpuMemory } from './text-engine';
 import type { ProofPrompt } from '../engine/load-proof';
@@ -60,6 +61,12 @@ export interface SetupRequest {
   method?: { name: PromptMethod; settings: MethodSettings; handWritten: Float32Array | null };
   /** Continue a run from its checkpoint (after a reload): same settings and data, so the same result. */
   resume?: TrainerCheckpoint | null;
+  /**
+   * Base-to-new (src/coop/base-to-new.ts): `prompts`, `labels` and `nClasses` are then the base classes', the eval
+   * sets keep labels over all classes, and each is scored per part (`${set}/base` among the base classes with the
+   * learned context, `${set}/new` among the new classes with the same unified context and `newPrompts`).
+   */
+  baseToNew?: { split: ClassSplit; newPrompts: PromptTokens };
 }
 
 export type WorkerRequest =

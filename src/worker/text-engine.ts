@@ -6,7 +6,7 @@
 import type { PathChoice } from '../engine/choose-path';
 import type { PromptSpec } from '../engine/prompt';
 import type { TextWeights } from '../engine/model/text-weights';
-import type { TextFeatureGrad } from '../engine/text-engine';
+import type { SecondTextGrad, TextFeatureGrad } from '../engine/text-engine';
 
 export interface TextStepResult {
   loss: number;
@@ -16,6 +16,8 @@ export interface TextStepResult {
   gradCtx: Float32Array;
   /** Normalized [K, E] text features of the step, returned when it had a textGrad. */
   textFeatures?: Float32Array;
+  /** d / d ctx of the second upstream gradient, when the step had a secondGrad. */
+  gradCtx2?: Float32Array;
 }
 
 export type EngineKind = 'webgpu' | 'cpu';
@@ -38,7 +40,7 @@ export interface TextEngineLike {
    * Must not modify `ctx`; `imageFeatures` are L2-normalized [B, E]. `textGrad` is a method's term on the normalized
    * text features (KgCoOp, ProGrad: src/coop/prompt-methods.ts), joining the same backward.
    */
-  step(ctx: Float32Array, imageFeatures: Float32Array, labels: Int32Array, textGrad?: TextFeatureGrad): Promise<TextStepResult>;
+  step(ctx: Float32Array, imageFeatures: Float32Array, labels: Int32Array, textGrad?: TextFeatureGrad, secondGrad?: SecondTextGrad): Promise<TextStepResult>;
   /** L2-normalized [K, E] features of the current prompts with this context. */
   textFeatures(ctx: Float32Array): Promise<Float32Array>;
   /**

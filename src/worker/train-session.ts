@@ -13,6 +13,7 @@ import { CoopTrainer, type EvalResult } from '../coop/trainer';
 import { methodLossAndGrad, promptMethodConfig } from '../coop/prompt-methods';
 import { buildTipCache, searchTipParams, tipLogits, trainTipAdapterF, TIP_ADAPTER_DEFAULTS, type TipParams } from '../coop/tip-adapter';
 import type { PromptSpec } from '../engine/prompt';
+import { baseKey, baseToNewScores, subsetClasses } from '../coop/base-to-new';
 import type { TextEngineLike } from './text-engine';
 import { errorMessage, type AdapterResult, type EvalSet, type SetupRequest, type Snapshot, type WorkerReply, type WorkerRequest } from './protocol';
 
@@ -46,6 +47,8 @@ export class TrainSession {
   private engine: TextEngineLike | null = null;
   private initReq: Extract<WorkerRequest, { type: 'init' }> | null = null;
   private promptSpec: PromptSpec | null = null;
+  /** Base-to-new: the new classes' prompts, swapped in only to score them. */
+  private newSpec: PromptSpec | null = null;
   /** Set when the engine's GPU device was lost: the next Train builds a new engine and resumes. */
   private engineLost = false;
   private setupReq: SetupRequest | null = null;
@@ -163,13 +166,20 @@ export class TrainSession {
     const T = req.prompts.contextLength;
     const K = req.nClasses;
     if (req.prompts.ids.length !== K * T) throw new Error(`prompt ids hold ${req.prompts.ids.length} values for ${K} classes × ${T}`);
-    this.promptSpec = {
-      tokenIds: Array.from({ length: K }, (_, k) => req.prompts.ids.subarray(k * T, (k + 1) * T)),
-      nameLens: req.prompts.nameLens,
+    const specOf = (p: SetupRequest['prompts']): PromptSpec => ({
+      tokenIds: Array.from({ length: p.nameLens.length }, (_, k) => p.ids.subarray(k * T, (k + 1) * T)),
+      nameLens: p.nameLens,
       nCtx: ctx.nCtx,
       csc: ctx.cscClasses > 0,
       position: req.position,
-    };
+    });
+    this.promptSpec = specOf(req.prompts);
+    this.newSpec = null;
+    if (req.baseToNew) {
+      if (ctx.cscClasses > 0) throw new Error('class-specific context has no context for new classes: base-to-new needs a unified context');
+      if (req.baseToNew.split.base.length !== K) throw new Error(`base-to-new: ${req.baseToNew.split.base.length} base classes, but ${K} prompts`);
+      this.newSpec = specOf(req.baseToNew.newPrompts);
+    }
     engine.setPrompts(this.promptSpec);
     const dim = engine.weights.config.E;
     this.setupReq = req;
@@ -196,7 +206,7 @@ export class TrainSession {
       // The method (CoOp, KgCoOp, ProGrad) changes the loss and gradient, never the loop.
       lossAndGrad: methodLossAndGrad(
         req.method ? promptMethodConfig(req.method.name, req.method.settings, req.method.handWritten, this.initReq?.logitScale ?? 100, K, dim) : { method: 'coop' },
-        (c, features, labels, textGrad) => this.requireEngine().step(c.data, features, labels, textGrad),
+        (c, features, labels, textGrad, secondGrad) => this.requireEngine().step(c.data, features, labels, textGrad, secondGrad),
       ),
       evaluate: (c) => this.evaluate(c),
     });
@@ -219,13 +229,27 @@ export class TrainSession {
     const req = this.setupReq!;
     const dim = engine.weights.config.E;
     const textFeatures = await engine.textFeatures(ctx.data);
-    const sets: EvalSet[] = [{ name: 'train', features: req.trainFeatures, labels: req.labels }, ...req.evalSets];
+    const b2n = req.baseToNew;
+    const sets: EvalSet[] = [{ name: 'train', features: req.trainFeatures, labels: req.labels }, ...(b2n ? [] : req.evalSets)];
     const predictions: Record<string, Int32Array> = {};
     const accuracies: Record<string, number> = {};
     for (const s of sets) {
       if (s.labels.length === 0) continue;
       predictions[s.name] = predictClasses(s.features, textFeatures, dim);
       accuracies[s.name] = accuracy(predictions[s.name], s.labels);
+    }
+    if (b2n && this.newSpec) {
+      // The same unified context with the new classes' names: one more text forward per evaluation.
+      engine.setPrompts(this.newSpec);
+      let newText: Float32Array;
+      try {
+        newText = await engine.textFeatures(ctx.data);
+      } finally {
+        engine.setPrompts(this.promptSpec!);
+      }
+      const r = baseToNewScores(req.evalSets, b2n.split, dim, (f) => predictClasses(f, textFeatures, dim), (f) => predictClasses(f, newText, dim));
+      Object.assign(predictions, r.predictions);
+      Object.assign(accuracies, r.accuracies);
     }
     return { textFeatures, predictions, accuracies };
   }
@@ -319,7 +343,10 @@ export class TrainSession {
     const dim = s.trainFeatures.length / s.labels.length;
     const scale = Math.min(this.initReq?.logitScale ?? 100, 100);
     const cache = buildTipCache(s.viewFeatures, s.labels.length, s.nViews, dim, s.labels, s.nClasses, scale);
-    const sets: EvalSet[] = [{ name: 'train', features: s.trainFeatures, labels: s.labels }, ...s.evalSets].filter((x) => x.labels.length);
+    // Base-to-new: the cache knows only the base classes, so each set's base-class images are scored among them
+    // (the page adds the zero-shot fallback on new classes).
+    const evalSets = s.baseToNew ? s.evalSets.map((e) => ({ ...subsetClasses(e, s.baseToNew!.split.base, dim), name: baseKey(e.name) })) : s.evalSets;
+    const sets: EvalSet[] = [{ name: 'train', features: s.trainFeatures, labels: s.labels }, ...evalSets].filter((x) => x.labels.length);
     const score = (p: TipParams, keys: Float32Array) =>
       Object.fromEntries(sets.map((x) => [x.name, accuracy(argmaxRows(tipLogits(x.features, cache, req.zeroShotText, p, keys), x.labels.length, s.nClasses), x.labels)]));
     let params: TipParams = { alpha: TIP_ADAPTER_DEFAULTS.alpha, beta: TIP_ADAPTER_DEFAULTS.beta };
@@ -330,7 +357,7 @@ export class TrainSession {
         epochs.push({ epoch: e.epoch, loss: e.loss, accuracies: score(params, e.keys) }),
       );
     }
-    const val = s.evalSets.find((x) => x.name === 'val' && x.labels.length);
+    const val = evalSets.find((x) => (x.name === 'val' || x.name === baseKey('val')) && x.labels.length);
     if (val) params = searchTipParams(val.features, val.labels, cache, req.zeroShotText, { keys });
     this.post({ type: 'adapter', result: { method: req.method, accuracies: score(params, keys), epochs, alpha: params.alpha, beta: params.beta, searched: !!val, ms: performance.now() - t0 } });
   }

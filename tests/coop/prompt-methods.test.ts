@@ -92,6 +92,14 @@ describe('CPU twin: a text-feature term enters the same backward (Float64 finite
       };
       const kl0 = klOf(ctx);
       const gKl = coopStepCpu(w, { ...base, ctx, textGrad: { add: Float64Array.from(kl0.dText) as unknown as Float32Array, replace: true } }).gradCtx;
+      // ProGrad's way: one forward, the KL gradient formed from its logits, both backpropagated from it.
+      const one = coopStepCpu(w, {
+        ...base,
+        ctx,
+        secondGrad: (logits) => ({ add: Float64Array.from(progradKl(logits, zs, imageFeatures, labels.length, K, small.E, 5, 1).dText) as unknown as Float32Array, replace: true }),
+      });
+      expect(Array.from(one.gradCtx)).toEqual(Array.from(coopStepCpu(w, { ...base, ctx }).gradCtx));
+      expect(Array.from(one.gradCtx2!)).toEqual(Array.from(gKl));
       const fdKg = new Float64Array(ctx.length);
       const fdKl = new Float64Array(ctx.length);
       for (let i = 0; i < ctx.length; i++) {
@@ -117,9 +125,9 @@ describe('KgCoOp and ProGrad on the CPU twin vs PyTorch (toy-clip, every class p
     it(`${file}: loss, logits and the SGD step's gradient within 1e-4`, async () => {
       const d = methodDumpFromFixture(loadFixture(file));
       const layout = promptLayout(d.spec, w.config.V);
-      const step: EngineStepFn = (ctx, imageFeatures, labels, textGrad) => {
-        const r = coopStepCpu(w, { layout, ctx: ctx.data, imageFeatures, labels, logitScale: d.logitScale, textGrad });
-        return { loss: r.loss, logits: Float32Array.from(r.logits), gradCtx: Float32Array.from(r.gradCtx), textFeatures: r.textFeatures };
+      const step: EngineStepFn = (ctx, imageFeatures, labels, textGrad, secondGrad) => {
+        const r = coopStepCpu(w, { layout, ctx: ctx.data, imageFeatures, labels, logitScale: d.logitScale, textGrad, secondGrad });
+        return { loss: r.loss, logits: Float32Array.from(r.logits), gradCtx: Float32Array.from(r.gradCtx), textFeatures: r.textFeatures, ...(r.gradCtx2 ? { gradCtx2: Float32Array.from(r.gradCtx2) } : {}) };
       };
       const r = await methodLossAndGrad(d.cfg, step)(d.context, d.imageFeatures, d.labels);
       const wantLoss = d.fx.f32('loss')[0];

@@ -83,7 +83,7 @@ function currentWorkspace(): { ws: WorkspaceRecord; images: Map<string, StoredIm
   const ws: WorkspaceRecord = {
     version: WORKSPACE_VERSION,
     model: useModelStore.getState().selected,
-    classes: t.cards.map((c) => ({ name: c.name, images: c.images.map((i) => ({ key: ref(i.blob, i.name), name: i.name, split: i.split, ...(i.error ? { error: i.error } : {}) })) })),
+    classes: t.cards.map((c) => ({ name: c.name, images: c.images.map((i) => ({ key: ref(i.blob, i.name), name: i.name, split: i.split, ...(i.error ? { error: i.error } : {}) })), ...(c.isNew ? { new: true } : {}) })),
     extraSets: t.extraSets.map((e) => ({ name: e.name, items: e.items.map((i) => ({ key: ref(i.blob, i.name), name: i.name, label: i.label })) })),
     holdOut: t.holdOut,
     settings: t.settings,
@@ -185,6 +185,7 @@ function fromRecords(ws: WorkspaceRecord, images: Map<string, StoredImage>, prob
   const cards: ClassCard[] = ws.classes.map((c) => ({
     id: newId(),
     name: c.name,
+    ...(c.new === true ? { isNew: true } : {}),
     images: c.images.flatMap((i) => {
       const img = images.get(i.key);
       if (!img) {

@@ -23,6 +23,8 @@ import {
   markImageErrors,
   newId,
   renameClass,
+  setClassNew,
+  cardSplit,
   splitImages,
   type CardImage,
   type ClassCard,
@@ -38,6 +40,7 @@ import type { ProofPrompt } from '../../engine/load-proof';
 import type { TrainerCheckpoint } from '../../coop/trainer';
 import { runFromState, runName, setupFromRun, snapshotFromRun } from '../../session/runs';
 import type { RunRecord, RunSetup } from '../../session/records';
+import { baseKey, newKey, subsetClasses } from '../../coop/base-to-new';
 
 export interface ExtraSetItem {
   id: number;
@@ -129,6 +132,8 @@ interface TrainState {
 
   addClass(name?: string): void;
   renameClass(id: number, name: string): void;
+  /** Base-to-new: a "new" class is left out of training (src/coop/base-to-new.ts). */
+  setClassNew(id: number, isNew: boolean): void;
   deleteClass(id: number): void;
   addFiles(classId: number, files: ReadonlyArray<{ blob: Blob; name: string }>, split?: ImageSplit): void;
   deleteImage(imageId: number): void;
@@ -167,7 +172,7 @@ export function cardImage(blob: Blob, name: string, split: ImageSplit): CardImag
 
 /** What a run depends on: the same key means the worker's trainer can simply resume. */
 export function setupKey(s: Pick<TrainState, 'cards' | 'extraSets' | 'holdOut' | 'settings' | 'position'>, modelKey: string): string {
-  const cards = s.cards.map((c) => `${c.name}:${c.images.map((i) => `${i.id}${i.split[0]}`).join(',')}`).join('|');
+  const cards = s.cards.map((c) => `${c.isNew ? '*' : ''}${c.name}:${c.images.map((i) => `${i.id}${i.split[0]}`).join(',')}`).join('|');
   const extras = s.extraSets.map((e) => `${e.name}:${e.items.length}`).join('|');
   return JSON.stringify([modelKey, cards, extras, s.holdOut, s.settings, s.position, promptMethodKey()]);
 }
@@ -191,7 +196,11 @@ export async function fitAdapter(method: 'tip' | 'tip-f'): Promise<AdapterResult
   const zs = s.baselines.hand?.zeroShot.text;
   if (!client || !s.setup || s.setup.evalOnly || !zs) throw new Error('Press Train once first: it encodes the images and views the adapters fit on.');
   const r = await client.request({ type: 'adapter', method, zeroShotText: zs.slice() }, 'adapter');
-  return r.result;
+  // Base-to-new: the cache has no entries for new classes, so there the adapter is zero-shot CLIP among the new
+  // classes (its text-only part): the zero-shot baseline's new-class numbers, scored as the command line does.
+  const zsAcc = s.baselines.hand!.zeroShot.accuracy;
+  const fallback = Object.fromEntries(Object.entries(zsAcc).filter(([k]) => k.endsWith('/new')));
+  return { ...r.result, accuracies: { ...r.result.accuracies, ...fallback } };
 }
 
 function textWidth(runtime: ModelRuntime): number {
@@ -201,7 +210,8 @@ function textWidth(runtime: ModelRuntime): number {
 
 /** What the data of a run is, by content (not by the ids of this page's cards): Resume after a reload needs the same. */
 export function dataKey(s: Pick<TrainState, 'cards' | 'extraSets' | 'holdOut' | 'settings' | 'position'>, folder: string): string {
-  const cards = s.cards.map((c) => [c.name, c.images.map((i) => `${i.name}:${i.split}:${i.blob.size}`)]);
+  // A base-to-new mark changes what trains; unmarked cards keep the key they had before marks existed.
+  const cards = s.cards.map((c) => [c.name, c.images.map((i) => `${i.name}:${i.split}:${i.blob.size}`), ...(c.isNew ? ['new'] : [])]);
   const extras = s.extraSets.map((e) => [e.name, e.items.map((i) => `${i.name}:${i.label}:${i.blob.size}`)]);
   return JSON.stringify([folder, cards, extras, s.holdOut, s.settings, s.position]);
 }
@@ -349,7 +359,7 @@ export const useTrainStore = create<TrainState>()((set, get) => {
     const contextLength = runtime.model.manifest.context_length ?? 77;
     const initIds = settings.init === 'words' ? tokenizer.encode(normalizeInitWords(settings.initWords)) : null;
     const nCtx = context?.nCtx ?? resume?.context.nCtx ?? initIds?.length ?? settings.nCtx;
-    const problems = classProblems(state.cards, { tokenizer, nCtx, contextLength, needImages: !evalOnly });
+    const problems = classProblems(state.cards, { tokenizer, nCtx, contextLength, needImages: !evalOnly, csc: settings.csc });
     if (settings.init === 'words' && !context && initIds?.length === 0) problems.push('The init words give no tokens.');
     if (problems.length) {
       set({ problems });
@@ -370,7 +380,13 @@ export const useTrainStore = create<TrainState>()((set, get) => {
     set({ cards });
     const dim = runtime.model.manifest.embed_dim;
     const featureOf = new Map(all.map((img, i) => [img.id, clean.features.subarray(i * dim, (i + 1) * dim)]));
-    const { train, test } = splitImages(cards, state.holdOut);
+    const split = cardSplit(cards);
+    const b2n = split.new.length > 0 && !evalOnly;
+    const parts = splitImages(cards, state.holdOut);
+    // Base-to-new: only base classes train, labelled by their position among the base classes.
+    const basePos = new Map(split.base.map((c, i) => [c, i]));
+    const train = b2n ? parts.train.filter((t) => basePos.has(t.label)).map((t) => ({ ...t, label: basePos.get(t.label)! })) : parts.train;
+    const test = parts.test;
     const gather = (list: typeof train) => {
       const f = new Float32Array(list.length * dim);
       list.forEach((l, i) => f.set(featureOf.get(l.image.id)!, i * dim));
@@ -389,8 +405,8 @@ export const useTrainStore = create<TrainState>()((set, get) => {
       keep.forEach((i, r) => features.set(out.features.subarray(i * dim, (i + 1) * dim), r * dim));
       evalSets.push({ name: extra.name, features, labels: Int32Array.from(keep, (i) => byName.get(items[i].label)!) });
     }
-    if (!evalOnly && cards.some((c) => !c.images.some((i) => !i.error && i.split === 'train'))) {
-      const empty = cards.filter((c) => !c.images.some((i) => !i.error && i.split === 'train')).map((c) => `"${c.name}"`);
+    if (!evalOnly && cards.some((c) => !c.isNew && !c.images.some((i) => !i.error && i.split === 'train'))) {
+      const empty = cards.filter((c) => !c.isNew && !c.images.some((i) => !i.error && i.split === 'train')).map((c) => `"${c.name}"`);
       set({ fileErrors, problems: [`No usable training images left in ${empty.join(', ')}.`], preparing: null, history: EMPTY_HISTORY });
       throw new Error('no usable training images');
     }
@@ -403,17 +419,20 @@ export const useTrainStore = create<TrainState>()((set, get) => {
     set({ fileErrors, preparing: { label: 'Measuring the baselines', done: 0, total: 1 } });
 
     const labelled = [{ name: 'train', ...trainSet }, ...evalSets];
+    const trainNames = b2n ? split.base.map((c) => names[c]) : names;
+    // Base-to-new: the probe (no weights for new classes) is scored on each split's base-class images.
+    const probeSets = b2n ? evalSets.map((e) => ({ ...subsetClasses(e, split.base, dim), name: baseKey(e.name) })) : evalSets;
     const [hand] = await Promise.all([
-      handBaselines(runtime, names, labelled),
+      handBaselines(runtime, names, labelled, b2n ? split : null),
       trainSet.labels.length
-        ? worker.request({ type: 'linear-probe', ...trainSet, nClasses: names.length, evalSets }, 'linear-probe').then((r) =>
+        ? worker.request({ type: 'linear-probe', ...trainSet, nClasses: trainNames.length, evalSets: probeSets }, 'linear-probe').then((r) =>
             set({ baselines: { ...get().baselines, linearProbe: r.accuracies, probeLambda: r.lambda } }),
           )
         : Promise.resolve(set({ baselines: { ...get().baselines, linearProbe: null } })),
     ]);
     set({ baselines: { ...get().baselines, hand } });
 
-    const prompts = promptTokens(tokenizer, names, nCtx, contextLength);
+    const prompts = promptTokens(tokenizer, trainNames, nCtx, contextLength);
     const done = await worker.request(
       {
         type: 'setup',
@@ -425,23 +444,32 @@ export const useTrainStore = create<TrainState>()((set, get) => {
         viewFeatures: views.features,
         nViews,
         labels: trainSet.labels,
-        nClasses: names.length,
+        nClasses: trainNames.length,
         trainFeatures: trainSet.features,
         evalSets,
         evalOnly: !!context && evalOnly,
         resume,
+        ...(b2n ? { baseToNew: { split, newPrompts: promptTokens(tokenizer, split.new.map((c) => names[c]), nCtx, contextLength) } } : {}),
         ...methodForSetup(hand.zeroShot.text),
       },
       'setup-done',
     );
     const labels: Record<string, Int32Array> = { train: trainSet.labels };
-    for (const s of evalSets) labels[s.name] = s.labels;
+    for (const s of evalSets) {
+      if (!b2n) labels[s.name] = s.labels;
+      else {
+        // Per part, labelled by position among that part's classes (the worker predicts the same way).
+        labels[baseKey(s.name)] = subsetClasses(s, split.base, dim).labels;
+        labels[newKey(s.name)] = subsetClasses(s, split.new, dim).labels;
+      }
+    }
     set({
       preparing: null,
       history: { ...(keptHistory ?? EMPTY_HISTORY), status: 'ready' },
       setup: {
         key: setupKey(get(), runtime.key),
-        classNames: names,
+        classNames: trainNames,
+        ...(b2n ? { newClassNames: split.new.map((c) => names[c]) } : {}),
         nCtx: done.nCtx,
         csc: done.csc,
         maxEpochs: done.maxEpochs,
@@ -547,6 +575,7 @@ export const useTrainStore = create<TrainState>()((set, get) => {
 
     addClass: (name) => set({ cards: addClass(get().cards, name ?? `class ${get().cards.length + 1}`) }),
     renameClass: (id, name) => set({ cards: renameClass(get().cards, id, name) }),
+    setClassNew: (id, isNew) => set({ cards: setClassNew(get().cards, id, isNew) }),
     deleteClass(id) {
       const card = get().cards.find((c) => c.id === id);
       card?.images.forEach((i) => i.url && URL.revokeObjectURL(i.url));

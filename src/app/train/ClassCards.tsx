@@ -78,11 +78,26 @@ function DropArea({ card, split, disabled }: { card: Card; split: ImageSplit; di
   );
 }
 
+/** Base-to-new (src/coop/base-to-new.ts): the per-class "new" mark, off for class-specific context. */
+function NewToggle({ card, disabled }: { card: Card; disabled: boolean }) {
+  const setClassNew = useTrainStore((s) => s.setClassNew);
+  const csc = useTrainStore((s) => s.settings.csc);
+  const why = csc
+    ? 'Class-specific context (CSC) learns one context per trained class and has none for an unseen class: turn CSC off to mark classes new.'
+    : 'A new class is left out of training; its test images are scored with the learned unified context (Tip-Adapter: zero-shot CLIP) among the new classes. The results then show base, new and their harmonic mean.';
+  return (
+    <label className="new-toggle" title={why}>
+      <input type="checkbox" checked={!!card.isNew} disabled={disabled || csc} data-testid="class-new" onChange={(e) => setClassNew(card.id, e.target.checked)} /> new
+      {csc && card.isNew && <span className="hint"> (CSC is on: clear this or turn CSC off)</span>}
+    </label>
+  );
+}
+
 export function ClassCardView({ card, disabled }: { card: Card; disabled: boolean }) {
   const { renameClass, deleteClass } = useTrainStore();
   const c = counts(card);
   return (
-    <article className="class-card" data-testid="class-card" data-name={card.name}>
+    <article className={card.isNew ? 'class-card is-new' : 'class-card'} data-testid="class-card" data-name={card.name} data-new={card.isNew ? 'true' : undefined}>
       <header>
         <input
           aria-label="Class name"
@@ -95,6 +110,7 @@ export function ClassCardView({ card, disabled }: { card: Card; disabled: boolea
           Delete
         </button>
       </header>
+      <NewToggle card={card} disabled={disabled} />
       <p className="counts" data-testid="counts" data-train={c.train} data-test={c.test}>
         {c.train} training · {c.test} test{c.broken ? ` · ${c.broken} unusable` : ''}
       </p>
@@ -109,7 +125,16 @@ export function ClassCardView({ card, disabled }: { card: Card; disabled: boolea
 export function ClassCards({ disabled }: { disabled: boolean }) {
   const cards = useTrainStore((s) => s.cards);
   const addClass = useTrainStore((s) => s.addClass);
+  const csc = useTrainStore((s) => s.settings.csc);
+  const nNew = cards.filter((c) => c.isNew).length;
   return (
+    <>
+    {nNew > 0 && (
+      <p className="hint" data-testid="base-to-new-note">
+        Base-to-new: {cards.length - nNew} base class{cards.length - nNew === 1 ? '' : 'es'} train; {nNew} new class{nNew === 1 ? ' is' : 'es are'} left out of training and scored with the learned context.
+        {csc && ' Class-specific context has no context for new classes: turn CSC off to train.'}
+      </p>
+    )}
     <div className="class-cards">
       {cards.map((c) => (
         <ClassCardView key={c.id} card={c} disabled={disabled} />
@@ -118,5 +143,6 @@ export function ClassCards({ disabled }: { disabled: boolean }) {
         + Add class
       </button>
     </div>
+    </>
   );
 }

@@ -103,7 +103,10 @@ export function LossChart() {
 
 export function AccuracyChart() {
   const { history, baselines, extraSets } = useTrainStore();
-  const splits = ['train', 'test', ...extraSets.map((e) => e.name)].filter((s) => history.epochs.some((p) => s in p) || s === 'train');
+  const known = ['train', 'test', ...extraSets.map((e) => e.name)];
+  // Base-to-new runs score `${split}/base` and `${split}/new` (src/coop/base-to-new.ts): drawn after the known splits.
+  const more = [...new Set(history.epochs.flatMap((p) => Object.keys(p)))].filter((k) => k !== 'epoch' && !known.includes(k));
+  const splits = [...known.filter((s) => history.epochs.some((p) => s in p) || s === 'train'), ...more];
   const available = ['train', 'test', ...extraSets.map((e) => e.name)].filter((s) => baselines.hand?.zeroShot.accuracy[s] !== undefined);
   const [refSplit, setRefSplit] = useState<string>('test');
   // Other runs: their test curve (train where a run has no test split), dashed in the run's colour.

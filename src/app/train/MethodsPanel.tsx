@@ -2,22 +2,33 @@ import { useEffect, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { learnsPrompt, METHOD_LABELS, METHODS, type Method } from '../../coop/method-settings';
 import { adapterOutcome, useMethodStore } from '../store/method-store';
+import { accuracyColumns } from '../../coop/results-table';
 import type { ModelRuntime } from '../store/model-store';
 import { fitAdapter, useTrainStore } from '../store/train-store';
 
 const METHOD_COLORS: Record<Method, string> = { coop: '#2563eb', kgcoop: '#16a34a', prograd: '#d97706', tip: '#9333ea', 'tip-f': '#dc2626' };
 const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)}%`);
 
-/** Waits until the train store's run leaves 'running'/'preparing' and reports how it ended. */
-function runEnded(): Promise<string> {
-  return new Promise((resolve) => {
-    const unsub = useTrainStore.subscribe((s) => {
-      if (s.history.status === 'done' || s.history.status === 'failed' || s.history.status === 'stopped') {
+/**
+ * Resolves with how the run that starts after this call ended. It waits to see the run under way first: the previous
+ * run's 'done' is still the status for a moment after Train is pressed (Train sets up a new run before its status
+ * becomes 'preparing'), and taking that for the new run's end moved Compare all on to the next method while this one
+ * still trained, so one method's result was recorded under the next one's name and the last never trained.
+ */
+function runEnded(): { ended: Promise<string>; cancel: () => void; started: () => boolean } {
+  let unsub = () => {};
+  let started = false;
+  const ended = new Promise<string>((resolve) => {
+    unsub = useTrainStore.subscribe((s) => {
+      const st = s.history.status;
+      if (st === 'preparing' || st === 'ready' || st === 'running' || st === 'stopping') started = true;
+      else if (started && (st === 'done' || st === 'failed' || st === 'stopped')) {
         unsub();
-        resolve(s.history.status);
+        resolve(st);
       }
     });
   });
+  return { ended, cancel: () => unsub(), started: () => started };
 }
 
 /**
@@ -61,9 +72,15 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
       for (const m of ['coop', 'kgcoop', 'prograd'] as const) {
         setComparing(`training ${METHOD_LABELS[m]}`);
         setMethod(m);
-        const ended = runEnded();
+        const run = runEnded();
         await useTrainStore.getState().train(runtime);
-        const how = await ended;
+        const now = useTrainStore.getState();
+        if (!run.started() || now.history.status === 'failed' || now.history.status === 'idle') {
+          // It never started (a problem with the data or settings, shown on the page).
+          run.cancel();
+          throw new Error(`${METHOD_LABELS[m]} did not start: ${now.problems[0] ?? now.runError ?? now.history.status}`);
+        }
+        const how = await run.ended;
         if (how !== 'done') throw new Error(`${METHOD_LABELS[m]} ${how}: Compare all stopped there`);
       }
       for (const m of ['tip', 'tip-f'] as const) {
@@ -81,6 +98,9 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
   const currentKey = setup ? dataKeyOf(setup.key) : null;
   const rows = METHODS.filter((m) => outcomes[m] && outcomesKey === currentKey);
   const splits = [...new Set(rows.flatMap((m) => Object.keys(outcomes[m]!.accuracies)))];
+  // Plain splits as they come; base-to-new splits as base, new and harmonic mean (src/coop/results-table.ts).
+  const columns = accuracyColumns(rows.map((m) => outcomes[m]!.accuracies));
+  const baseToNew = columns.some((c) => c.key.endsWith('/H'));
   const curveSplit = splits.includes(split) ? split : (splits.find((s) => s !== 'train') ?? 'train');
   const maxEpochs = Math.max(0, ...rows.map((m) => outcomes[m]!.curve.length));
   const chart = Array.from({ length: maxEpochs }, (_, i) => {
@@ -113,7 +133,7 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
         <label>
           ProGrad λ{' '}
           <input type="number" min={0} max={1} step={0.1} value={settings.progradLambda} disabled={busy} data-testid="prograd-lambda" onChange={(e) => setSettings({ progradLambda: Number(e.target.value) })} />{' '}
-          <span className="hint">removes the CE gradient's part that contradicts zero-shot CLIP (official 1); two backward passes per step</span>
+          <span className="hint">removes the CE gradient's part that contradicts zero-shot CLIP (official 1); one forward and two backward sweeps per step</span>
         </label>
       )}
       {learnsPrompt(method) ? (
@@ -142,8 +162,8 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
             <thead>
               <tr>
                 <th>method</th>
-                {splits.map((s) => (
-                  <th key={s}>{s}</th>
+                {columns.map((c) => (
+                  <th key={c.key}>{c.label}</th>
                 ))}
                 <th>time</th>
                 <th>notes</th>
@@ -153,8 +173,10 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
               {rows.map((m) => (
                 <tr key={m} data-testid={`method-row-${m}`}>
                   <th>{METHOD_LABELS[m]}</th>
-                  {splits.map((s) => (
-                    <td key={s}>{pct(outcomes[m]!.accuracies[s])}</td>
+                  {columns.map((c) => (
+                    <td key={c.key} data-col={c.key}>
+                      {pct(c.value(outcomes[m]!.accuracies))}
+                    </td>
                   ))}
                   <td>{(outcomes[m]!.ms / 1000).toFixed(1)} s</td>
                   <td>{outcomes[m]!.note}</td>
@@ -162,6 +184,11 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
               ))}
             </tbody>
           </table>
+          {baseToNew && (
+            <p className="hint">
+              Base-to-new: base = base-class images among the base classes, new = new-class images among the new classes (learned unified context; Tip-Adapter falls back to zero-shot CLIP there), H = their harmonic mean.
+            </p>
+          )}
           {chart.length > 0 && (
             <figure className="chart">
               <figcaption>

@@ -15,11 +15,13 @@ export function PerClassResults() {
     const pred = snapshot.predictions[split];
     const labels = setup.labels[split];
     if (!pred || !labels || pred.length !== labels.length) return null;
-    const K = setup.classNames.length;
+    // Base-to-new: a split's new part is labelled and predicted among the new classes.
+    const K = (split.endsWith('/new') ? setup.newClassNames : setup.classNames)?.length ?? 0;
+    if (!K) return null;
     return { perClass: perClassAccuracy(pred, labels, K), confusion: confusionMatrix(pred, labels, K) };
   }, [snapshot, setup, split]);
   if (!data || !setup) return null;
-  const names = setup.classNames;
+  const names = (split?.endsWith('/new') ? setup.newClassNames : null) ?? setup.classNames;
   const max = Math.max(1, ...data.confusion.flat());
   return (
     <section className="results-panel" data-testid="per-class">
@@ -78,6 +80,8 @@ export function ComparisonTable({ reference }: { reference: ReferenceNumbers | n
   const { baselines, snapshot, setup } = useTrainStore();
   if (!setup || !baselines.hand) return null;
   const splits = Object.keys(setup.labels);
+  // PyTorch's reference numbers are for all classes trained: a base-to-new split has none to stand beside.
+  const refSplits = splits.filter((s) => s !== 'train' && !s.includes('/'));
   const shots = Math.floor(setup.nTrain / Math.max(1, setup.classNames.length));
   const coopKey = setup.csc ? 'coop_csc' : 'coop_unified';
   const rows: Array<{ label: string; key: string; values: Record<string, number | undefined> }> = [
@@ -96,10 +100,7 @@ export function ComparisonTable({ reference }: { reference: ReferenceNumbers | n
             {splits.map((s) => (
               <th key={s}>{s}</th>
             ))}
-            {reference &&
-              splits
-                .filter((s) => s !== 'train')
-                .map((s) => <th key={`ref-${s}`}>PyTorch {s}</th>)}
+            {reference && refSplits.map((s) => <th key={`ref-${s}`}>PyTorch {s}</th>)}
           </tr>
         </thead>
         <tbody>
@@ -111,10 +112,7 @@ export function ComparisonTable({ reference }: { reference: ReferenceNumbers | n
                   {pct(r.values[s])}
                 </td>
               ))}
-              {reference &&
-                splits
-                  .filter((s) => s !== 'train')
-                  .map((s) => <td key={`ref-${s}`}>{referenceValue(reference, s, r.key, shots)}</td>)}
+              {reference && refSplits.map((s) => <td key={`ref-${s}`}>{referenceValue(reference, s, r.key, shots)}</td>)}
             </tr>
           ))}
         </tbody>

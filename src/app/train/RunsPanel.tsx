@@ -12,7 +12,10 @@ const pct = (x: number | undefined) => (x === undefined ? '–' : `${(100 * x).t
 export function RunsPanel({ busy }: { busy: boolean }) {
   const { runs, activeRunId, overlay, renameRun, deleteRun, showRun, toggleOverlay, extraSets } = useTrainStore();
   if (runs.length === 0) return null;
-  const splits = ['train', 'test', ...extraSets.map((e) => e.name)];
+  const known = ['train', 'test', ...extraSets.map((e) => e.name)];
+  // Base-to-new runs score `${split}/base` and `${split}/new` (src/coop/base-to-new.ts): their columns follow.
+  const more = [...new Set(runs.flatMap((r) => Object.keys(r.view?.accuracies ?? {})))].filter((k) => !known.includes(k));
+  const splits = [...known, ...more];
   return (
     <section className="results-panel runs" data-testid="runs">
       <h3>Runs</h3>

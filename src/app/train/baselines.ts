@@ -3,7 +3,8 @@
  * CLIP with "a photo of a {}." and prompt ensembling over the app's templates, both through the model's own text
  * tower on the page. The linear probe runs in the worker (it is CPU-heavy); its numbers join these.
  */
-import { scoreAccuracy } from '../../coop/metrics';
+import { baseToNewAccuracies, pickRows, type ClassSplit, type Predictor } from '../../coop/base-to-new';
+import { argmaxRows, scoreAccuracy } from '../../coop/metrics';
 import { zeroShotLogits } from '../../coop/zero-shot';
 import type { ModelRuntime } from '../store/model-store';
 import { classFeatures } from '../zero-shot/text-features';
@@ -17,7 +18,7 @@ export interface LabelledFeatures {
 }
 
 export interface HandPrompt {
-  /** Normalized [K, E] class features. */
+  /** Normalized [K, E] class features (base-to-new: of the base classes, the ones that train). */
   text: Float32Array;
   /** Accuracy per split, in [0, 1]. */
   accuracy: Record<string, number>;
@@ -34,14 +35,31 @@ function score(text: Float32Array, sets: readonly LabelledFeatures[], dim: numbe
   return out;
 }
 
-export async function handBaselines(runtime: ModelRuntime, names: readonly string[], sets: readonly LabelledFeatures[]): Promise<HandBaselines> {
+/**
+ * `sets` have labels over all `names`. With `split` (base-to-new, src/coop/base-to-new.ts) the set named 'train'
+ * holds base-class images labelled by base position and is scored among the base classes; every other set is scored
+ * per part (`${set}/base` among the base classes, `${set}/new` among the new ones), as the command line does.
+ */
+export async function handBaselines(runtime: ModelRuntime, names: readonly string[], sets: readonly LabelledFeatures[], split: ClassSplit | null = null): Promise<HandBaselines> {
   const dim = runtime.model.manifest.embed_dim;
   const clean = names.map(promptName);
   const tok = runtime.model.tokenizer;
   const zs = await classFeatures(runtime.encoders.text, tok, clean, [DEFAULT_TEMPLATE]);
   const en = await classFeatures(runtime.encoders.text, tok, clean, TEMPLATES);
-  return {
-    zeroShot: { text: zs, accuracy: score(zs, sets, dim, names.length) },
-    ensemble: { text: en, accuracy: score(en, sets, dim, names.length) },
+  if (!split) {
+    return {
+      zeroShot: { text: zs, accuracy: score(zs, sets, dim, names.length) },
+      ensemble: { text: en, accuracy: score(en, sets, dim, names.length) },
+    };
+  }
+  const byText = (text: Float32Array): Predictor => (f, n) => argmaxRows(zeroShotLogits(f, text, dim, 1), n, text.length / dim);
+  const part = (all: Float32Array): HandPrompt => {
+    const base = pickRows(all, split.base, dim);
+    const train = sets.filter((s) => s.name === 'train');
+    return {
+      text: base,
+      accuracy: { ...score(base, train, dim, split.base.length), ...baseToNewAccuracies(sets.filter((s) => s.name !== 'train'), split, dim, byText(base), byText(pickRows(all, split.new, dim))) },
+    };
   };
+  return { zeroShot: part(zs), ensemble: part(en) };
 }

@@ -3,6 +3,7 @@
  * arrays so the store's reducers can be tested without a browser.
  */
 import type { ClipTokenizer } from '../../tokenizer';
+import { baseToNewProblems, classSplitFromMarks, type ClassSplit } from '../../coop/base-to-new';
 
 export type ImageSplit = 'train' | 'test';
 
@@ -21,6 +22,11 @@ export interface ClassCard {
   id: number;
   name: string;
   images: CardImage[];
+  /**
+   * Base-to-new (src/coop/base-to-new.ts): a "new" class is left out of training and scored only with the learned
+   * unified context (or an adapter's zero-shot fallback) among the other new classes. Absent means base.
+   */
+  isNew?: boolean;
 }
 
 let nextId = 1;
@@ -32,6 +38,15 @@ export function addClass(cards: readonly ClassCard[], name = ''): ClassCard[] {
 
 export function renameClass(cards: readonly ClassCard[], id: number, name: string): ClassCard[] {
   return cards.map((c) => (c.id === id ? { ...c, name } : c));
+}
+
+export function setClassNew(cards: readonly ClassCard[], id: number, isNew: boolean): ClassCard[] {
+  return cards.map((c) => (c.id === id ? { ...c, isNew: isNew || undefined } : c));
+}
+
+/** Base and new classes of the cards; `new` is empty when none is marked (an ordinary run). */
+export function cardSplit(cards: readonly ClassCard[]): ClassSplit {
+  return classSplitFromMarks(cards.map((c) => !!c.isNew));
 }
 
 export function deleteClass(cards: readonly ClassCard[], id: number): ClassCard[] {
@@ -93,10 +108,11 @@ export function counts(card: ClassCard): CardCounts {
  */
 export function classProblems(
   cards: readonly ClassCard[],
-  opts: { tokenizer?: ClipTokenizer; nCtx?: number; contextLength?: number; needImages?: boolean } = {},
+  opts: { tokenizer?: ClipTokenizer; nCtx?: number; contextLength?: number; needImages?: boolean; csc?: boolean } = {},
 ): string[] {
   const problems: string[] = [];
   if (cards.length < 2) problems.push('Add at least two classes: CoOp learns to tell classes apart.');
+  problems.push(...baseToNewProblems(cardSplit(cards), !!opts.csc));
   const seen = new Map<string, string>();
   cards.forEach((c, i) => {
     const name = c.name.trim();
@@ -113,7 +129,8 @@ export function classProblems(
           : `Duplicate class: "${first}" and "${name}" give the same prompt (case, spacing and _ are ignored).`,
       );
     } else seen.set(key, name);
-    if (opts.needImages !== false && counts(c).train === 0) problems.push(`Class "${name}" has no training images.`);
+    // A new class is never trained on: it needs no training images.
+    if (opts.needImages !== false && !c.isNew && counts(c).train === 0) problems.push(`Class "${name}" has no training images.`);
     if (opts.tokenizer && opts.nCtx !== undefined) {
       try {
         const fit = promptFit(opts.tokenizer, name, opts.nCtx, opts.contextLength ?? 77);
