@@ -27,7 +27,9 @@ DEST="${DEST:-${OUT:-bench/out/gpu-device-$(date +%Y%m%d-%H%M%S)}}"
 mkdir -p "$DEST"
 DEST=$(cd "$DEST" && pwd)
 START=$(date +%s)
-DEADLINE=$(( START + ${GPU_DEVICE_SECONDS:-450} ))   # every stage's limit is cut to end before this
+# Every stage's limit is cut to end before this (--quick is for software adapters: slow, so more time).
+[ $QUICK -eq 1 ] && DEFAULT_SECONDS=1800 || DEFAULT_SECONDS=450
+DEADLINE=$(( START + ${GPU_DEVICE_SECONDS:-$DEFAULT_SECONDS} ))
 G=/tmp/coop-gpu
 R=$G/out          # everything the run writes; packed into $DEST at the end
 rm -rf "$R"
@@ -44,7 +46,7 @@ finish() {
   fi
   cp "$R/device.log" "$DEST/device.log" 2>/dev/null
   tar -C "$R" --exclude='standin-*' --exclude='data*' -czf "$DEST/gpu-device.tar.gz" . 2>/dev/null
-  [ -f "$DEST/summary.md" ] && cat "$DEST/summary.md"
+  [ -f "$R/summary-short.md" ] && cat "$R/summary-short.md"
   say "done in $(( $(date +%s) - START )) s; files: $(ls "$DEST" | tr '\n' ' ')"
   exit "$rc"
 }
@@ -85,11 +87,12 @@ F=$(pwd)/.gpu/features
 # Vulkan: the loader from .gl where the system has none; NVIDIA's libraries on the linker path.
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | sed 's/^/nvidia-smi: /' || say "no nvidia-smi"
 if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1'; then
-  if ls .gl/*.deb > /dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  # Only on a machine with an NVIDIA driver: elsewhere (--quick on a workstation) / is left alone.
+  if ls .gl/*.deb > /dev/null 2>&1 && [ "$(id -u)" = 0 ] && { [ -e /dev/nvidiactl ] || command -v nvidia-smi > /dev/null; }; then
     for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
     say "installed the Vulkan loader from .gl: $(ldconfig -p | grep -c 'libvulkan.so.1') libvulkan.so.1 entries"
   else
-    say "note: no libvulkan.so.1 and no .gl/*.deb (or not root): Dawn will find no Vulkan adapter"
+    say "note: no libvulkan.so.1 in the linker cache, and .gl/*.deb not installed (none there, not root, or no NVIDIA driver)"
   fi
 fi
 for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib; do [ -d "$d" ] && export LD_LIBRARY_PATH=${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$d; done
@@ -122,14 +125,14 @@ if ! real_adapter "$R/adapter.json"; then
 fi
 
 if [ $QUICK -eq 1 ]; then
-  run bench 240 node "$B/bench/run.mjs" --node --shape toy --k 2 --extra-k 0 --reps 1 --naive-max-k 2 --no-image --no-matmul --plan-k 10,100,1000 --budget 120 --out "$R/bench.json"
-  run counts 120 node "$B/bench/step-counts.mjs" --k 10 --structures toy
-  SHAPE=tiny; EPOCHS=2; TOY="--epochs 1 --seeds 1"; TOYD="--epochs 1"
+  run bench 600 node "$B/bench/run.mjs" --node --shape toy --k 2 --extra-k 0 --reps 1 --naive-max-k 2 --no-image --no-matmul --plan-k 10,100,1000 --budget 120 --out "$R/bench.json"
+  run counts 300 node "$B/bench/step-counts.mjs" --k 10 --structures toy
+  SHAPE=tiny; EPOCHS=2; SHOTS=1; SEEDS=1; SEED3=1; TOY="--epochs 1"; LIMIT=600
 else
   # ViT-B/32 shape: fast at 10, 100, 1000; naive at 10 and 100; matmul; profile at 10 and 100.
   run bench 150 node "$B/bench/run.mjs" --node --shape vit-b32 --k 10,100,1000 --extra-k 10 --reps 3 --naive-max-k 100 --no-image --profile --profile-k 10,100 --budget 120 --out "$R/bench.json"
   run counts 45 node "$B/bench/step-counts.mjs" --k 10,100,1000
-  SHAPE=vit-b16; EPOCHS=200; TOY=""; TOYD=""
+  SHAPE=vit-b16; EPOCHS=200; SHOTS=16; SEEDS=1,2,3; SEED3=3; TOY=""; LIMIT=150
 fi
 
 # The stand-in: regenerated with the packed generator (synthetic vocabulary, as gpu-pack.sh made it), checked against
@@ -141,16 +144,24 @@ if run standin 60 node "$B/tools/clip-standin/cli.mjs" --shape $SHAPE --syntheti
   want=$(node -e 'console.log(require("./.gpu/manifest.json").standin_vision_sha256[process.argv[1]] || "")' $SHAPE)
   have=$(sha256sum "$STANDIN/onnx/vision_model.onnx" | cut -d' ' -f1)
   if [ "$want" = "$have" ]; then say "stand-in $SHAPE: vision tower matches the packed one ($have)"; else say "WARNING: stand-in $SHAPE vision sha256 $have differs from the packed $want: its features are not cached and the run will stop"; note "standin sha256 MISMATCH"; fi
-  run b16 150 node "$B/scripts/coop.mjs" train --model "$STANDIN" --data "$G/data-b16" --shots 16 --seeds 1 --views 2 --epochs $EPOCHS --engine wgsl --cache "$F" --out "$R/coop-$SHAPE"
+  # The views encoded per image (gpu-pack.sh's choice, in the manifest): the training time does not depend on it.
+  VIEWS=$(node -e 'console.log(require("./.gpu/manifest.json").standin_views || 1)')
+  run b16 $LIMIT node "$B/scripts/coop.mjs" train --model "$STANDIN" --data "$G/data-b16" --shots $SHOTS --seeds 1 --views $VIEWS --epochs $EPOCHS --engine wgsl --cache "$F" --out "$R/coop-$SHAPE"
 fi
 
-# The toy tables, four commands at once (each has its own Dawn device; one step is latency-bound, so they overlap).
+# The toy tables, four commands at once on a GPU (each has its own Dawn device; a step is latency-bound, so they
+# overlap); one after another with --quick, where the software adapter already takes every core.
 COOP="node $B/scripts/coop.mjs train --model public/models/toy-clip --data $DATA --engine wgsl --cache $F"
-run toy-methods 150 $COOP --shots 16 --seeds 1,2,3 --method coop,kgcoop,prograd,tip,tip-f $TOY --out "$R/toy-methods" &
-run toy-b2n 150 $COOP --base-to-new --base 4 --shots 16 --seeds 1,2,3 --method coop,kgcoop,prograd,tip,tip-f $TOY --out "$R/toy-b2n" &
-run toy-csc8 150 $COOP --shots 8 --seeds 1,2,3 --csc both $TOY --out "$R/toy-csc8" &
-run toy-csc16s3 150 $COOP --shots 16 --seeds 3 --csc $TOYD --out "$R/toy-csc16s3" &
-wait
+pids=()
+toy() {
+  if [ $QUICK -eq 1 ]; then run "$@"; else run "$@" & pids+=($!); fi
+}
+toy toy-methods $LIMIT $COOP --shots $SHOTS --seeds $SEEDS --method coop,kgcoop,prograd,tip,tip-f $TOY --out "$R/toy-methods"
+toy toy-b2n $LIMIT $COOP --base-to-new --base 4 --shots $SHOTS --seeds $SEEDS --method coop,kgcoop,prograd,tip,tip-f $TOY --out "$R/toy-b2n"
+toy toy-csc8 $LIMIT $COOP --shots $(( SHOTS < 8 ? SHOTS : 8 )) --seeds $SEEDS --csc both $TOY --out "$R/toy-csc8"
+toy toy-csc16s3 $LIMIT $COOP --shots $SHOTS --seeds $SEED3 --csc $TOY --out "$R/toy-csc16s3"
+# Only these: a bare `wait` would also wait for the tee behind this script's output, which never ends.
+[ ${#pids[@]} -eq 0 ] || wait "${pids[@]}"
 FAILED=0
 grep -q FAILED "$R/stages.txt" && FAILED=1
 finish $FAILED
