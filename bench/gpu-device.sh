@@ -9,7 +9,8 @@
 #   toy-*   the toy model's method, base-to-new and CSC tables (issues 11/12) through the WGSL engine, in parallel
 # Output: $OUT (or the first argument) gets summary.md, summary.json, device.log and gpu-device.tar.gz (every log,
 # JSON and results table). --quick: tiny shapes, few epochs, Chromium's SwiftShader where no GPU exists (to test
-# this script on a machine without one).
+# this script on a machine without one). GPU_DEVICE_SKIP=bench,counts,... skips the stages named;
+# GPU_DEVICE_SECONDS sets the overall limit (default 450; 1800 with --quick).
 #
 #   bash bench/gpu-device.sh [DIR] [--quick]
 set -uo pipefail
@@ -19,7 +20,7 @@ DEST=""
 for a in "$@"; do
   case "$a" in
     --quick) QUICK=1 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) DEST="$a" ;;
   esac
 done
@@ -54,6 +55,7 @@ left() { echo $(( DEADLINE - $(date +%s) )); }
 # run NAME LIMIT CMD...: LIMIT is cut to what is left before the deadline (minus 15 s for packing).
 run() {
   local name=$1 limit=$2; shift 2
+  case ",${GPU_DEVICE_SKIP:-}," in *",$name,"*) say "$name: skipped (GPU_DEVICE_SKIP)"; note "$name skipped (GPU_DEVICE_SKIP)"; return 0 ;; esac
   local l=$(( $(left) - 15 ))
   [ "$limit" -lt "$l" ] || limit=$l
   if [ "$limit" -lt 5 ]; then say "$name: skipped (no time left)"; note "$name skipped (no time left)"; return 124; fi
@@ -82,6 +84,8 @@ export PATH=$G/bin:$PATH COOP_NO_REEXEC=1
 say "node: $(command -v node) $(node -v 2>&1)"
 command -v node | grep -q "^$G/bin/node$" || { say "the unpacked node is not first on PATH"; exit 2; }
 B=$G/bundle
+# bench/run finds the toy model under its root (the folder above the bundle's bench/): the checkout's public/.
+ln -sfn "$(pwd)/public" "$B/public"
 F=$(pwd)/.gpu/features
 
 # Vulkan: the loader from .gl where the system has none; NVIDIA's libraries on the linker path.
@@ -127,7 +131,7 @@ fi
 if [ $QUICK -eq 1 ]; then
   run bench 600 node "$B/bench/run.mjs" --node --shape toy --k 2 --extra-k 0 --reps 1 --naive-max-k 2 --no-image --no-matmul --plan-k 10,100,1000 --budget 120 --out "$R/bench.json"
   run counts 300 node "$B/bench/step-counts.mjs" --k 10 --structures toy
-  SHAPE=tiny; EPOCHS=2; SHOTS=1; SEEDS=1; SEED3=1; TOY="--epochs 1"; LIMIT=600
+  SHAPE=tiny; EPOCHS=2; SHOTS=1; SEEDS=1; SEED3=1; TOY="--epochs 1"; LIMIT=900
 else
   # ViT-B/32 shape: fast at 10, 100, 1000; naive at 10 and 100; matmul; profile at 10 and 100.
   run bench 150 node "$B/bench/run.mjs" --node --shape vit-b32 --k 10,100,1000 --extra-k 10 --reps 3 --naive-max-k 100 --no-image --profile --profile-k 10,100 --budget 120 --out "$R/bench.json"
