@@ -70,8 +70,9 @@ for shape in vit-b16 tiny; do
   fi
 done
 
-# 4. The feature cache: the same commands as the device's with one epoch on the CPU engine; the command line encodes
-# only what its cache lacks, so a rerun costs seconds. The views and seeds must match bench/gpu-device.sh.
+# 4. The feature cache: the device's commands with Tip-Adapter only (it uses the same views and trains no prompt, so
+# no CPU training of a ViT-B/16 text tower here); the command line encodes only what its cache lacks, so a rerun
+# costs only the model loading and zero-shot text. The views and seeds must match bench/gpu-device.sh.
 F=$G/features
 # Views per image for the ViT-B/16 run: 1, since encoding a view costs seconds on a 2-core machine, and the training
 # time measured on the device does not depend on it (one view is drawn per image per epoch either way).
@@ -79,12 +80,12 @@ B16_VIEWS=1
 enc() { # name, args...
   local name=$1; shift
   say "features: $name"
-  COOP_NO_REEXEC=1 nice -n 10 "$TSX" scripts/coop.ts train "$@" --epochs 1 --engine cpu --cache "$F" --out "$W/enc-$name" --quiet > "$W/enc-$name.log" 2>&1 \
+  COOP_NO_REEXEC=1 nice -n 10 "$TSX" scripts/coop.ts train "$@" --method tip --epochs 1 --engine cpu --cache "$F" --out "$W/enc-$name" --quiet > "$W/enc-$name.log" 2>&1 \
     || { tail -20 "$W/enc-$name.log"; echo "gpu-pack: encoding $name failed (log: $W/enc-$name.log)"; exit 1; }
 }
 [ $ENCODE -eq 1 ] && enc vit-b16 --model "$W/standin-vit-b16" --data "$W/data-b16" --shots 16 --seeds 1 --views $B16_VIEWS
 [ $ENCODE -eq 1 ] && enc tiny --model "$W/standin-tiny" --data "$W/data-b16" --shots 16 --seeds 1 --views $B16_VIEWS
-[ $ENCODE -eq 1 ] && enc toy --model public/models/toy-clip --data "$W/data" --shots 16 --seeds 1,2,3 --method tip
+[ $ENCODE -eq 1 ] && enc toy --model public/models/toy-clip --data "$W/data" --shots 16 --seeds 1,2,3
 
 # 5. What the device checks its regenerated stand-ins against, and the sizes.
 node -e '
