@@ -47,7 +47,8 @@ fs.writeFileSync(path.join(dest, 'summary.json'), JSON.stringify(summary, null, 
 
 const md = [];
 md.push('# GPU device check', '', '## Stages', ...stages.map((s) => `- ${s}`), '');
-md.push('## Adapter', '```', JSON.stringify(adapter?.adapter ?? adapter, null, 0)?.slice(0, 600) ?? 'none', '```', '');
+const pick = (a) => a && Object.fromEntries(['verdict', 'vendor', 'architecture', 'device', 'description', 'software', 'vk_icd_filenames', 'limits'].filter((k) => k in a).map((k) => [k, a[k]]));
+md.push('## Adapter', '```', JSON.stringify(pick(adapter) ?? 'none').slice(0, 1500), '```', '');
 md.push('## bench (ViT-B/32-shaped step; tail of its output)', '```', tail(read('bench.log'), 45).slice(-4500), '```', '');
 md.push('## counts (tail)', '```', tail(read('counts.log'), 14).slice(-1500), '```', '');
 for (const [name, r] of Object.entries(runs)) {
