@@ -18,14 +18,17 @@ import { chunkForBudget, DEFAULT_ACTIVATION_BUDGET } from '../src/engine/plan';
 import { randomTextWeights, syntheticTokenIds } from './lib/shapes';
 
 const srcArg = process.argv.indexOf('--src');
-const src = resolve(srcArg > 0 ? process.argv[srcArg + 1] : new URL('../src', import.meta.url).pathname);
+const src = srcArg > 0 ? resolve(process.argv[srcArg + 1]) : null;
 const opt = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : fallback;
 };
 const KS = opt('k', '10,100,1000').split(',').map(Number);
 const ONLY = opt('structures', 'toy,vit-b32').split(',');
-const { createTextEngine } = (await import(pathToFileURL(`${src}/engine/text-engine.ts`).href)) as typeof import('../src/engine/text-engine');
+// This checkout's engine is imported statically, so a bundle of this file (bench/gpu-pack.sh) carries it.
+const { createTextEngine } = src
+  ? ((await import(pathToFileURL(`${src}/engine/text-engine.ts`).href)) as typeof import('../src/engine/text-engine'))
+  : await import('../src/engine/text-engine');
 
 interface Counts {
   dispatches: number;

@@ -2,8 +2,23 @@
  * Image files to RGBA pixels in Node with sharp (libvips over libjpeg-turbo, the JPEG decoder PIL uses), then the
  * app's own preprocessing and augmentation take over. EXIF orientation is applied, as the app's decoder does.
  */
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 import { MAX_IMAGE_PIXELS } from '../preprocess';
+
+// Imported on first use (a variable specifier, so bundlers leave the native module alone): a command whose image
+// features all come from the cache never decodes, and runs where sharp is not installed (src/cli/image-features.ts).
+let sharpModule: Promise<typeof Sharp> | null = null;
+export function loadSharp(): Promise<typeof Sharp> {
+  const spec = 'sharp';
+  sharpModule ??= (import(/* @vite-ignore */ spec) as Promise<{ default: typeof Sharp }>).then(
+    (m) => m.default,
+    (e: Error) => {
+      sharpModule = null;
+      throw new Error(`sharp, which decodes image files, could not be loaded (${e.message.split('\n')[0]}): install it (npm install)`);
+    },
+  );
+  return sharpModule;
+}
 
 export interface NodeImage {
   pixels: Uint8Array;
@@ -12,6 +27,7 @@ export interface NodeImage {
 }
 
 export async function decodeFile(bytes: Uint8Array, name: string): Promise<NodeImage> {
+  const sharp = await loadSharp();
   let out: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
     out = await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' })

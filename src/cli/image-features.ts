@@ -3,16 +3,21 @@
  * augmented views (src/coop/augment.ts), CLIP's image tower through onnxruntime-node, L2-normalized, and cached on
  * disk under (vision model fingerprint, image content hash, view), so a sweep of shots × seeds encodes each image
  * and view once, and a second command encodes nothing.
+ *
+ * The image tower is opened lazily: onnxruntime-node (and sharp, src/cli/decode.ts) are imported, and the session
+ * created, only when a requested view is missing from the cache. A fully cached command therefore never loads the
+ * vision model (350 MB for ViT-B/16) nor the native modules, and runs where they are not installed at all (the
+ * bundled GPU check on a bare machine, bench/gpu-device.sh); there a missing view stops with a clear message.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import { imageKeyFromHash, imageViewSeed, makeViews } from '../coop/augment';
 import { normalizeRows } from '../coop/zero-shot';
 import { preprocessPixels } from '../preprocess';
-import { decodeFile } from './decode';
+import { decodeFile, loadSharp } from './decode';
 import type { CliModel } from './model-dir';
 import { Progress } from './progress';
 
@@ -37,20 +42,59 @@ export class ImageFeatureExtractor {
   private hashes = new Map<string, string>();
   /** Files that could not be read or decoded: path → message. Skipped, never fatal. */
   readonly failed = new Map<string, string>();
+  private opened: Promise<{ ort: typeof Ort; session: Ort.InferenceSession }> | null = null;
+  /** The execution provider in use; null while every feature has come from the cache (no session opened). */
+  private epUsed: string | null = null;
   private constructor(
-    private readonly session: ort.InferenceSession,
     private readonly model: CliModel,
     private readonly cacheDir: string,
-    readonly ep: string,
+    private readonly opts: { ep: EpChoice; epStrict: boolean; log: (s: string) => void },
     readonly batch: number,
   ) {}
 
   static async create(model: CliModel, opts: { ep: EpChoice; epStrict: boolean; cacheDir: string; batch?: number; log: (s: string) => void }): Promise<ImageFeatureExtractor> {
+    const x = new ImageFeatureExtractor(model, opts.cacheDir, opts, opts.batch ?? 64);
+    // An explicit --ep cuda is checked up front, so a run that asked for the GPU learns at once whether it has it.
+    if (opts.ep === 'cuda') await x.open('--ep cuda');
+    return x;
+  }
+
+  /** The execution provider that encoded images, or 'none (all cached)' when none was needed. */
+  get ep(): string {
+    return this.epUsed ?? 'none (all cached)';
+  }
+
+  /** Where this command's image features came from, for the results' footer. */
+  get source(): string {
+    return this.epUsed ? `onnxruntime-node ${this.epUsed} (missing views encoded, the rest from the cache)` : 'all from the cache';
+  }
+
+  /** Imports onnxruntime-node and opens the image tower, once; `why` says what needed it, for the message. */
+  private open(why: string): Promise<{ ort: typeof Ort; session: Ort.InferenceSession }> {
+    this.opened ??= this.openSession(why);
+    return this.opened;
+  }
+
+  private async openSession(why: string): Promise<{ ort: typeof Ort; session: Ort.InferenceSession }> {
+    const { model, opts } = this;
+    let ort: typeof Ort;
+    try {
+      // A variable specifier: bundlers leave the native module alone (bench/gpu-pack.sh marks it external anyway).
+      const spec = 'onnxruntime-node';
+      const m = (await import(/* @vite-ignore */ spec)) as typeof Ort & { default?: typeof Ort };
+      ort = m.InferenceSession ? m : (m.default as typeof Ort);
+    } catch (e) {
+      throw new Error(
+        `the feature cache ${this.cacheDir} is incomplete for ${model.visionPath} (${why}), and onnxruntime-node, which would encode ` +
+          `the missing images, could not be loaded (${(e as Error).message.split('\n')[0]}). Install onnxruntime-node, or fill the cache ` +
+          `on a machine that has it by running the same command there with --cache pointing at this folder.`,
+      );
+    }
     let ep: string = opts.ep;
     if (opts.ep === 'cuda') {
       const cuda = ort.listSupportedBackends().find((b) => b.name === 'cuda');
-      let why: string | null = null;
-      if (!cuda) why = 'this onnxruntime-node build has no CUDA execution provider';
+      let whyNot: string | null = null;
+      if (!cuda) whyNot = 'this onnxruntime-node build has no CUDA execution provider';
       else {
         try {
           // onnxruntime logs a failed provider load itself, in red, before our message says what it means.
@@ -58,16 +102,16 @@ export class ImageFeatureExtractor {
           const s = await ort.InferenceSession.create(model.visionModel, { executionProviders: ['cuda'], logSeverityLevel: 4 });
           await s.release();
         } catch (e) {
-          why = `the CUDA execution provider could not start (${(e as Error).message.split('\n')[0]}); it needs an NVIDIA GPU, CUDA 12 and cuDNN 9, and onnxruntime-node's CUDA binaries (install it without ONNXRUNTIME_NODE_INSTALL=skip)`;
+          whyNot = `the CUDA execution provider could not start (${(e as Error).message.split('\n')[0]}); it needs an NVIDIA GPU, CUDA 12 and cuDNN 9, and onnxruntime-node's CUDA binaries (install it without ONNXRUNTIME_NODE_INSTALL=skip)`;
         }
       }
-      if (why) {
-        if (opts.epStrict) throw new Error(`--ep cuda: ${why}. Run with --ep cpu, or drop --ep-strict to fall back to the CPU.`);
-        opts.log(`--ep cuda: ${why}; falling back to the CPU execution provider (add --ep-strict to stop instead).`);
+      if (whyNot) {
+        if (opts.epStrict) throw new Error(`--ep cuda: ${whyNot}. Run with --ep cpu, or drop --ep-strict to fall back to the CPU.`);
+        opts.log(`--ep cuda: ${whyNot}; falling back to the CPU execution provider (add --ep-strict to stop instead).`);
         ep = 'cpu';
       }
     }
-    let session: ort.InferenceSession;
+    let session: Ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(model.visionModel, { executionProviders: [ep], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
     } catch (e) {
@@ -76,7 +120,9 @@ export class ImageFeatureExtractor {
     if (!session.inputNames.includes('pixel_values') || !session.outputNames.includes('image_embeds')) {
       throw new Error(`${model.visionPath} must take "pixel_values" and give "image_embeds" (it has ${session.inputNames.join(', ')} → ${session.outputNames.join(', ')})`);
     }
-    return new ImageFeatureExtractor(session, model, opts.cacheDir, ep, opts.batch ?? 64);
+    this.epUsed = ep;
+    opts.log(`image features: onnxruntime-node, ${ep} execution provider`);
+    return { ort, session };
   }
 
   get dim(): number {
@@ -138,6 +184,8 @@ export class ImageFeatureExtractor {
     }
     const total = todo.reduce((s, t) => s + t.missing.length, 0);
     if (total === 0) return out;
+    const { ort, session } = await this.open(`${total} view(s) of ${label} are not in it`);
+    await loadSharp();
     const task = progress.task(`encoding ${label}`, total, 'img');
     const px = 3 * this.model.preprocess.cropHeight * this.model.preprocess.cropWidth;
     let pending: Array<{ i: number; j: number; hash: string; pixels: Float32Array }> = [];
@@ -147,7 +195,7 @@ export class ImageFeatureExtractor {
       const buf = new Float32Array(n * px);
       pending.forEach((p, r) => buf.set(p.pixels, r * px));
       const { cropHeight: h, cropWidth: w } = this.model.preprocess;
-      const res = await this.session.run({ pixel_values: new ort.Tensor('float32', buf, [n, 3, h, w]) });
+      const res = await session.run({ pixel_values: new ort.Tensor('float32', buf, [n, 3, h, w]) });
       const emb = res.image_embeds;
       if (!emb || emb.dims.length !== 2 || emb.dims[0] !== n || emb.dims[1] !== this.dim) {
         throw new Error(`vision_model.onnx gave image_embeds of shape [${emb?.dims.join(', ')}], expected [${n}, ${this.dim}] (manifest.json embed_dim)`);
@@ -191,7 +239,10 @@ export class ImageFeatureExtractor {
     return out;
   }
 
-  release(): Promise<void> {
-    return this.session.release();
+  async release(): Promise<void> {
+    if (!this.opened) return;
+    const opened = this.opened;
+    this.opened = null;
+    await (await opened.catch(() => null))?.session.release();
   }
 }

@@ -155,7 +155,7 @@ export async function runTrain(p: Parsed): Promise<void> {
   } else if (p.opts.has('base')) throw new ArgError('--base N only applies with --base-to-new');
 
   const extractor = await ImageFeatureExtractor.create(l.model, { ep, epStrict: p.opts.has('ep-strict'), cacheDir: str(p, 'cache') ?? defaultCacheDir(), log });
-  log(`image features: onnxruntime-node, ${extractor.ep} execution provider; cache ${str(p, 'cache') ?? defaultCacheDir()}`);
+  log(`image features: cache ${str(p, 'cache') ?? defaultCacheDir()} (onnxruntime-node opens the image tower only for views missing from it)`);
   const dim = extractor.dim;
   const clean = async (items: ImageItem[], label: string) =>
     (await extractor.features(items.map((i) => ({ file: i.file, views: [{ kind: 'clean' as const }] })), label, progress)).map((r) => r[0]);
@@ -267,7 +267,7 @@ export async function runTrain(p: Parsed): Promise<void> {
       md += `\nTraining time per run (mean over runs, this machine): ${[...trainTimes].map(([m, t]) => `${m} ${formatDuration((1000 * t.reduce((a, b) => a + b, 0)) / t.length)}`).join('; ')}.\n`;
       json.train_seconds = Object.fromEntries(trainTimes);
     }
-    md += `\n${runsDone} of ${runsTotal} runs; text engine: ${engine.detail}; image features: onnxruntime-node ${extractor.ep}; wall time ${formatDuration(performance.now() - t0)}.\n`;
+    md += `\n${runsDone} of ${runsTotal} runs; text engine: ${engine.detail}; image features: ${extractor.source}; wall time ${formatDuration(performance.now() - t0)}.\n`;
     writeFileSync(path.join(out, 'results.md'), md);
     writeFileSync(path.join(out, 'results.json'), JSON.stringify(json, null, 1) + '\n');
     return md;
