@@ -90,13 +90,15 @@ F=$(pwd)/.gpu/features
 
 # Vulkan: the loader from .gl where the system has none; NVIDIA's libraries on the linker path.
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | sed 's/^/nvidia-smi: /' || say "no nvidia-smi"
-if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1'; then
-  # Only on a machine with an NVIDIA driver: elsewhere (--quick on a workstation) / is left alone.
+# The device notes' recipe: the Vulkan loader and glvnd (NVIDIA's ICD library links libGLdispatch) unpacked into /,
+# whether or not a loader is there already (the glvnd parts may be missing), but only on a machine with an NVIDIA
+# driver: elsewhere (--quick on a workstation) / is left alone.
+if true; then
   if ls .gl/*.deb > /dev/null 2>&1 && [ "$(id -u)" = 0 ] && { [ -e /dev/nvidiactl ] || command -v nvidia-smi > /dev/null; }; then
     for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
-    say "installed the Vulkan loader from .gl: $(ldconfig -p | grep -c 'libvulkan.so.1') libvulkan.so.1 entries"
+    say "installed the Vulkan loader and glvnd from .gl: $(ldconfig -p | grep -c 'libvulkan.so.1') libvulkan.so.1, $(ldconfig -p | grep -c 'libGLdispatch.so.0') libGLdispatch.so.0 entries"
   else
-    say "note: no libvulkan.so.1 in the linker cache, and .gl/*.deb not installed (none there, not root, or no NVIDIA driver)"
+    say "note: .gl/*.deb not installed (none there, not root, or no NVIDIA driver); libvulkan.so.1 entries: $(ldconfig -p 2>/dev/null | grep -c 'libvulkan.so.1')"
   fi
 fi
 for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib; do [ -d "$d" ] && export LD_LIBRARY_PATH=${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$d; done
