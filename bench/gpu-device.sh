@@ -138,7 +138,7 @@ else
   # ViT-B/32 shape: fast at 10, 100, 1000; naive at 10 and 100; matmul; profile at 10 and 100.
   run bench 150 node "$B/bench/run.mjs" --node --shape vit-b32 --k 10,100,1000 --extra-k 10 --reps 3 --naive-max-k 100 --no-image --profile --profile-k 10,100 --budget 120 --out "$R/bench.json"
   run counts 45 node "$B/bench/step-counts.mjs" --k 10,100,1000
-  SHAPE=vit-b16; EPOCHS=200; SHOTS=16; SEEDS=1,2,3; SEED3=3; TOY=""; LIMIT=150
+  SHAPE=vit-b16; EPOCHS=200; SHOTS=16; SEEDS=1,2,3; SEED3=3; TOY=""; LIMIT=${GPU_DEVICE_STAGE_SECONDS:-150}
 fi
 
 # The stand-in: regenerated with the packed generator (synthetic vocabulary, as gpu-pack.sh made it), checked against
