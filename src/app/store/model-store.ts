@@ -216,7 +216,10 @@ export const useModelStore = create<ModelState>()((set, get) => ({
       const digest = model.manifest.text_model_sha256 ?? `${model.textFile.path}:${model.textModel.byteLength}`;
       // In the encoders' worker: the faster EP by a short probe of each (a software WebGPU adapter loses to WASM);
       // ?ep= forces one. The page's main thread stays free meanwhile.
+      // User Timing marks around the encoders' opening: bench/app-models.mjs reports the page's long tasks in between.
+      performance.mark('coop:encoders-open');
       const { encoders, choice } = await openEncoders(model, location.search);
+      performance.mark('coop:encoders-ready');
       if (stale()) return void encoders.release();
       const { textModel: _t, visionModel: _v, ...rest } = model;
       const key = `${id}:${String(digest)}`;
