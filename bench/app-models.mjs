@@ -65,18 +65,33 @@ async function memory(page) {
 
 /**
  * The page's responsiveness while a model loads: the main thread's long tasks (over 50 ms, the Long Tasks API),
- * collected from the first script on. The longest one is how long a click could wait.
+ * collected from the first script on. The longest one is how long a click could wait. The `encoders_open_*` fields
+ * count only the tasks that overlap the encoders' opening (session creation and the EP probe, between the app's
+ * `coop:encoders-open` and `coop:encoders-ready` marks), leaving out the page's own start-up (parsing the bundle,
+ * the first render, the tokenizer), which a cold first page pays most.
  */
 function watchLongTasks() {
   window.__longTasks = [];
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) window.__longTasks.push(Math.round(e.duration));
+    for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, ms: e.duration });
   }).observe({ type: 'longtask', buffered: true });
 }
 const longTasks = (page) =>
   page.evaluate(() => {
     const t = window.__longTasks ?? [];
-    return { main_thread_longest_task_ms: t.length ? Math.max(...t) : 0, main_thread_long_tasks: t.length, main_thread_blocked_ms: t.reduce((a, b) => a + b, 0) };
+    const stats = (tasks, prefix) => ({
+      [`${prefix}longest_task_ms`]: tasks.length ? Math.round(Math.max(...tasks.map((x) => x.ms))) : 0,
+      [`${prefix}long_tasks`]: tasks.length,
+      [`${prefix}blocked_ms`]: Math.round(tasks.reduce((a, x) => a + x.ms, 0)),
+    });
+    const open = performance.getEntriesByName('coop:encoders-open').at(-1);
+    const ready = performance.getEntriesByName('coop:encoders-ready').at(-1);
+    const during = open && ready ? t.filter((x) => x.start < ready.startTime && x.start + x.ms > open.startTime) : [];
+    return {
+      ...stats(t, 'main_thread_'),
+      encoders_open_ms: open && ready ? Math.round(ready.startTime - open.startTime) : null,
+      ...stats(during, 'encoders_open_'),
+    };
   });
 
 async function load(context, model, query, hash = 'zero-shot') {

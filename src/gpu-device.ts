@@ -1,6 +1,7 @@
 /**
- * The page's one GPUDevice, shared by onnxruntime-web and our own WGSL kernels so image features
- * and text-engine buffers can live on the same device.
+ * One GPUDevice per JavaScript context, requested once and shared by what runs there: in the app, the encoders'
+ * worker's (onnxruntime-web's WebGPU EP); the training worker requests its own for the WGSL engine. A GPUDevice
+ * cannot cross contexts, so the page itself holds none.
  */
 export interface GpuHandle {
   adapter: GPUAdapter;
@@ -27,6 +28,14 @@ let acquisition: Promise<GpuAcquisition> | undefined;
 export function onGpuDeviceLost(listener: LostListener): () => void {
   lostListeners.add(listener);
   return () => lostListeners.delete(listener);
+}
+
+/**
+ * Tells this context's listeners that a device was lost, with the message acquire() words. The encoders' worker
+ * holds its own device: the page calls this with the message the worker posts, so its listeners hear the same text.
+ */
+export function reportGpuDeviceLost(message: string): void {
+  for (const listener of lostListeners) listener(message);
 }
 
 // Limits ORT's WebGPU EP and our text engine size their dispatches and buffers by: the spec
@@ -81,7 +90,7 @@ async function acquire(): Promise<GpuAcquisition> {
     const message =
       `The GPU device was lost${info.message ? `: ${info.message}` : ''}. ` +
       'Your classes, images and learned data are kept; reload the model to continue on a new device.';
-    for (const listener of lostListeners) listener(message);
+    reportGpuDeviceLost(message);
   });
   const info = adapter.info;
   const description = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'WebGPU';

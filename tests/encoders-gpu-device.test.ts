@@ -66,6 +66,17 @@ describe('shared GPU device', () => {
     expect(messages).toEqual([]);
   });
 
+  it("passes a device lost in the encoders' worker on to the page's listeners with the worker's message", async () => {
+    const { reportGpuDeviceLost, onGpuDeviceLost } = await load();
+    const messages: string[] = [];
+    const off = onGpuDeviceLost((m) => messages.push(m));
+    reportGpuDeviceLost('The GPU device was lost: x. Your classes, images and learned data are kept; reload the model to continue on a new device.');
+    off();
+    reportGpuDeviceLost('again');
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/^The GPU device was lost: x\./);
+  });
+
   it('says why when there is no WebGPU', async () => {
     vi.stubGlobal('navigator', {});
     const { acquireGpuDevice } = await load();

@@ -4,7 +4,8 @@ import { featurizeImages, type BatchImageEncoder } from '../src/encoders/image-f
 import { contentHash } from '../src/encoders/content-hash';
 import { enqueueRun } from '../src/encoders/run-queue';
 import { rowsOf } from '../src/encoders/check-output';
-import { requestedEp } from '../src/encoders/backend';
+import { backendInfo, requestedEp } from '../src/encoders/backend';
+import { owned } from '../src/encoders/worker-protocol';
 import type { Tensor } from 'onnxruntime-web/webgpu';
 
 const PIXELS = 3 * 2 * 2;
@@ -117,5 +118,32 @@ describe('encoder helpers', () => {
     expect(requestedEp('?ep=wasm')).toBe('wasm');
     expect(requestedEp('?x=1&ep=webgpu')).toBe('webgpu');
     expect(requestedEp('?ep=cuda')).toBeUndefined();
+  });
+
+  it("hands the worker a buffer to transfer: a whole view's own, or a copy of a view into a larger buffer", () => {
+    const whole = new Float32Array([1, 2, 3]);
+    const a = owned(whole);
+    expect(a.view).toBe(whole);
+    expect(a.transfer).toEqual([whole.buffer]);
+    // Transferring detaches the sender's view: the page no longer holds the bytes.
+    structuredClone(a.view, { transfer: a.transfer });
+    expect(whole.length).toBe(0);
+
+    const big = new Uint8Array([1, 2, 3, 4, 5]);
+    const part = big.subarray(1, 3);
+    const b = owned(part);
+    expect(Array.from(b.view)).toEqual([2, 3]);
+    expect(b.view.buffer).not.toBe(big.buffer);
+    structuredClone(b.view, { transfer: b.transfer });
+    // The rest of the larger buffer is the sender's still.
+    expect(Array.from(big)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it("tells the page the worker's backend without its adapter and device (they cannot be cloned)", () => {
+    const gpu = { adapter: {} as GPUAdapter, device: {} as GPUDevice, description: 'google swiftshader', fallback: true };
+    const info = backendInfo({ ep: 'webgpu', gpu });
+    expect(info).toEqual({ ep: 'webgpu', gpu: { description: 'google swiftshader', fallback: true } });
+    expect(() => structuredClone(info)).not.toThrow();
+    expect(backendInfo({ ep: 'wasm', reason: 'r' })).toEqual({ ep: 'wasm', reason: 'r' });
   });
 });

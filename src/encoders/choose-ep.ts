@@ -2,12 +2,13 @@
  * Which execution provider the encoders run on, chosen by measurement (src/engine/choose-path.ts's rule): both
  * EPs open the model and encode one batch of images, and the faster one is kept. `?ep=wasm` / `?ep=webgpu` force
  * one without probing. A WebGPU EP that fails to open or run is a probe failure (the WASM EP is used), not an error.
+ * Runs in the encoders' worker (encoders.worker.ts), on the worker's own GPUDevice.
  */
 import { choosePath, forcedPath, timeProbe, type PathChoice, type PathRate } from '../engine/choose-path';
-import type { ModelFolder } from '../models/load';
 import { acquireGpuDevice } from '../gpu-device';
 import type { Backend } from './backend';
-import { createEncoders, type Encoders } from './encoders';
+import { createEncoders, type OrtEncoders } from './encoders';
+import type { EncoderFiles } from './towers';
 
 /** Images in the probe's batch: a few, so a slow EP costs seconds, not minutes (training encodes up to 32 at once). */
 export const PROBE_BATCH = 8;
@@ -15,14 +16,14 @@ export const PROBE_BATCH = 8;
 const PROBE_CAP_MS = 4000;
 
 export interface ChosenEncoders {
-  encoders: Encoders;
+  encoders: OrtEncoders;
   choice: PathChoice;
 }
 
 const LABELS = { gpu: 'WebGPU EP', cpu: 'WASM EP' };
 
 /** Random pixels (the rate does not depend on the values) for one probe batch. */
-function probePixels(encoders: Encoders, count: number): Float32Array {
+function probePixels(encoders: OrtEncoders, count: number): Float32Array {
   const px = new Float32Array(count * encoders.image.pixelsPerImage);
   let s = 12345;
   for (let i = 0; i < px.length; i++) {
@@ -32,7 +33,7 @@ function probePixels(encoders: Encoders, count: number): Float32Array {
   return px;
 }
 
-function probe(encoders: Encoders, capMs?: number) {
+function probe(encoders: OrtEncoders, capMs?: number) {
   const batch = probePixels(encoders, PROBE_BATCH);
   const one = batch.subarray(0, encoders.image.pixelsPerImage);
   let warm = false;
@@ -49,7 +50,7 @@ function probe(encoders: Encoders, capMs?: number) {
 }
 
 /** Opens the model's encoders on the faster EP; `search` is the page's location.search. */
-export async function chooseEncoders(model: ModelFolder, search: string): Promise<ChosenEncoders> {
+export async function chooseEncoders(model: EncoderFiles, search: string): Promise<ChosenEncoders> {
   const forced = forcedPath(new URLSearchParams(search).get('ep'));
   const by = `?ep=${new URLSearchParams(search).get('ep')}`;
   const wasm: Backend = { ep: 'wasm', reason: '' };
@@ -78,7 +79,7 @@ export async function chooseEncoders(model: ModelFolder, search: string): Promis
     const choice = choosePath({ labels: LABELS, unit: 'images/s', probe: `probe: a batch of ${PROBE_BATCH} images`, fallbackAdapter: true, adapter: acquired.gpu.description, rates: { gpu: { note }, cpu: strip(cpuProbe) } });
     return { encoders: { ...cpuEncoders, backend: { ep: 'wasm', reason: choice.reason } }, choice };
   }
-  let gpuEncoders: Encoders | undefined;
+  let gpuEncoders: OrtEncoders | undefined;
   let gpuRate: PathRate;
   let gpuSettled: Promise<void> = Promise.resolve();
   try {
@@ -103,7 +104,7 @@ export async function chooseEncoders(model: ModelFolder, search: string): Promis
   // The loser is released once its probe's work is done (an ORT run cannot be cancelled).
   const loser = gpuEncoders;
   if (loser) void gpuSettled.then(() => loser.release()).catch(() => {});
-  const encoders: Encoders = { ...cpuEncoders, backend: { ep: 'wasm', reason: choice.reason } };
+  const encoders: OrtEncoders = { ...cpuEncoders, backend: { ep: 'wasm', reason: choice.reason } };
   return { encoders, choice };
 }
 

@@ -1,39 +1,26 @@
-import type { ModelFolder } from '../models/load';
+/** Opens both towers on one backend: the encoders' worker's side (the page talks to them through encoders-client.ts). */
 import type { Backend } from './backend';
 import { ClipImageEncoder } from './image-encoder';
 import { ClipTextEncoder } from './text-encoder';
+import type { EncoderFiles } from './towers';
 
-export interface Encoders {
+export type { Encoders } from './towers';
+
+/** Both towers as ORT sessions, with the backend's adapter and device (which never leave the worker). */
+export interface OrtEncoders {
   backend: Backend;
   text: ClipTextEncoder;
   image: ClipImageEncoder;
   release(): Promise<void>;
 }
 
-/** Opens both towers of a loaded model folder on one backend. */
-export async function createEncoders(model: ModelFolder, backend: Backend): Promise<Encoders> {
-  const { manifest } = model;
+/** Opens both towers of a model on one backend. */
+export async function createEncoders(files: EncoderFiles, backend: Backend): Promise<OrtEncoders> {
   // One after the other: two sessions compiling at once on WASM only compete for the same threads.
-  const text = await ClipTextEncoder.create(
-    {
-      bytes: model.textModel,
-      file: model.textFile.file,
-      contextLength: manifest.context_length ?? 77,
-      embedDim: manifest.embed_dim,
-    },
-    backend,
-  );
+  const text = await ClipTextEncoder.create(files.text, backend);
   let image: ClipImageEncoder;
   try {
-    image = await ClipImageEncoder.create(
-      {
-        bytes: model.visionModel,
-        file: model.visionFile.file,
-        imageSize: manifest.image_size,
-        embedDim: manifest.embed_dim,
-      },
-      backend,
-    );
+    image = await ClipImageEncoder.create(files.image, backend);
   } catch (e) {
     await text.release();
     throw e;

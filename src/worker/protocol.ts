@@ -1,7 +1,7 @@
 /**
  * Messages between the Train page and the training worker.
  *
- * The page computes every image feature (its ORT session already owns the image tower) and sends them; the worker
+ * The page computes every image feature (through the encoders' worker, which owns the image tower) and sends them; the worker
  * owns the text side: the text weights, the engine (WGSL on its own GPUDevice, or the CPU twin), the CoOp trainer
  * and the learned context. Page → worker messages are structured-cloned (the page keeps its features for the
  * predict panel); worker → page messages transfer their buffers, which the worker never reads again.

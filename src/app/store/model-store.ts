@@ -1,6 +1,6 @@
 import { create } from 'zustand';
-import { type Backend, type Encoders } from '../../encoders';
-import { chooseEncoders } from '../../encoders/choose-ep';
+import { type BackendInfo, type Encoders } from '../../encoders';
+import { openEncoders } from '../../encoders/encoders-client';
 import type { PathChoice } from '../../engine/choose-path';
 import { onGpuDeviceLost } from '../../gpu-device';
 import { fetchModelIndex } from '../../models/list';
@@ -12,7 +12,7 @@ import type { PreprocessConfig } from '../../preprocess';
 /** Where the loaded model's files are, so the training worker reads the same text file itself. */
 export type RuntimeOrigin = { kind: 'bundled'; folder: string } | { kind: 'stored'; meta: StoredModelMeta };
 
-/** A model ready to use: its checked files (ONNX bytes dropped) and both towers opened. */
+/** A model ready to use: its checked files (ONNX bytes handed to the encoders' worker) and both towers opened there. */
 export interface ModelRuntime {
   /** The picker's id: the bundled folder's name, or `stored:<key>`. */
   folder: string;
@@ -25,7 +25,7 @@ export interface ModelRuntime {
 }
 
 export interface EpInfo {
-  ep: Backend['ep'];
+  ep: BackendInfo['ep'];
   /** Tooltip: the adapter, or why WebGPU is not used. */
   detail: string;
   /** Both EPs' probe rates and the reason for the choice (src/engine/choose-path.ts). */
@@ -80,7 +80,7 @@ function bundledLogitScale(folder: string): number | undefined {
   }
 }
 
-function epInfo(backend: Backend, choice: PathChoice): EpInfo {
+function epInfo(backend: BackendInfo, choice: PathChoice): EpInfo {
   return backend.ep === 'webgpu'
     ? { ep: 'webgpu', detail: `WebGPU on ${backend.gpu.description}. ${choice.reason}`, choice }
     : { ep: 'wasm', detail: `WASM: ${choice.reason}`, choice };
@@ -121,8 +121,11 @@ export const useModelStore = create<ModelState>()((set, get) => ({
     initialised = true;
     onGpuDeviceLost((message) => {
       const runtime = get().runtime;
-      // The sessions lived on the lost device; dropping them makes the next select() start afresh.
-      if (runtime?.encoders.backend.ep === 'webgpu') set({ runtime: null, phase: 'error', deviceLost: message });
+      // The sessions lived on the lost device; dropping them (and their worker) makes the next select() start afresh.
+      if (runtime?.encoders.backend.ep === 'webgpu') {
+        set({ runtime: null, phase: 'error', deviceLost: message });
+        void runtime.encoders.release().catch(() => {});
+      }
     });
     try {
       const [{ models }] = await Promise.all([fetchModelIndex(import.meta.env.BASE_URL), get().refreshStored()]);
@@ -208,12 +211,17 @@ export const useModelStore = create<ModelState>()((set, get) => ({
       model = await withFingerprint(model);
       if (stale()) return;
       set({ phase: 'compiling' });
-      // The faster EP by a short probe of each (a software WebGPU adapter loses to WASM); ?ep= forces one.
-      const { encoders, choice } = await chooseEncoders(model, location.search);
+      // Folders without a manifest have no digest; the text file's path and size stand in for it (read now: opening
+      // the encoders transfers the bytes to their worker).
+      const digest = model.manifest.text_model_sha256 ?? `${model.textFile.path}:${model.textModel.byteLength}`;
+      // In the encoders' worker: the faster EP by a short probe of each (a software WebGPU adapter loses to WASM);
+      // ?ep= forces one. The page's main thread stays free meanwhile.
+      // User Timing marks around the encoders' opening: bench/app-models.mjs reports the page's long tasks in between.
+      performance.mark('coop:encoders-open');
+      const { encoders, choice } = await openEncoders(model, location.search);
+      performance.mark('coop:encoders-ready');
       if (stale()) return void encoders.release();
       const { textModel: _t, visionModel: _v, ...rest } = model;
-      // Folders without a manifest have no digest; the text file's path and size stand in for it.
-      const digest = model.manifest.text_model_sha256 ?? `${model.textFile.path}:${model.textModel.byteLength}`;
       const key = `${id}:${String(digest)}`;
       set({
         phase: 'ready',
