@@ -9,7 +9,7 @@
  *   dY·Wᵀ [N,F]·[D,F]ᵀ  fc1 backward (dX only: the weights are frozen)
  *   dY·Wᵀ [N,D]·[F,D]ᵀ  fc2 backward
  */
-import { encodeMatmul } from '../../src/engine/ops/matmul/gpu';
+import { encodeMatmul, matmulVec4Fits, type MatmulKernel } from '../../src/engine/ops/matmul/gpu';
 import { matmulFlops } from '../../src/engine/ops/flops';
 import { submitPass } from '../../src/engine/gpu/dispatch';
 import { STORAGE_USAGE } from '../../src/engine/gpu/allocator';
@@ -64,34 +64,46 @@ export async function benchMatmul(
     const b = randomBuffer(device, c.k * c.n);
     const y = device.createBuffer({ size: c.m * c.n * 4, usage: STORAGE_USAGE });
     const flops = matmulFlops(c.m, c.n, c.k);
-    const run = (times: number) => () =>
+    // The scalar tiled kernel and the register-blocked vec4 one ('auto' picks it where the shape allows),
+    // side by side on the same buffers, their repetitions alternating so that a change in load hits both alike.
+    const vec4 = matmulVec4Fits(device, { a, b, c: y }, c);
+    const kernels: MatmulKernel[] = vec4 ? ['tiled', 'vec4'] : ['tiled'];
+    const run = (kernel: MatmulKernel, times: number) => () =>
       submitPass(device, (pass) => {
-        for (let i = 0; i < times; i++) encodeMatmul(device, pass, { a, b, c: y }, { m: c.m, n: c.n, k: c.k, transB: c.transB });
+        for (let i = 0; i < times; i++) encodeMatmul(device, pass, { a, b, c: y }, { m: c.m, n: c.n, k: c.k, transB: c.transB, kernel });
       }, 'bench-matmul');
-    // A 64×64×64 corner compiles the variant's pipeline, so the first full dispatch is all compute:
-    // its time says how many fit a timed batch, and where it takes seconds (software adapters) it counts.
-    await timeGpu(device, () =>
-      submitPass(device, (pass) =>
-        encodeMatmul(device, pass, { a, b, c: y }, { m: Math.min(c.m, 64), n: Math.min(c.n, 64), k: Math.min(c.k, 64), transB: c.transB }),
-      ),
-    );
-    const first = await timeGpu(device, run(1));
-    const perSubmit = Math.max(1, Math.min(8, Math.floor(200 / Math.max(first, 1))));
-    const times: number[] = first > 5000 ? [first] : [];
-    let spent = times.length ? first : 0;
-    for (let r = times.length; r < reps; r++) {
-      if (r > 0 && (spent > 3000 || budget.leftMs < 2 * perSubmit * median(times))) break;
-      const ms = await timeGpu(device, run(perSubmit));
-      spent += ms;
-      times.push(ms / perSubmit);
+    const state = [];
+    for (const kernel of kernels) {
+      // A 64×64×64 corner compiles the variant's pipeline, so the first full dispatch is all compute:
+      // its time says how many fit a timed batch, and where it takes seconds (software adapters) it counts.
+      await timeGpu(device, () =>
+        submitPass(device, (pass) =>
+          encodeMatmul(device, pass, { a, b, c: y }, { m: Math.min(c.m, 64), n: Math.min(c.n, 64), k: Math.min(c.k, 64), transB: c.transB, kernel }),
+        ),
+      );
+      const first = await timeGpu(device, run(kernel, 1));
+      const perSubmit = Math.max(1, Math.min(8, Math.floor(200 / Math.max(first, 1))));
+      const times: number[] = first > 5000 ? [first] : [];
+      state.push({ kernel, perSubmit, times, spent: times.length ? first : 0 });
+    }
+    for (let r = 0; r < reps; r++) {
+      for (const st of state) {
+        if (r < st.times.length) continue;
+        if (r > 0 && (st.spent > 3000 || budget.leftMs < 2 * st.perSubmit * median(st.times))) continue;
+        const ms = await timeGpu(device, run(st.kernel, st.perSubmit));
+        st.spent += ms;
+        st.times.push(ms / st.perSubmit);
+      }
     }
     a.destroy();
     b.destroy();
     y.destroy();
-    const ms = median(times);
-    const row: MatmulRow = { shape, label: c.label, m: c.m, n: c.n, k: c.k, transB: c.transB, ms, gflops: flops / ms / 1e6 };
-    log(`matmul ${shape} ${c.label} [${c.m}×${c.k}]·[${c.k}×${c.n}]${c.transB ? 'ᵀ' : ''}: ${ms.toFixed(2)} ms, ${row.gflops.toFixed(3)} GFLOP/s`);
-    out.push(row);
+    for (const st of state) {
+      const ms = median(st.times);
+      const row: MatmulRow = { shape, label: c.label, m: c.m, n: c.n, k: c.k, transB: c.transB, kernel: st.kernel, ms, gflops: flops / ms / 1e6 };
+      log(`matmul ${shape} ${c.label} [${c.m}×${c.k}]·[${c.k}×${c.n}]${c.transB ? 'ᵀ' : ''} ${st.kernel}: ${ms.toFixed(2)} ms, ${row.gflops.toFixed(3)} GFLOP/s`);
+      out.push(row);
+    }
     if (budget.leftMs <= 0) break;
   }
   return out;

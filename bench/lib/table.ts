@@ -83,8 +83,8 @@ export function formatTables(r: BenchResult): string {
     out.push(`Matmul kernel alone (best: ${fmt(r.matmul_gflops, 3)} GFLOP/s):`);
     out.push(
       table(
-        ['shape', 'op', 'M×K·K×N', 'ms', 'GFLOP/s'],
-        r.matmul.map((m) => [m.shape, m.label, `${m.m}×${m.k}·${m.k}×${m.n}`, fmt(m.ms, 2), fmt(m.gflops, 3)]),
+        ['shape', 'op', 'M×K·K×N', 'kernel', 'ms', 'GFLOP/s'],
+        r.matmul.map((m) => [m.shape, m.label, `${m.m}×${m.k}·${m.k}×${m.n}`, m.kernel ?? 'tiled', fmt(m.ms, 2), fmt(m.gflops, 3)]),
       ),
     );
     out.push('');

@@ -113,6 +113,8 @@ export interface MatmulRow {
   n: number;
   k: number;
   transB: boolean;
+  /** 'tiled': the scalar kernel; 'vec4': the register-blocked one (what the engine uses where it fits). */
+  kernel: 'tiled' | 'vec4' | 'auto';
   ms: number;
   gflops: number;
 }

@@ -2,9 +2,9 @@ import { describe, expect, it, afterAll } from 'vitest';
 import { linearBackwardCpu, linearForwardCpu } from '../../src/engine/ops/linear/cpu';
 import { encodeLinearBackward, encodeLinearForward } from '../../src/engine/ops/linear/gpu';
 import { matmulCpu } from '../../src/engine/ops/matmul/cpu';
-import { encodeMatmul } from '../../src/engine/ops/matmul/gpu';
+import { encodeMatmul, type MatmulKernel } from '../../src/engine/ops/matmul/gpu';
 import { GpuAllocator } from '../../src/engine/gpu/allocator';
-import { bindGroupCount, submitPass } from '../../src/engine/gpu/dispatch';
+import { bindGroupCount, onDispatch, submitPass } from '../../src/engine/gpu/dispatch';
 import { addCpu } from '../../src/engine/ops/add/cpu';
 import { quickGeluBackwardCpu, quickGeluForwardCpu } from '../../src/engine/ops/quickgelu/cpu';
 import { readF32 } from '../../src/engine/gpu/readback';
@@ -103,6 +103,59 @@ describe.skipIf(!device)('linear / matmul (WGSL vs CPU)', () => {
     }
   });
 
+  // The register-blocked vec4 kernel (what 'auto' picks when K and N are multiples of 4) against the CPU twin,
+  // next to the scalar tiled kernel on the same inputs: ragged M, N and K (partial tiles and K slices), transB,
+  // alpha, accumulate, bias, batches with strides and a shared B.
+  it('vec4 and tiled kernels: ragged shapes, transB, alpha, accumulate, bias, batch', async () => {
+    const cases = [
+      { m: 70, n: 132, k: 36 },
+      { m: 65, n: 20, k: 84, transB: true },
+      { m: 9, n: 12, k: 200, transB: true, alpha: -0.5 },
+      { m: 1, n: 4, k: 4 },
+      { m: 67, n: 68, k: 132, alpha: 2.5, bias: true },
+      { m: 5, n: 72, k: 44, transB: true, accumulate: true },
+      { m: 13, n: 24, k: 12, batch: 3, strideB: 0 },
+      { m: 6, n: 8, k: 20, batch: 2, strideA: 6 * 20, strideB: 8 * 20, strideC: 6 * 8, transB: true },
+    ];
+    const keys: string[] = [];
+    const stop = onDispatch(dev, (d) => keys.push(d.key));
+    try {
+      for (const [ci, s] of cases.entries()) {
+        const batch = s.batch ?? 1;
+        const a = f32(randn(batch * s.m * s.k, 130 + ci));
+        const b = f32(randn((s.strideB === 0 ? 1 : batch) * s.k * s.n, 140 + ci));
+        const bias = s.bias ? f32(randn(s.n, 150 + ci)) : undefined;
+        const prior = f32(randn(batch * s.m * s.n, 160 + ci));
+        const want = matmulCpu(a, b, s, bias, s.accumulate ? Float32Array.from(prior) : undefined);
+        const ba = uploadF32(alloc, a), bb = uploadF32(alloc, b), bbias = bias ? uploadF32(alloc, bias) : undefined;
+        for (const kernel of ['vec4', 'tiled'] as MatmulKernel[]) {
+          const bc = s.accumulate ? uploadF32(alloc, prior) : zerosF32(alloc, batch * s.m * s.n);
+          const got = await withValidation(dev, async () => {
+            submitPass(dev, (p) => encodeMatmul(dev, p, { a: ba, b: bb, c: bc, bias: bbias }, { ...s, kernel }));
+            return readF32(dev, bc);
+          });
+          expect(report(`matmul ${kernel} case ${ci} ${JSON.stringify(s)}`, relErr(got, want))).toBeLessThan(1e-5);
+        }
+      }
+    } finally {
+      stop();
+    }
+    expect(keys.filter((k) => k.startsWith('matmul-vec4:')).length).toBe(cases.length);
+    expect(keys.filter((k) => k.startsWith('matmul:')).length).toBe(cases.length);
+    // 'auto' takes vec4 where it fits and the scalar kernel elsewhere (K = 45, transA).
+    const picked: string[] = [];
+    const stop2 = onDispatch(dev, (d) => picked.push(d.key.split(':')[0]));
+    const x = uploadF32(alloc, randn(8 * 45, 1)), y = zerosF32(alloc, 8 * 45);
+    submitPass(dev, (p) => {
+      encodeMatmul(dev, p, { a: x, b: x, c: y }, { m: 8, n: 8, k: 44 });
+      encodeMatmul(dev, p, { a: x, b: x, c: y }, { m: 8, n: 8, k: 45 });
+      encodeMatmul(dev, p, { a: x, b: x, c: y }, { m: 8, n: 8, k: 44, transA: true });
+    });
+    stop2();
+    await dev.queue.onSubmittedWorkDone();
+    expect(picked).toEqual(['matmul-vec4', 'matmul', 'matmul']);
+  });
+
   it('compiles each variant once', async () => {
     const before = pipelineCount(dev);
     const x = uploadF32(alloc, randn(6, 1)), w = uploadF32(alloc, randn(6, 2)), y = zerosF32(alloc, 4);
@@ -152,5 +205,38 @@ describe.skipIf(!device)('linear / matmul (WGSL vs CPU)', () => {
     expect(report('matmul pre-activation', relErr(gotPre, lin))).toBeLessThan(1e-5);
     expect(report('matmul + QuickGELU', relErr(gotG, wantGelu))).toBeLessThan(1e-5);
     expect(report('matmul backward ⊙ QuickGELU\'', relErr(gotDf, wantDf))).toBeLessThan(1e-5);
+  });
+
+  it('fused epilogues in the vec4 kernel (in=44, out=72: what auto picks for them), N=37', async () => {
+    const [n, i, o] = [37, 44, 72];
+    const x = f32(randn(n * i, 120));
+    const w = f32(randn(i * o, 121, 0.2));
+    const b = f32(randn(o, 122));
+    const r = f32(randn(n * o, 123));
+    const dy = f32(randn(n * o, 124));
+    const fpre = f32(randn(n * i, 125, 2));
+    const lin = linearForwardCpu(x, w, b, n, i, o);
+    const wantRes = addCpu(r, lin);
+    const wantGelu = quickGeluForwardCpu(lin);
+    const wantDf = quickGeluBackwardCpu(linearBackwardCpu(dy, w, n, i, o), fpre);
+    const bx = uploadF32(alloc, x), bw = uploadF32(alloc, w), bb = uploadF32(alloc, b), br = uploadF32(alloc, r);
+    const bdy = uploadF32(alloc, dy), bf = uploadF32(alloc, fpre);
+    const yRes = zerosF32(alloc, n * o), yPre = zerosF32(alloc, n * o), yG = zerosF32(alloc, n * o), dF = zerosF32(alloc, n * i);
+    const keys: string[] = [];
+    const stop = onDispatch(dev, (d) => keys.push(d.key));
+    const [gotRes, gotPre, gotG, gotDf] = await withValidation(dev, async () => {
+      submitPass(dev, (p) => {
+        encodeLinearForward(dev, p, { x: bx, w: bw, b: bb, y: yRes, residual: br }, { n, inDim: i, outDim: o });
+        encodeLinearForward(dev, p, { x: bx, w: bw, b: bb, y: yPre, gelu: yG }, { n, inDim: i, outDim: o });
+        encodeLinearBackward(dev, p, { dy: bdy, w: bw, dx: dF, geluGradOf: bf }, { n, inDim: i, outDim: o });
+      });
+      return Promise.all([readF32(dev, yRes), readF32(dev, yPre), readF32(dev, yG), readF32(dev, dF)]);
+    });
+    stop();
+    expect(keys.every((k) => k.startsWith('matmul-vec4:'))).toBe(true);
+    expect(report('vec4 matmul + residual', relErr(gotRes, wantRes))).toBeLessThan(1e-5);
+    expect(report('vec4 matmul pre-activation', relErr(gotPre, lin))).toBeLessThan(1e-5);
+    expect(report('vec4 matmul + QuickGELU', relErr(gotG, wantGelu))).toBeLessThan(1e-5);
+    expect(report('vec4 matmul backward ⊙ QuickGELU\'', relErr(gotDf, wantDf))).toBeLessThan(1e-5);
   });
 });

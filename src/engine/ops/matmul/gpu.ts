@@ -1,7 +1,7 @@
 import { matmulFlops } from '../flops';
 import { encodeKernel, type BufferRef } from '../../gpu/dispatch';
 import { f32, u32 } from '../../gpu/uniforms';
-import { matmulKey, matmulWgsl, MATMUL_TILE } from './wgsl';
+import { matmulKey, matmulVec4Depth, matmulVec4Key, matmulVec4Wgsl, matmulWgsl, MATMUL_TILE } from './wgsl';
 import type { MatmulShape } from './cpu';
 
 export interface MatmulBuffers {
@@ -19,6 +19,42 @@ export interface MatmulBuffers {
 export interface MatmulOptions extends MatmulShape {
   /** C += result instead of C = result. */
   accumulate?: boolean;
+  /**
+   * 'auto' (default): the register-blocked vec4 kernel where the shape allows it (`matmulVec4Fits`), else the
+   * scalar tiled one; 'tiled' forces the scalar kernel (the bench compares both), 'vec4' requires the vec4 one.
+   */
+  kernel?: MatmulKernel;
+}
+
+export type MatmulKernel = 'auto' | 'tiled' | 'vec4';
+
+function aligned(b: BufferRef): boolean {
+  const r = b as GPUBufferBinding;
+  return typeof (b as GPUBuffer).mapAsync === 'function' || (((r.offset ?? 0) % 16 === 0) && (r.size === undefined || r.size % 16 === 0));
+}
+
+/**
+ * Whether the vec4 kernel computes this product: every operand read and written as vec4 needs K and N
+ * multiples of 4 (so every row starts on a vec4), batch strides multiples of 4, vec4-aligned buffer ranges,
+ * no transA, and workgroup storage for at least 16-deep tiles (8 KiB).
+ */
+export function matmulVec4Fits(device: GPUDevice, buf: MatmulBuffers, o: MatmulShape): boolean {
+  const batch = o.batch ?? 1;
+  const strides = batch === 1 ? [] : [o.strideA ?? o.m * o.k, o.strideB ?? o.k * o.n, o.strideC ?? o.m * o.n];
+  return !o.transA && o.k % 4 === 0 && o.n % 4 === 0 && strides.every((s) => s % 4 === 0)
+    && [buf.a, buf.b, buf.c, buf.bias, buf.residual, buf.gelu, buf.geluGradOf].every((b) => !b || aligned(b))
+    && vec4Depth(device) > 0;
+}
+
+const depths = new WeakMap<GPUDevice, number>();
+function vec4Depth(device: GPUDevice): number {
+  let tk = depths.get(device);
+  if (tk === undefined) {
+    const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).adapterInfo;
+    tk = matmulVec4Depth({ maxWorkgroupStorage: device.limits.maxComputeWorkgroupStorageSize, fallbackAdapter: !!info?.isFallbackAdapter });
+    depths.set(device, tk);
+  }
+  return tk;
 }
 
 /**
@@ -34,9 +70,13 @@ export function encodeMatmul(device: GPUDevice, pass: GPUComputePassEncoder, buf
   const buffers: BufferRef[] = [buf.a, buf.b, buf.c];
   if (buf.bias) buffers.push(buf.bias);
   if (extra) buffers.push(extra);
+  const kernel = o.kernel ?? 'auto';
+  const vec4 = kernel !== 'tiled' && matmulVec4Fits(device, buf, o);
+  if (kernel === 'vec4' && !vec4) throw new Error(`matmul: the vec4 kernel needs K and N multiples of 4, no transA and aligned buffers (m ${o.m}, n ${o.n}, k ${o.k}, transA ${!!o.transA})`);
+  const tk = vec4 ? vec4Depth(device) : 0;
   encodeKernel(device, pass, {
-    key: matmulKey(variant),
-    code: () => matmulWgsl(variant),
+    key: vec4 ? matmulVec4Key(variant, tk) : matmulKey(variant),
+    code: vec4 ? () => matmulVec4Wgsl(variant, tk) : () => matmulWgsl(variant),
     params: [
       u32(o.m), u32(o.n), u32(o.k),
       u32(o.strideA ?? o.m * o.k), u32(o.strideB ?? o.k * o.n), u32(o.strideC ?? o.m * o.n),
