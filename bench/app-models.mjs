@@ -95,6 +95,9 @@ const longTasks = (page) =>
   });
 
 async function load(context, model, query, hash = 'zero-shot') {
+  // Each measurement starts from an empty session: a restored one would bring the previous page's classes and
+  // images (encoded again on load) into this one.
+  await freshSession(context);
   const t = Date.now();
   const page = await openPage(context, `${BASE_URL}?e2e=1${query}${model.query}#${hash}`);
   await waitForModel(page, 1_800_000);
@@ -129,7 +132,6 @@ async function freshSession(context) {
 
 /** One page per engine; the classes grow from one K to the next (a new setup, the same loaded model). */
 async function trainSteps(context, model, engine) {
-  await freshSession(context);
   // ?engine= forces either engine (by default the app measures both and picks; on SwiftShader it picks the twin).
   const { page } = await load(context, model, `&ep=wasm&engine=${engine}`, 'train');
   let have = 0;

@@ -264,7 +264,8 @@ export const useSessionStore = create<SessionState>()((set, get) => ({
         const ws = loaded.workspace;
         const { cards, extraSets } = fromRecords(ws, loaded.images, problems);
         useTrainStore.getState().restore({ cards, extraSets, holdOut: ws.holdOut, settings: ws.settings, position: ws.position, runs: loaded.runs, activeRunId: ws.activeRunId, overlay: ws.overlay });
-        void selectModel(ws.model);
+        // A link's model (?model=) wins over the saved one, as its settings do.
+        if (!new URLSearchParams(location.search).has('model')) void selectModel(ws.model);
       } else if (loaded.runs.length) {
         useTrainStore.getState().restore({ cards: [], extraSets: [], holdOut: 0.25, settings: useTrainStore.getState().settings, position: 'end', runs: loaded.runs, activeRunId: null, overlay: [] });
       }
