@@ -2,7 +2,7 @@
  * The app itself in headless Chromium, the bundled toy model next to the ViT-B/32-sized stand-in added from the
  * local hub stand-in: download and load time, memory (page and worker, performance.measureUserAgentSpecificMemory;
  * page JS heap from CDP Performance.getMetrics), image encoding rate at the model's size (WebGPU EP and WASM EP,
- * the zero-shot page), and a training step's time (WGSL engine and CPU twin, ?engine=) at K = 3 and K = 10.
+ * the zero-shot page), and a training step 's time (WGSL engine and CPU twin, ?engine=) at K = 3 and K = 10.
  * Numbers only; nothing is asserted. Slow on SwiftShader (tens of minutes for the stand-in):
  *
  *   npm run build && E2E_PORT=4182 node bench/app-models.mjs [--models toy,standin] [--images 4] [--k 3,10] [--steps 2]
@@ -105,7 +105,7 @@ async function load(context, model, query, hash = 'zero-shot') {
 }
 
 async function encodeRate(context, model, ep) {
-  const { page, ...loaded } = await load(context, model, ep === 'wasm' ? '&ep=wasm' : '');
+  const { page, ...loaded } = await load(context, model, `&ep=${ep}`);
   const mem = await memory(page);
   record({ model: model.name, what: 'load', ep, ...loaded, ...mem });
   await page.fill('[data-testid="classes"]', CLASSES.slice(0, 3).join('\n'));
