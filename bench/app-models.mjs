@@ -137,6 +137,8 @@ async function trainSteps(context, model, engine) {
   let have = 0;
   let opened = false;
   for (const k of KS) {
+    // Disabled while a run is still settling (its last evaluation on a slow engine can take minutes).
+    await page.waitForSelector('[data-testid="add-class"]:not([disabled])', { timeout: 3_600_000 });
     for (; have < k; have++) {
       await page.click('[data-testid="add-class"]');
       const c = CLASSES[have % CLASSES.length];
