@@ -34,10 +34,12 @@ export async function learnedTextFeatures(engine: TextEngineLike, l: Loaded, nam
 }
 
 /** Normalized [K, E] zero-shot class features: one template, or the ensemble of several (the app's scores.ts). */
-export function handTextFeatures(l: Loaded, names: readonly string[], templates: readonly string[]): Float32Array {
+export async function handTextFeatures(l: Loaded, names: readonly string[], templates: readonly string[], engine?: Pick<TextEngineLike, 'encodeTokens'>): Promise<Float32Array> {
   const { ids, problems } = tokenizePrompts(l.model.tokenizer, names.map(promptName), templates, l.contextLength);
   if (problems.length) throw new Error(problems.join('\n'));
-  const text = encodeTokensCpu(l.weights, ids, names.length * templates.length);
+  const rows = names.length * templates.length;
+  // On a GPU the engine's forward: the CPU twin took ~140 s for ViT-B/16's 72 baseline prompts on a GPU server.
+  const text = engine?.encodeTokens ? await engine.encodeTokens(ids, rows) : encodeTokensCpu(l.weights, ids, rows);
   return ensembleClassFeatures(text, names.length, templates.length, l.weights.config.E);
 }
 

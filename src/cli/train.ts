@@ -190,28 +190,30 @@ export async function runTrain(p: Parsed): Promise<void> {
     for (const s of splits) if (s.labels.length) acc[s.name] = accuracy(predict(s.features, text, dim), s.labels);
     return acc;
   };
+  // The text engine: chosen once, by measurement (or as forced); it also encodes the hand-written baselines.
+  const engine: TextEngineLike = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, engineChoice, log);
+  const handText = (classNames: readonly string[], templates: readonly string[]) => handTextFeatures(l, classNames, templates, engine);
+
   const baseNames = classSplit.base.map((c) => names[c]);
   const newNames = classSplit.new.map((c) => names[c]);
   // Zero-shot CLIP among the new classes: the zero-shot row's new part and Tip-Adapter's fallback on new classes.
-  let zsNew: Float32Array | null = null;
-  const zsNewText = () => (zsNew ??= handTextFeatures(l, newNames, [DEFAULT_TEMPLATE]));
+  let zsNew: Promise<Float32Array> | null = null;
+  const zsNewText = () => (zsNew ??= handText(newNames, [DEFAULT_TEMPLATE]));
 
   const records: RunRecord[] = [];
   // Zero-shot and prompt ensembling do not depend on shots or seeds: computed once, shown in every block.
-  const zsText = handTextFeatures(l, names, [DEFAULT_TEMPLATE]);
-  const enText = handTextFeatures(l, names, TEMPLATES);
+  const zsText = await handText(names, [DEFAULT_TEMPLATE]);
+  const enText = await handText(names, TEMPLATES);
   const handRows: Array<{ method: string; acc: Record<string, number> }> = [];
   if (!baseToNew) {
     handRows.push({ method: `zero-shot CLIP ("${DEFAULT_TEMPLATE}")`, acc: scoreText(zsText) });
     handRows.push({ method: `prompt ensembling (${TEMPLATES.length} templates)`, acc: scoreText(enText) });
   } else {
-    const acc = baseToNewAccuracies(splits, classSplit, dim, byText(handTextFeatures(l, baseNames, [DEFAULT_TEMPLATE])), byText(zsNewText()));
+    const acc = baseToNewAccuracies(splits, classSplit, dim, byText(await handText(baseNames, [DEFAULT_TEMPLATE])), byText(await zsNewText()));
     handRows.push({ method: `zero-shot CLIP ("${DEFAULT_TEMPLATE}")`, acc });
   }
   for (const h of handRows) log(`${h.method}: ${Object.entries(h.acc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
 
-  // The text engine: chosen once, by measurement (or as forced).
-  const engine: TextEngineLike = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, engineChoice, log);
 
   mkdirSync(path.join(out, 'prompts'), { recursive: true });
   const promptModel = { id: l.model.manifest.id, fingerprint: l.model.textFingerprint, width: l.weights.config.D };
@@ -316,13 +318,13 @@ export async function runTrain(p: Parsed): Promise<void> {
         const label = configLabel({ ...base, csc: false }, method);
         const tag = `[${runsDone + 1}/${runsTotal}] ${label}, ${shots} shot${shots > 1 ? 's' : ''}, seed ${seed}`;
         const tRun = performance.now();
-        const r = runTipAdapter(method, { viewFeatures, nImages: chosen.length, nViews: base.views, dim, labels, nClasses: poolClasses, seed, zsText: handTextFeatures(l, runNames, [DEFAULT_TEMPLATE]), logitScale: l.model.manifest.logit_scale, val: splits.find((s) => s.name === 'val'), baseIdx: baseToNew ? baseIdx : null, subset }, (e) => log(`${tag}: epoch ${e.epoch}/${e.epochs}, loss ${e.loss.toFixed(4)}, train acc ${pct(e.trainAcc)}%`));
+        const r = runTipAdapter(method, { viewFeatures, nImages: chosen.length, nViews: base.views, dim, labels, nClasses: poolClasses, seed, zsText: await handText(runNames, [DEFAULT_TEMPLATE]), logitScale: l.model.manifest.logit_scale, val: splits.find((s) => s.name === 'val'), baseIdx: baseToNew ? baseIdx : null, subset }, (e) => log(`${tag}: epoch ${e.epoch}/${e.epochs}, loss ${e.loss.toFixed(4)}, train acc ${pct(e.trainAcc)}%`));
         const secs = (performance.now() - tRun) / 1000;
         timeOf(label, secs);
         const tipOn: Predictor = (f, n) => argmaxRows(r.logits(f), n, poolClasses);
         // New classes have no cache entries: the adapter falls back to zero-shot CLIP among the new classes.
         const acc = baseToNew
-          ? baseToNewAccuracies(splits, classSplit, dim, tipOn, byText(zsNewText()))
+          ? baseToNewAccuracies(splits, classSplit, dim, tipOn, byText(await zsNewText()))
           : Object.fromEntries(splits.filter((s) => s.labels.length).map((s) => [s.name, accuracy(tipOn(s.features, s.labels.length), s.labels)]));
         records.push({ shots, method: label, seed, accuracy: acc });
         runsDone++;
@@ -341,7 +343,7 @@ export async function runTrain(p: Parsed): Promise<void> {
           initialContext: ctx,
           // The method changes the loss and gradient, never the loop (src/coop/prompt-methods.ts).
           lossAndGrad: methodLossAndGrad(
-            promptMethodConfig(method, ms, method === 'coop' ? null : handTextFeatures(l, runNames, [DEFAULT_TEMPLATE]), l.model.manifest.logit_scale, runNames.length, dim),
+            promptMethodConfig(method, ms, method === 'coop' ? null : await handText(runNames, [DEFAULT_TEMPLATE]), l.model.manifest.logit_scale, runNames.length, dim),
             (c, f, y, tg, sg) => engine.step(c.data, f, y, tg, sg),
           ),
         });

@@ -10,7 +10,6 @@ import { PROOF_MIN_COSINE, proveTextWeights } from '../engine/load-proof';
 import { loadTextWeights } from '../engine/model/text-weights';
 import { StoreSource } from '../models/sources/browser-store';
 import { chooseTextEngine } from './choose-engine';
-import { GpuTextEngine } from './gpu-text-engine';
 import type { EngineFactory } from './train-session';
 
 async function fetchModel(url: string): Promise<ArrayBuffer> {
@@ -44,7 +43,7 @@ export const createEngine: EngineFactory = async (req, onLost) => {
   if (req.proof?.length) {
     // The weights as read must reproduce ORT's own text_embeds, or the model is refused with the reason.
     try {
-      const encode = engine instanceof GpuTextEngine ? (ids: Int32Array, rows: number) => engine.encodeTokens(ids, rows) : (ids: Int32Array, rows: number) => Promise.resolve(encodeTokensCpu(weights, ids, rows));
+      const encode = (ids: Int32Array, rows: number) => (engine.encodeTokens ? engine.encodeTokens(ids, rows) : Promise.resolve(encodeTokensCpu(weights, ids, rows)));
       await proveTextWeights(encode, req.proof, PROOF_MIN_COSINE, file);
     } catch (e) {
       engine.dispose();

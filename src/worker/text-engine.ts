@@ -48,6 +48,11 @@ export interface TextEngineLike {
    * the device's `lost` promise settles, so the GPU engine waits briefly for it. Absent on engines that cannot lose one.
    */
   isLost?(): Promise<boolean>;
+  /**
+   * Unnormalized text features of whole token rows (hand-written prompts), [rows, E]: the WGSL engine's forward
+   * where it has one. Absent on the CPU twin, whose callers use encodeTokensCpu directly.
+   */
+  encodeTokens?(ids: Int32Array, rows: number): Promise<Float32Array>;
   /** GPU buffers the engine holds now and at their peak (weights, activations, readback); absent on the CPU twin. */
   gpuMemory?(): GpuMemory;
   dispose(): void;
