@@ -142,7 +142,7 @@ describe.skipIf(!device)('linear / matmul (WGSL vs CPU)', () => {
     }
     expect(keys.filter((k) => k.startsWith('matmul-vec4:')).length).toBe(cases.length);
     expect(keys.filter((k) => k.startsWith('matmul:')).length).toBe(cases.length);
-    // 'auto' takes vec4 where it fits and the scalar kernel elsewhere (K = 45, transA).
+    // 'auto' takes vec4 where it fits and the scalar kernel elsewhere (K = 45, transA, transB).
     const picked: string[] = [];
     const stop2 = onDispatch(dev, (d) => picked.push(d.key.split(':')[0]));
     const x = uploadF32(alloc, randn(8 * 45, 1)), y = zerosF32(alloc, 8 * 45);
@@ -150,10 +150,11 @@ describe.skipIf(!device)('linear / matmul (WGSL vs CPU)', () => {
       encodeMatmul(dev, p, { a: x, b: x, c: y }, { m: 8, n: 8, k: 44 });
       encodeMatmul(dev, p, { a: x, b: x, c: y }, { m: 8, n: 8, k: 45 });
       encodeMatmul(dev, p, { a: x, b: x, c: y }, { m: 8, n: 8, k: 44, transA: true });
+      encodeMatmul(dev, p, { a: x, b: x, c: y }, { m: 8, n: 8, k: 44, transB: true });
     });
     stop2();
     await dev.queue.onSubmittedWorkDone();
-    expect(picked).toEqual(['matmul-vec4', 'matmul', 'matmul']);
+    expect(picked).toEqual(['matmul-vec4', 'matmul', 'matmul', 'matmul']);
   });
 
   it('compiles each variant once', async () => {
@@ -207,7 +208,7 @@ describe.skipIf(!device)('linear / matmul (WGSL vs CPU)', () => {
     expect(report('matmul backward ⊙ QuickGELU\'', relErr(gotDf, wantDf))).toBeLessThan(1e-5);
   });
 
-  it('fused epilogues in the vec4 kernel (in=44, out=72: what auto picks for them), N=37', async () => {
+  it('fused epilogues as auto picks them (in=44, out=72: vec4 forward, tiled transposed backward), N=37', async () => {
     const [n, i, o] = [37, 44, 72];
     const x = f32(randn(n * i, 120));
     const w = f32(randn(i * o, 121, 0.2));
@@ -233,7 +234,7 @@ describe.skipIf(!device)('linear / matmul (WGSL vs CPU)', () => {
       return Promise.all([readF32(dev, yRes), readF32(dev, yPre), readF32(dev, yG), readF32(dev, dF)]);
     });
     stop();
-    expect(keys.every((k) => k.startsWith('matmul-vec4:'))).toBe(true);
+    expect(keys.map((k) => k.split(':')[0])).toEqual(['matmul-vec4', 'matmul-vec4', 'matmul']);
     expect(report('vec4 matmul + residual', relErr(gotRes, wantRes))).toBeLessThan(1e-5);
     expect(report('vec4 matmul pre-activation', relErr(gotPre, lin))).toBeLessThan(1e-5);
     expect(report('vec4 matmul + QuickGELU', relErr(gotG, wantGelu))).toBeLessThan(1e-5);

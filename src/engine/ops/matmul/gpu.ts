@@ -20,8 +20,11 @@ export interface MatmulOptions extends MatmulShape {
   /** C += result instead of C = result. */
   accumulate?: boolean;
   /**
-   * 'auto' (default): the register-blocked vec4 kernel where the shape allows it (`matmulVec4Fits`), else the
-   * scalar tiled one; 'tiled' forces the scalar kernel (the bench compares both), 'vec4' requires the vec4 one.
+   * 'auto' (default): the register-blocked vec4 kernel where the shape allows it (`matmulVec4Fits`) and B is not
+   * transposed, else the scalar tiled one; 'tiled' forces the scalar kernel (the bench compares both), 'vec4'
+   * requires the vec4 one. Measured side by side on an H200 (bench/results/h200-2026-11-30): vec4 is 1.3–1.6× the
+   * tiled kernel for X·W (16–25 TFLOP/s) but 0.5× for dY·Wᵀ (1.6 vs 3.0 TFLOP/s, 7.0 vs 13.6), whose strided B
+   * loads it does not coalesce.
    */
   kernel?: MatmulKernel;
 }
@@ -71,7 +74,7 @@ export function encodeMatmul(device: GPUDevice, pass: GPUComputePassEncoder, buf
   if (buf.bias) buffers.push(buf.bias);
   if (extra) buffers.push(extra);
   const kernel = o.kernel ?? 'auto';
-  const vec4 = kernel !== 'tiled' && matmulVec4Fits(device, buf, o);
+  const vec4 = kernel === 'vec4' ? matmulVec4Fits(device, buf, o) : kernel === 'auto' && !o.transB && matmulVec4Fits(device, buf, o);
   if (kernel === 'vec4' && !vec4) throw new Error(`matmul: the vec4 kernel needs K and N multiples of 4, no transA and aligned buffers (m ${o.m}, n ${o.n}, k ${o.k}, transA ${!!o.transA})`);
   const tk = vec4 ? vec4Depth(device) : 0;
   encodeKernel(device, pass, {
