@@ -52,4 +52,19 @@ export async function predict(page, file) {
   return page.getAttribute('[data-testid="predict-coop"]', 'data-probs');
 }
 
+/**
+ * The stored runs once autosave has caught up with the page: every run the page shows as ended is stored with that
+ * status. Autosave writes 300 ms after a change, so a run read the moment the page says 'done' can still be its last
+ * mid-run save (the CI machine read the uninterrupted run with 16 of its 40 steps that way).
+ */
+export async function settledRuns(page, count, timeout = 60_000) {
+  const t0 = Date.now();
+  for (;;) {
+    const runs = await storedRuns(page);
+    if (runs.length === count && runs.every((r) => r.status === 'done' || r.status === 'failed' || r.status === 'stopped')) return runs;
+    if (Date.now() - t0 > timeout) throw new Error(`the stored runs did not settle in ${timeout / 1000} s: ${runs.map((r) => `${r.status} (${r.steps} steps)`).join(', ')}`);
+    await page.waitForTimeout(200);
+  }
+}
+
 export const maxAbsDiff = (a, b) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { strToU8, unzipSync, zipSync } from 'fflate';
 import { waitForModel } from '../lib/app.mjs';
 import { test } from '../lib/fixtures.mjs';
-import { maxAbsDiff, openTrain, predict, QUICK, storedRuns, waitForRun } from '../lib/session.mjs';
+import { maxAbsDiff, openTrain, predict, QUICK, settledRuns, storedRuns, waitForRun } from '../lib/session.mjs';
 
 test('Train pressed at once after Load demo trains; two runs overlay; a saved project opens in a fresh profile with the same predictions; damaged projects are refused', async ({ page, browser, baseUrl, log }) => {
   test.setTimeout(30 * 60_000);
@@ -136,7 +136,7 @@ test('a reload mid-run, then Resume, ends with exactly the uninterrupted run\'s 
   // The same settings from the start, uninterrupted: a second run.
   await page.click('[data-testid="train"]');
   assert.equal(await waitForRun(page), 'done');
-  const [resumed, whole] = await storedRuns(page);
+  const [resumed, whole] = await settledRuns(page, 2);
   assert.equal(resumed.status, 'done');
   assert.deepEqual(resumed.settings, whole.settings);
   assert.equal(resumed.steps, whole.steps, 'the resumed run drew every step once');

@@ -2,7 +2,7 @@ import { test } from '../lib/fixtures.mjs';
 import { inputErrors, modelFileErrors } from '../tests/errors.mjs';
 import { wasmPredictions, webgpuPredictions } from '../tests/predictions.mjs';
 
-test('WebGPU EP (?ep=webgpu): predictions (one template and ensemble) equal onnxruntime-node, sample accuracy', async ({ context, reference, root, log }) => {
+test('WebGPU EP (?ep=webgpu): predictions (one template and ensemble) equal onnxruntime-node (the demo splits with E2E_WEBGPU_ALL_SPLITS=1)', async ({ context, reference, root, log }) => {
   await webgpuPredictions({ context, reference, root, log });
 });
 

@@ -50,9 +50,11 @@ export async function sampleAccuracy(page, { reference, root, ep, log }) {
   const baselines = existsSync(baselinesFile) ? JSON.parse(readFileSync(baselinesFile, 'utf8')) : null;
   const labelOf = Object.fromEntries(Object.values(splits).flat().map(({ file, label }) => [file, typeof label === 'number' ? label : classes.indexOf(label)]));
 
-  // ORT's WebGPU EP encodes under one image per second on SwiftShader: it does the test split, the WASM EP both.
-  const wanted = ep === 'webgpu' && process.env.E2E_WEBGPU_ALL_SPLITS !== '1' ? ['test'] : ['test', 'shifted'];
-  if (wanted.length < 2) log(`  (${ep}) shifted split: WASM EP only (E2E_WEBGPU_ALL_SPLITS=1 adds it here)`);
+  // ORT's WebGPU EP encodes under one image per second on SwiftShader: the 200-image test split alone took 4 of CI's
+  // 28 minutes. Its predictions are still checked image by image against onnxruntime-node on the drawn shapes; the
+  // demo's splits go through the WASM EP, and through the WebGPU EP with E2E_WEBGPU_ALL_SPLITS=1 (a real GPU).
+  const wanted = ep === 'webgpu' && process.env.E2E_WEBGPU_ALL_SPLITS !== '1' ? [] : ['test', 'shifted'];
+  if (!wanted.length) return log(`  (${ep}) demo splits: WASM EP only on a software adapter (E2E_WEBGPU_ALL_SPLITS=1 adds them here)`);
   for (const split of wanted.filter((s) => splits[s])) {
     const expected = baselines?.results?.[split] ?? {};
     await loadSplit(page, split, classes);

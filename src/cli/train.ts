@@ -29,13 +29,13 @@ import { handTextFeatures, initialContext, learnedTextFeatures, loadAll, predict
 import { defaultCacheDir, ImageFeatureExtractor, type EpChoice } from './image-features';
 import { readImageFolder, type ImageItem } from './image-folder';
 import { formatDuration, Progress } from './progress';
-import { chooseTextEngine, type EngineChoice } from './text-engine';
+import { chooseTextEngine, defaultThreads, type EngineChoice } from './text-engine';
 
 export const TRAIN_OPTIONS = {
   model: 'value', data: 'value', shots: 'value', seeds: 'value', csc: 'optional', position: 'value', 'n-ctx': 'value',
   init: 'value', epochs: 'value', views: 'value', engine: 'value', ep: 'value', 'ep-strict': 'flag', out: 'value',
   'base-to-new': 'flag', base: 'value', lr: 'value', 'batch-size': 'value', cache: 'value', splits: 'value', quiet: 'flag',
-  'save-features': 'flag',
+  'save-features': 'flag', threads: 'value',
   method: 'value', 'kg-weight': 'value', 'prograd-lambda': 'value', 'prograd-t': 'value',
 } as const;
 
@@ -191,7 +191,7 @@ export async function runTrain(p: Parsed): Promise<void> {
     return acc;
   };
   // The text engine: chosen once, by measurement (or as forced); it also encodes the hand-written baselines.
-  const engine: TextEngineLike = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, engineChoice, log);
+  const engine: TextEngineLike = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, engineChoice, log, positiveInt(p, 'threads', defaultThreads()));
   const handText = (classNames: readonly string[], templates: readonly string[]) => handTextFeatures(l, classNames, templates, engine);
 
   const baseNames = classSplit.base.map((c) => names[c]);

@@ -10,6 +10,7 @@ import type { PromptSpec } from '../engine/prompt';
 import { CpuTextEngine } from './cpu-text-engine';
 import { GpuTextEngine } from './gpu-text-engine';
 import type { TextEngineLike } from './text-engine';
+import type { MatmulPool } from '../engine/ops/matmul/cpu-pool';
 
 /** The probe's step: CoOp's defaults (16 context tokens, unified, class name at the end), 10 classes, batch 32. */
 export const PROBE_SHAPE = { K: 10, M: 16, N: 32 } as const;
@@ -28,6 +29,8 @@ export interface ChooseTextEngineOptions {
   forced?: { path: PathName; by: string };
   /** Called if the GPU engine's device is lost later. */
   onLost: (message: string) => void;
+  /** Worker threads for the CPU twin's matmuls (the host makes them: Node's or Web Workers); destroyed if the GPU wins. */
+  cpuPool?: MatmulPool | null;
 }
 
 export interface ChosenTextEngine {
@@ -98,10 +101,12 @@ export async function chooseTextEngine(opts: ChooseTextEngineOptions): Promise<C
   const { weights, logitScale, gpu, forced } = opts;
   const unit = 'steps/s';
   const probe = `probe: one step of ${PROBE_SHAPE.K} classes, ${PROBE_SHAPE.M} context tokens, batch ${PROBE_SHAPE.N}`;
-  const cpu = new CpuTextEngine({ weights, logitScale });
+  // The pool's workers must be up before the probe: the CPU's rate is measured as it will train.
+  const cpuPool = opts.cpuPool ? await opts.cpuPool.ready.then(() => opts.cpuPool!, () => (opts.cpuPool!.destroy(), null)) : null;
+  const cpu = new CpuTextEngine({ weights, logitScale, pool: cpuPool });
   const done = (engine: TextEngineLike, choice: PathChoice): ChosenTextEngine => {
     engine.choice = choice;
-    if (engine instanceof CpuTextEngine) engine.detail = `CPU twin (JavaScript): ${choice.reason}`;
+    if (engine instanceof CpuTextEngine) engine.detail = `CPU twin (JavaScript${engine.threads > 1 ? `, ${engine.threads} threads` : ''}): ${choice.reason}`;
     return { engine, choice };
   };
   if (forced?.path === 'cpu') return done(cpu, choosePath({ labels: LABELS, unit, probe, forced, rates: {} }));
@@ -122,11 +127,17 @@ export async function chooseTextEngine(opts: ChooseTextEngineOptions): Promise<C
   }
   const made = await GpuTextEngine.create(gpu, weights, logitScale, opts.onLost);
   if (!('engine' in made)) {
-    if (forced?.path === 'gpu') throw new Error(`the WGSL engine was asked for (${forced.by}) but cannot run: ${made.reason}`);
+    if (forced?.path === 'gpu') {
+      cpu.dispose();
+      throw new Error(`the WGSL engine was asked for (${forced.by}) but cannot run: ${made.reason}`);
+    }
     return done(cpu, choosePath({ labels: LABELS, unit, probe, gpuUnavailable: made.reason, rates: {} }));
   }
   const gpuEngine = made.engine;
-  if (forced?.path === 'gpu') return done(gpuEngine, choosePath({ labels: LABELS, unit, probe, forced, adapter: adapterInfo.name, rates: {} }));
+  if (forced?.path === 'gpu') {
+    cpu.dispose();
+    return done(gpuEngine, choosePath({ labels: LABELS, unit, probe, forced, adapter: adapterInfo.name, rates: {} }));
+  }
 
   // The CPU first: its rate is known in a fraction of a second and needs no device.
   const cpuRate = await probeEngine(cpu, weights);
