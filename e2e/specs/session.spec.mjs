@@ -136,6 +136,11 @@ test('a reload mid-run, then Resume, ends with exactly the uninterrupted run\'s 
   // The same settings from the start, uninterrupted: a second run.
   await page.click('[data-testid="train"]');
   assert.equal(await waitForRun(page), 'done');
+  // Both runs trained on the CPU twin with its matmul workers where the browser has cores for them: the identical
+  // context below is also the pool's bit-for-bit check in a browser.
+  const [cores, engineTitle] = await page.evaluate(() => [navigator.hardwareConcurrency, document.querySelector('[data-testid="engine-badge"]')?.getAttribute('title') ?? '']);
+  log(`  text engine (${cores} cores): ${engineTitle}`);
+  if (cores > 1) assert.match(engineTitle, /CPU twin \(JavaScript, \d threads\)/, 'the CPU twin runs its matmuls on worker threads');
   const [resumed, whole] = await settledRuns(page, 2);
   assert.equal(resumed.status, 'done');
   assert.deepEqual(resumed.settings, whole.settings);

@@ -96,13 +96,31 @@ function fallbackInfo(adapter: GPUAdapter | null): { fallback: boolean; name?: s
   return { fallback, name };
 }
 
+/** How long the pool's workers may take to start before the CPU twin runs on one thread instead. */
+const POOL_START_MS = 10_000;
+
+/** The pool once its workers are up; null (and the pool destroyed) if one fails or hangs: one thread still trains. */
+async function poolReady(pool: MatmulPool): Promise<MatmulPool | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), POOL_START_MS)));
+  try {
+    await Promise.race([pool.ready, late]);
+    return pool;
+  } catch {
+    pool.destroy();
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The faster text engine for these weights on this machine, with both rates and the reason. */
 export async function chooseTextEngine(opts: ChooseTextEngineOptions): Promise<ChosenTextEngine> {
   const { weights, logitScale, gpu, forced } = opts;
   const unit = 'steps/s';
   const probe = `probe: one step of ${PROBE_SHAPE.K} classes, ${PROBE_SHAPE.M} context tokens, batch ${PROBE_SHAPE.N}`;
   // The pool's workers must be up before the probe: the CPU's rate is measured as it will train.
-  const cpuPool = opts.cpuPool ? await opts.cpuPool.ready.then(() => opts.cpuPool!, () => (opts.cpuPool!.destroy(), null)) : null;
+  const cpuPool = opts.cpuPool ? await poolReady(opts.cpuPool) : null;
   const cpu = new CpuTextEngine({ weights, logitScale, pool: cpuPool });
   const done = (engine: TextEngineLike, choice: PathChoice): ChosenTextEngine => {
     engine.choice = choice;

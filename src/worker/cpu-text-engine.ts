@@ -36,9 +36,9 @@ export class CpuTextEngine implements TextEngineLike {
     return this.opts.pool?.threads ?? 1;
   }
 
-  /** The pool goes in before each computation: another engine (a test's, a bench's) may have installed its own. */
+  /** Its own pool (or none) goes in before each computation: another engine may have installed a different one. */
   private usePool(): void {
-    if (this.opts.pool) installMatmulPool(this.opts.pool);
+    installMatmulPool(this.opts.pool ?? null);
   }
 
   setPrompts(spec: PromptSpec): void {

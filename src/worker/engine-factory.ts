@@ -11,6 +11,23 @@ import { loadTextWeights } from '../engine/model/text-weights';
 import { StoreSource } from '../models/sources/browser-store';
 import { chooseTextEngine } from './choose-engine';
 import type { EngineFactory } from './train-session';
+import { webMatmulPool, type MatmulPool } from '../engine/ops/matmul/cpu-pool';
+
+/**
+ * The CPU twin's matmul workers: one per core beside this worker, at most 4 threads in all (measured on 2 cores only:
+ * 1.11–1.39× there; each product copies its operands into shared memory, which more threads do not shorten).
+ * SharedArrayBuffer needs the page cross-origin isolated (the app's server sends COOP/COEP).
+ */
+function cpuPool(asked: number | undefined): MatmulPool | null {
+  const g = globalThis as { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } };
+  const threads = Math.max(1, Math.floor(asked ?? Math.min(4, g.navigator?.hardwareConcurrency ?? 1)));
+  if (threads < 2 || !g.crossOriginIsolated || typeof SharedArrayBuffer === 'undefined') return null;
+  try {
+    return webMatmulPool(threads - 1);
+  } catch {
+    return null;
+  }
+}
 
 async function fetchModel(url: string): Promise<ArrayBuffer> {
   const response = await fetch(url);
@@ -39,7 +56,9 @@ export const createEngine: EngineFactory = async (req, onLost) => {
   const asked = req.engine && req.engine !== 'auto' ? forcedPath(req.engine) : undefined;
   const path = asked ?? (req.preferGpu ? undefined : 'cpu');
   const forced = path ? { path, by: `?engine=${req.engine && req.engine !== 'auto' ? req.engine : 'cpu'}` } : undefined;
-  const { engine } = await chooseTextEngine({ weights, logitScale: req.logitScale, gpu, forced, onLost });
+  // No pool when the WGSL engine is forced: its workers would sit idle.
+  const pool = path === 'gpu' ? null : cpuPool(req.threads);
+  const { engine } = await chooseTextEngine({ weights, logitScale: req.logitScale, gpu, forced, onLost, cpuPool: pool });
   if (req.proof?.length) {
     // The weights as read must reproduce ORT's own text_embeds, or the model is refused with the reason.
     try {

@@ -83,6 +83,8 @@ export type WorkerRequest =
       engine?: string;
       /** ORT's text_embeds for a few real prompts: the engine must reproduce them before it is used (load-time proof). */
       proof?: ProofPrompt[];
+      /** Threads for the CPU twin's matmuls (the URL's ?threads=); by default the worker picks from the cores. */
+      threads?: number;
     }
   | SetupRequest
   | { type: 'train' }

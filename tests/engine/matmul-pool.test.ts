@@ -59,4 +59,21 @@ describe('CPU twin matmul on worker threads', () => {
       expect(many.logits).toEqual(one.logits);
     }
   });
+
+  it('a destroyed pool left installed computes on the calling thread (no wait on workers that are gone)', async () => {
+    const gone = nodeMatmulPool(1, 0);
+    await gone.ready;
+    installMatmulPool(gone);
+    const a = f32(randn(16 * 8, 1));
+    const b = f32(randn(8 * 12, 2));
+    const s = { m: 16, n: 12, k: 8 };
+    const pooled = matmulCpu(a, b, s);
+    expect(gone.pooled).toBe(1);
+    // Not through installMatmulPool(null): a wrapper or a second install can leave it in place.
+    gone.destroy();
+    installMatmulPool(gone);
+    expect(matmulCpu(a, b, s)).toEqual(pooled);
+    expect(gone.pooled).toBe(1);
+    installMatmulPool(null);
+  });
 });

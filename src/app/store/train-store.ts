@@ -322,8 +322,11 @@ export const useTrainStore = create<TrainState>()((set, get) => {
     client = new TrainWorkerClient(onReply);
     clientKey = key;
     // ?engine=cpu / ?engine=webgpu force a text engine; otherwise the worker probes both and keeps the faster.
-    const engineParam = new URLSearchParams(location.search).get('engine');
+    const query = new URLSearchParams(location.search);
+    const engineParam = query.get('engine');
     const preferGpu = engineParam !== 'cpu';
+    // ?threads=N sets the CPU twin's threads (1: no matmul workers), for comparing; otherwise the worker decides.
+    const threads = Number(query.get('threads')) || undefined;
     // The dtype's file the loader chose (a folder may hold only onnx/text_model_fp16.onnx); the worker upcasts fp16.
     // A stored model's text file is read by the worker from the browser store itself: no second download.
     const textPath = runtime.model.textFile.path;
@@ -332,7 +335,7 @@ export const useTrainStore = create<TrainState>()((set, get) => {
     const textStored = runtime.origin.kind === 'stored' ? { meta: runtime.origin.meta, path: textPath } : undefined;
     const proof = await proofPrompts(runtime);
     engineReady = client.request(
-      { type: 'init', textModelUrl, textStored, config: runtime.model.config, logitScale: runtime.model.manifest.logit_scale, preferGpu, engine: engineParam ?? 'auto', proof },
+      { type: 'init', textModelUrl, textStored, config: runtime.model.config, logitScale: runtime.model.manifest.logit_scale, preferGpu, engine: engineParam ?? 'auto', proof, threads },
       'ready',
     );
     try {

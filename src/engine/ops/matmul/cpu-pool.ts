@@ -68,6 +68,9 @@ export function createMatmulPool(workers: number, spawn: (source: string) => Poo
   const done = new Int32Array(new SharedArrayBuffer(4));
   let pooled = 0;
   let started = false;
+  // A destroyed pool that is still installed somewhere computes on the calling thread instead of waiting forever on
+  // workers that are gone.
+  let destroyed = false;
   const ready = Promise.all(pool.map((w) => w.ready)).then(() => {
     started = true;
   });
@@ -79,7 +82,7 @@ export function createMatmulPool(workers: number, spawn: (source: string) => Poo
     },
     run(a: Arr, b: Arr, s: MatmulShape, bias: Arr | undefined, into: Arr | undefined): Arr | null {
       const { m, n, k } = s;
-      if (!workers || !started || !(a instanceof Float32Array) || (s.batch ?? 1) !== 1 || s.transA || 2 * m * n * k < minFlops || m < 8) return null;
+      if (!workers || !started || destroyed || !(a instanceof Float32Array) || (s.batch ?? 1) !== 1 || s.transA || 2 * m * n * k < minFlops || m < 8) return null;
       if (into && !(into instanceof Float32Array)) return null;
       // Row blocks of 4: the calling thread takes the first share, each worker one of the rest.
       const per = Math.ceil(m / (workers + 1) / 4) * 4;
@@ -103,6 +106,7 @@ export function createMatmulPool(workers: number, spawn: (source: string) => Poo
       return c;
     },
     destroy() {
+      destroyed = true;
       for (const w of pool) w.terminate();
       if (installed === self) {
         setMatmulCpuParallel(null);
