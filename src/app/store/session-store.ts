@@ -21,6 +21,7 @@ import {
   type WorkspaceRecord,
 } from '../../session';
 import { WORKSPACE_VERSION } from '../../session/records';
+import { autosaveTimer } from '../../session/autosave';
 import type { ExtraSet } from './train-store';
 import { cardImage, useTrainStore } from './train-store';
 import { STORED_PREFIX, useModelStore } from './model-store';
@@ -58,9 +59,9 @@ let savedImageKeys = new Set<string>();
 const savedRuns = new Map<string, RunRecord>();
 let workspaceDirty = false;
 let runsDirty = false;
-let timer: ReturnType<typeof setTimeout> | null = null;
-let chain: Promise<void> = Promise.resolve();
 const AUTOSAVE_DELAY_MS = 300;
+/** The longest a change waits for its save while more changes keep coming. */
+const AUTOSAVE_MAX_WAIT_MS = 2000;
 
 function keyOf(blob: Blob): string {
   let key = blobKeys.get(blob);
@@ -139,22 +140,12 @@ async function flush(): Promise<void> {
   }
 }
 
-function scheduleSave(): void {
-  if (timer) clearTimeout(timer);
-  timer = setTimeout(() => {
-    timer = null;
-    chain = chain.then(flush);
-  }, AUTOSAVE_DELAY_MS);
-}
+const autosave = autosaveTimer(flush, AUTOSAVE_DELAY_MS, AUTOSAVE_MAX_WAIT_MS);
+const scheduleSave = () => autosave.schedule();
 
 /** Resolves once autosave has written everything changed so far (tests and Save project use it). */
-export async function saved(): Promise<void> {
-  if (timer) {
-    clearTimeout(timer);
-    timer = null;
-    chain = chain.then(flush);
-  }
-  await chain;
+export function saved(): Promise<void> {
+  return autosave.flushNow();
 }
 
 function writeHash(): void {
