@@ -33,7 +33,7 @@ describe('the CPU twin on worker threads, as the worker and the command line mak
 
     // minFlops 0: even the toy's small products go to the workers.
     const pool = watched(nodeMatmulPool(1, 0));
-    const { engine } = await chooseTextEngine({ weights, logitScale: d.logitScale, forced, onLost, cpuPool: pool });
+    const { engine } = await chooseTextEngine({ weights, logitScale: d.logitScale, forced, onLost, cpuPool: () => pool });
     expect(engine.detail).toMatch(/^CPU twin \(JavaScript, 2 threads\)/);
     engine.setPrompts(d.spec);
     const before = pool.pooled;
@@ -51,7 +51,7 @@ describe('the CPU twin on worker threads, as the worker and the command line mak
     const broken = watched(
       createMatmulPool(1, () => ({ postMessage() {}, terminate() {}, ready: Promise.reject(new Error('no workers here')) }), 0),
     );
-    const { engine } = await chooseTextEngine({ weights: toyClipWeights(), logitScale: d.logitScale, forced, onLost, cpuPool: broken });
+    const { engine } = await chooseTextEngine({ weights: toyClipWeights(), logitScale: d.logitScale, forced, onLost, cpuPool: () => broken });
     expect(broken.destroyed).toBe(true);
     expect(engine.detail).toMatch(/^CPU twin \(JavaScript\)/);
     engine.setPrompts(d.spec);

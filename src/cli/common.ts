@@ -4,7 +4,6 @@ import { promptName, promptTokens } from '../coop/prompt-tokens';
 import type { TrainSettings } from '../coop/settings';
 import { ensembleClassFeatures } from '../app/zero-shot/scores';
 import { tokenizePrompts } from '../app/zero-shot/text-features';
-import { encodeTokensCpu } from '../engine/cpu-text-encoder';
 import type { TextWeights } from '../engine/model/text-weights';
 import type { ClassTokenPosition, PromptSpec } from '../engine/prompt';
 import type { TextEngineLike } from '../worker/text-engine';
@@ -34,12 +33,11 @@ export async function learnedTextFeatures(engine: TextEngineLike, l: Loaded, nam
 }
 
 /** Normalized [K, E] zero-shot class features: one template, or the ensemble of several (the app's scores.ts). */
-export async function handTextFeatures(l: Loaded, names: readonly string[], templates: readonly string[], engine?: Pick<TextEngineLike, 'encodeTokens'>): Promise<Float32Array> {
+export async function handTextFeatures(l: Loaded, names: readonly string[], templates: readonly string[], engine: Pick<TextEngineLike, 'encodeTokens'>): Promise<Float32Array> {
   const { ids, problems } = tokenizePrompts(l.model.tokenizer, names.map(promptName), templates, l.contextLength);
   if (problems.length) throw new Error(problems.join('\n'));
-  const rows = names.length * templates.length;
-  // On a GPU the engine's forward: the CPU twin took ~140 s for ViT-B/16's 72 baseline prompts on a GPU server.
-  const text = engine?.encodeTokens ? await engine.encodeTokens(ids, rows) : encodeTokensCpu(l.weights, ids, rows);
+  // The training engine's forward: on a GPU server the CPU twin took ~140 s for ViT-B/16's 72 baseline prompts.
+  const text = await engine.encodeTokens(ids, names.length * templates.length);
   return ensembleClassFeatures(text, names.length, templates.length, l.weights.config.E);
 }
 

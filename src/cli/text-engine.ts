@@ -34,7 +34,7 @@ export async function chooseTextEngine(weights: TextWeights, logitScale: number,
     }
   }
   // The CPU twin's matmuls on `threads` threads: this one and threads − 1 worker_threads (bitwise the same result).
-  const cpuPool = choice !== 'wgsl' && threads > 1 ? nodeMatmulPool(threads - 1) : null;
+  const cpuPool = () => (threads > 1 ? nodeMatmulPool(threads - 1) : null);
   const { engine, choice: picked } = await chooseByMeasurement({ weights, logitScale, gpu, forced, cpuPool, onLost: (m) => process.stderr.write(m + '\n') });
   log(`text engine: ${picked.reason}`);
   return engine;

@@ -29,8 +29,11 @@ export interface ChooseTextEngineOptions {
   forced?: { path: PathName; by: string };
   /** Called if the GPU engine's device is lost later. */
   onLost: (message: string) => void;
-  /** Worker threads for the CPU twin's matmuls (the host makes them: Node's or Web Workers); destroyed if the GPU wins. */
-  cpuPool?: MatmulPool | null;
+  /**
+   * Makes worker threads for the CPU twin's matmuls (Node's or Web Workers, the host's kind); called only when the CPU
+   * twin may train (not when the GPU is forced), and the pool is destroyed if the GPU wins the probe.
+   */
+  cpuPool?: () => MatmulPool | null;
 }
 
 export interface ChosenTextEngine {
@@ -120,7 +123,8 @@ export async function chooseTextEngine(opts: ChooseTextEngineOptions): Promise<C
   const unit = 'steps/s';
   const probe = `probe: one step of ${PROBE_SHAPE.K} classes, ${PROBE_SHAPE.M} context tokens, batch ${PROBE_SHAPE.N}`;
   // The pool's workers must be up before the probe: the CPU's rate is measured as it will train.
-  const cpuPool = opts.cpuPool ? await poolReady(opts.cpuPool) : null;
+  const pool = forced?.path === 'gpu' ? null : opts.cpuPool?.();
+  const cpuPool = pool ? await poolReady(pool) : null;
   const cpu = new CpuTextEngine({ weights, logitScale, pool: cpuPool });
   const done = (engine: TextEngineLike, choice: PathChoice): ChosenTextEngine => {
     engine.choice = choice;
@@ -145,17 +149,11 @@ export async function chooseTextEngine(opts: ChooseTextEngineOptions): Promise<C
   }
   const made = await GpuTextEngine.create(gpu, weights, logitScale, opts.onLost);
   if (!('engine' in made)) {
-    if (forced?.path === 'gpu') {
-      cpu.dispose();
-      throw new Error(`the WGSL engine was asked for (${forced.by}) but cannot run: ${made.reason}`);
-    }
+    if (forced?.path === 'gpu') throw new Error(`the WGSL engine was asked for (${forced.by}) but cannot run: ${made.reason}`);
     return done(cpu, choosePath({ labels: LABELS, unit, probe, gpuUnavailable: made.reason, rates: {} }));
   }
   const gpuEngine = made.engine;
-  if (forced?.path === 'gpu') {
-    cpu.dispose();
-    return done(gpuEngine, choosePath({ labels: LABELS, unit, probe, forced, adapter: adapterInfo.name, rates: {} }));
-  }
+  if (forced?.path === 'gpu') return done(gpuEngine, choosePath({ labels: LABELS, unit, probe, forced, adapter: adapterInfo.name, rates: {} }));
 
   // The CPU first: its rate is known in a fraction of a second and needs no device.
   const cpuRate = await probeEngine(cpu, weights);

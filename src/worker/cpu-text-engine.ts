@@ -2,7 +2,7 @@
  * The worker's CPU fallback: the engine's CPU twin (src/engine/cpu-text-encoder.ts, shared prefix and EOS cut)
  * behind the worker's TextEngineLike, used when WebGPU is absent or unwanted and labelled so in the UI.
  */
-import { coopStepCpu, headForwardCpu, transformerForwardCpu } from '../engine/cpu-text-encoder';
+import { coopStepCpu, encodeTokensCpu, headForwardCpu, transformerForwardCpu } from '../engine/cpu-text-encoder';
 import { assembleEmbeddings, promptLayout, usedLength, type PromptLayout, type PromptSpec } from '../engine/prompt';
 import type { TextWeights } from '../engine/model/text-weights';
 import type { TextEngineLike, TextStepResult } from './text-engine';
@@ -56,6 +56,15 @@ export class CpuTextEngine implements TextEngineLike {
       ...(r.gradCtx2 ? { gradCtx2: Float32Array.from(r.gradCtx2) } : {}),
       ...(textGrad ? { textFeatures: Float32Array.from(r.textFeatures) } : {}),
     };
+  }
+
+  /**
+   * On one thread, as before the pool: with the pool installed, the load-time proof hung in Chromium's training
+   * worker (the steps do not), a cause not yet found; one thread is what the proof and the baselines always used.
+   */
+  async encodeTokens(ids: Int32Array, rows: number): Promise<Float32Array> {
+    installMatmulPool(null);
+    return encodeTokensCpu(this.opts.weights, ids, rows);
   }
 
   /** Forward only (no shared prefix: evaluation runs once per epoch, a step several times). */

@@ -5,7 +5,6 @@
  * text_embeds (the load-time proof) before it is used.
  */
 import { forcedPath } from '../engine/choose-path';
-import { encodeTokensCpu } from '../engine/cpu-text-encoder';
 import { PROOF_MIN_COSINE, proveTextWeights } from '../engine/load-proof';
 import { loadTextWeights } from '../engine/model/text-weights';
 import { StoreSource } from '../models/sources/browser-store';
@@ -56,14 +55,11 @@ export const createEngine: EngineFactory = async (req, onLost) => {
   const asked = req.engine && req.engine !== 'auto' ? forcedPath(req.engine) : undefined;
   const path = asked ?? (req.preferGpu ? undefined : 'cpu');
   const forced = path ? { path, by: `?engine=${req.engine && req.engine !== 'auto' ? req.engine : 'cpu'}` } : undefined;
-  // No pool when the WGSL engine is forced: its workers would sit idle.
-  const pool = path === 'gpu' ? null : cpuPool(req.threads);
-  const { engine } = await chooseTextEngine({ weights, logitScale: req.logitScale, gpu, forced, onLost, cpuPool: pool });
+  const { engine } = await chooseTextEngine({ weights, logitScale: req.logitScale, gpu, forced, onLost, cpuPool: () => cpuPool(req.threads) });
   if (req.proof?.length) {
     // The weights as read must reproduce ORT's own text_embeds, or the model is refused with the reason.
     try {
-      const encode = (ids: Int32Array, rows: number) => (engine.encodeTokens ? engine.encodeTokens(ids, rows) : Promise.resolve(encodeTokensCpu(weights, ids, rows)));
-      await proveTextWeights(encode, req.proof, PROOF_MIN_COSINE, file);
+      await proveTextWeights((ids, rows) => engine.encodeTokens(ids, rows), req.proof, PROOF_MIN_COSINE, file);
     } catch (e) {
       engine.dispose();
       throw e;

@@ -49,10 +49,10 @@ export interface TextEngineLike {
    */
   isLost?(): Promise<boolean>;
   /**
-   * Unnormalized text features of whole token rows (hand-written prompts), [rows, E]: the WGSL engine's forward
-   * where it has one. Absent on the CPU twin, whose callers use encodeTokensCpu directly.
+   * Unnormalized text features of whole token rows (hand-written prompts, the load-time proof), [rows, E], by this
+   * engine's own forward: the WGSL engine's on the GPU, the CPU twin's (with its matmul workers) otherwise.
    */
-  encodeTokens?(ids: Int32Array, rows: number): Promise<Float32Array>;
+  encodeTokens(ids: Int32Array, rows: number): Promise<Float32Array>;
   /** GPU buffers the engine holds now and at their peak (weights, activations, readback); absent on the CPU twin. */
   gpuMemory?(): GpuMemory;
   dispose(): void;
