@@ -28,7 +28,7 @@ export async function runEval(p: Parsed): Promise<void> {
   const dim = l.model.manifest.embed_dim;
   const extractor = await ImageFeatureExtractor.create(l.model, { ep: oneOf<EpChoice>(p, 'ep', ['cpu', 'cuda'], 'cpu'), epStrict: p.opts.has('ep-strict'), cacheDir: str(p, 'cache') ?? defaultCacheDir(), log });
   const ctx = prompt.context;
-  const engine = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, oneOf<EngineChoice>(p, 'engine', ['auto', 'wgsl', 'cpu'], 'cpu'), log);
+  const engine = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, oneOf<EngineChoice>(p, 'engine', ['auto', 'wgsl', 'cpu', 'reference'], 'cpu'), log);
   const text = await learnedTextFeatures(engine, l, prompt.classNames, ctx, prompt.position);
   const report: Record<string, { accuracy: number; n: number; per_class: Record<string, number> }> = {};
   const splits = Object.keys(data.splits).length ? data.splits : { train: data.train };

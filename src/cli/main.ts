@@ -12,10 +12,10 @@ import { runTrain, TRAIN_OPTIONS } from './train';
 export const USAGE = `usage:
   npm run coop -- train --model DIR --data DIR [--shots 1,2,4,8,16] [--seeds 1,2,3] [--csc [both]]
         [--position end|middle|front] [--n-ctx M] [--init random|"a photo of a"] [--epochs auto|N] [--views 8]
-        [--lr 0.002] [--batch-size 32] [--engine auto|wgsl|cpu] [--threads N] [--ep cpu|cuda [--ep-strict]] [--out DIR]
+        [--lr 0.002] [--batch-size 32] [--engine auto|wgsl|cpu|reference] [--threads N] [--ep cpu|cuda [--ep-strict]] [--out DIR]
         [--splits test,shifted] [--base-to-new [--base N]] [--cache DIR] [--save-features] [--quiet]
         [--method coop,kgcoop,prograd,tip,tip-f] [--kg-weight 8] [--prograd-lambda 1] [--prograd-t 1]
-  npm run coop -- eval --model DIR --prompt FILE --data DIR [--split S] [--engine auto|wgsl|cpu] [--ep cpu|cuda]
+  npm run coop -- eval --model DIR --prompt FILE --data DIR [--split S] [--engine auto|wgsl|cpu|reference] [--ep cpu|cuda]
   npm run coop -- predict --model DIR --prompt FILE [--top 5] IMAGE…
 `;
 
@@ -23,7 +23,8 @@ const SWIFTSHADER_DIR = '/usr/lib/chromium';
 
 /** Dawn finds a Vulkan driver only through these; re-run with them where Chromium's SwiftShader is the only one. */
 function withVulkanEnv(argv: string[]): boolean {
-  const wantsGpu = !argv.some((a, i) => (a === '--engine' && argv[i + 1] === 'cpu') || a === '--engine=cpu');
+  const cpuOnly = (v: string | undefined) => v === 'cpu' || v === 'reference';
+  const wantsGpu = !argv.some((a, i) => (a === '--engine' && cpuOnly(argv[i + 1])) || cpuOnly(a.startsWith('--engine=') ? a.slice(9) : undefined));
   if (!wantsGpu || process.env.VK_ICD_FILENAMES || process.env.COOP_NO_REEXEC) return false;
   const icd = path.join(SWIFTSHADER_DIR, 'vk_swiftshader_icd.json');
   if (!existsSync(icd) || existsSync('/dev/nvidia0') || existsSync('/dev/dri/renderD128')) return false;

@@ -1,11 +1,11 @@
 /** `coop predict`: each image's top classes under a learned prompt, with probabilities softmax(logit_scale · cos). */
 import { softmaxRows } from '../coop/zero-shot';
-import { ArgError, positiveInt, str, type Parsed } from './args';
+import { ArgError, oneOf, positiveInt, str, type Parsed } from './args';
 import { learnedTextFeatures, loadAll } from './common';
 import { defaultCacheDir, ImageFeatureExtractor } from './image-features';
 import { Progress } from './progress';
 import { readPrompt } from './prompt-load';
-import { chooseTextEngine } from './text-engine';
+import { chooseTextEngine, type EngineChoice } from './text-engine';
 
 export const PREDICT_OPTIONS = { model: 'value', prompt: 'value', top: 'value', ep: 'value', 'ep-strict': 'flag', engine: 'value', cache: 'value', json: 'flag' } as const;
 
@@ -24,7 +24,7 @@ export async function runPredict(p: Parsed): Promise<void> {
   const ep = str(p, 'ep') === 'cuda' ? 'cuda' : 'cpu';
   const extractor = await ImageFeatureExtractor.create(l.model, { ep, epStrict: p.opts.has('ep-strict'), cacheDir: str(p, 'cache') ?? defaultCacheDir(), log });
   const ctx = prompt.context;
-  const engine = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, str(p, 'engine') === 'wgsl' ? 'wgsl' : 'cpu', log);
+  const engine = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, oneOf<EngineChoice>(p, 'engine', ['wgsl', 'cpu', 'reference'], 'cpu'), log);
   const text = await learnedTextFeatures(engine, l, prompt.classNames, ctx, prompt.position);
   const rows = await extractor.features(p.positional.map((file) => ({ file, views: [{ kind: 'clean' as const }] })), 'images', progress);
   const scale = Math.min(l.model.manifest.logit_scale, 100);

@@ -9,16 +9,17 @@ import { chooseTextEngine as chooseByMeasurement } from '../worker/choose-engine
 import type { TextEngineLike } from '../worker/text-engine';
 import { nodeMatmulPool } from '../engine/ops/matmul/cpu-pool';
 import { availableParallelism } from 'node:os';
+import { WasmKernels } from '../engine/wasm/kernels';
 
-export type EngineChoice = 'auto' | 'wgsl' | 'cpu';
+export type EngineChoice = 'auto' | 'wgsl' | 'cpu' | 'reference';
 
-/** `--threads`' default: every core (the CPU twin's step on ViT-B/32 ran 1.39× faster on 2 threads than on 1). */
+/** `--threads`' default: every core (the WASM engine's products split by column panels over them). */
 export const defaultThreads = () => Math.max(1, Math.min(16, availableParallelism()));
 
 export async function chooseTextEngine(weights: TextWeights, logitScale: number, choice: EngineChoice, log: (s: string) => void, threads = defaultThreads()): Promise<TextEngineLike> {
-  const forced = choice === 'cpu' ? { path: 'cpu' as const, by: '--engine cpu' } : choice === 'wgsl' ? { path: 'gpu' as const, by: '--engine wgsl' } : undefined;
+  const forced = choice === 'cpu' || choice === 'reference' ? { path: 'cpu' as const, by: `--engine ${choice}` } : choice === 'wgsl' ? { path: 'gpu' as const, by: '--engine wgsl' } : undefined;
   let gpu: GPU | undefined;
-  if (choice !== 'cpu') {
+  if (choice !== 'cpu' && choice !== 'reference') {
     try {
       const { dawnGpu } = await import('../engine/gpu/dawn-node');
       gpu = await dawnGpu();
@@ -33,9 +34,11 @@ export async function chooseTextEngine(weights: TextWeights, logitScale: number,
       gpu = undefined;
     }
   }
-  // The CPU twin's matmuls on `threads` threads: this one and threads − 1 worker_threads (bitwise the same result).
+  // The CPU engine on `threads` threads: the WASM SIMD kernels (this thread and threads − 1 worker_threads over one
+  // shared memory), or with `--engine reference` the JavaScript twins (their matmuls over worker_threads).
+  const cpuKernels = choice === 'reference' ? undefined : () => WasmKernels.create({ threads, web: false });
   const cpuPool = () => (threads > 1 ? nodeMatmulPool(threads - 1) : null);
-  const { engine, choice: picked } = await chooseByMeasurement({ weights, logitScale, gpu, forced, cpuPool, onLost: (m) => process.stderr.write(m + '\n') });
+  const { engine, choice: picked } = await chooseByMeasurement({ weights, logitScale, gpu, forced, cpuKernels, cpuPool, onLost: (m) => process.stderr.write(m + '\n') });
   log(`text engine: ${picked.reason}`);
   return engine;
 }

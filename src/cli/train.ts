@@ -129,7 +129,7 @@ export async function runTrain(p: Parsed): Promise<void> {
   const adapterMethods = methods.filter((m) => !learnsPrompt(m));
   const ms = methodSettingsFrom(p);
   const out = str(p, 'out') ?? path.join('coop-out', new Date().toISOString().replace(/[:.]/g, '-'));
-  const engineChoice = oneOf<EngineChoice>(p, 'engine', ['auto', 'wgsl', 'cpu'], 'auto');
+  const engineChoice = oneOf<EngineChoice>(p, 'engine', ['auto', 'wgsl', 'cpu', 'reference'], 'auto');
   const ep = oneOf<EpChoice>(p, 'ep', ['cpu', 'cuda'], 'cpu');
   const onlySplits = str(p, 'splits')?.split(',').filter(Boolean);
   const t0 = performance.now();

@@ -151,7 +151,7 @@ export async function timeProbe(run: () => Promise<unknown>, options: ProbeOptio
 export function forcedPath(value: string | null | undefined): PathName | undefined {
   if (!value) return undefined;
   const v = value.toLowerCase();
-  if (v === 'cpu' || v === 'wasm') return 'cpu';
+  if (v === 'cpu' || v === 'wasm' || v === 'reference') return 'cpu';
   if (v === 'gpu' || v === 'webgpu' || v === 'wgsl') return 'gpu';
   return undefined;
 }

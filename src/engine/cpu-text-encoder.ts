@@ -10,20 +10,18 @@
  * first, summing the prefix's key/value gradients per layer, and the prefix's own
  * backward runs last.
  */
-import { addCpu, addInPlaceCpu } from './ops/add/cpu';
-import { attentionBackwardCpu, attentionForwardCpu, type AttentionDims } from './ops/attention/cpu';
+import type { AttentionDims } from './ops/attention/cpu';
 import { cosineCEBackwardCpu, cosineCEForwardCpu } from './ops/cosine-ce/cpu';
 import { embeddingForwardCpu } from './ops/embedding/cpu';
 import { gatherRowsBackwardCpu, gatherRowsForwardCpu } from './ops/gather/cpu';
 import { l2NormalizeBackwardCpu, l2NormalizeForwardCpu } from './ops/l2norm/cpu';
-import { layerNormBackwardCpu, layerNormForwardCpu } from './ops/layernorm/cpu';
 import { linearBackwardCpu, linearForwardCpu } from './ops/linear/cpu';
-import { quickGeluBackwardCpu, quickGeluForwardCpu } from './ops/quickgelu/cpu';
+import { referenceKernels, type CpuKernels } from './ops/kernels';
 import { like, type Arr, type IndexArr } from './ops/tensor';
 import type { TextConfig, TextLayerWeights, TextWeights } from './model/text-weights';
 import type { EngineMode } from './plan';
 import type { SecondTextGrad, TextFeatureGrad } from './text-engine';
-import { eosIndex, scatterContextGrad, sharedPrefixLength, usedLength, type PromptLayout } from './prompt';
+import { assembleEmbeddings, eosIndex, scatterContextGrad, sharedPrefixLength, usedLength, type PromptLayout } from './prompt';
 
 /** What a layer keeps for its backward pass. */
 interface LayerSaved {
@@ -53,18 +51,19 @@ function attnDims(cfg: TextConfig, B: number, S: number, P: number): AttentionDi
   return { b: B, t: S, p: P, h: cfg.H, dh: cfg.D / cfg.H };
 }
 
-function layerForward(cfg: TextConfig, lw: TextLayerWeights, x: Arr, B: number, S: number, prefix?: { P: number; k: Arr; v: Arr }): { out: Arr; saved: LayerSaved } {
+function layerForward(kern: CpuKernels, cfg: TextConfig, lw: TextLayerWeights, x: Arr, B: number, S: number, prefix?: { P: number; k: Arr; v: Arr }): { out: Arr; saved: LayerSaved } {
   const { D, F, eps } = cfg;
   const rows = B * S;
-  const ln1 = layerNormForwardCpu(x, lw.ln1.weight, lw.ln1.bias, rows, D, eps);
-  const q = linearForwardCpu(ln1.y, lw.q.w, lw.q.b, rows, D, D);
-  const k = linearForwardCpu(ln1.y, lw.k.w, lw.k.b, rows, D, D);
-  const v = linearForwardCpu(ln1.y, lw.v.w, lw.v.b, rows, D, D);
-  const o = attentionForwardCpu({ q, k, v, kp: prefix?.k, vp: prefix?.v }, attnDims(cfg, B, S, prefix?.P ?? 0));
-  const xmid = addCpu(x, linearForwardCpu(o, lw.out.w, lw.out.b, rows, D, D));
-  const ln2 = layerNormForwardCpu(xmid, lw.ln2.weight, lw.ln2.bias, rows, D, eps);
-  const f = linearForwardCpu(ln2.y, lw.fc1.w, lw.fc1.b, rows, D, F);
-  const out = addCpu(xmid, linearForwardCpu(quickGeluForwardCpu(f), lw.fc2.w, lw.fc2.b, rows, F, D));
+  const mm = kern.matmul;
+  const ln1 = kern.layerNormForward(x, lw.ln1.weight, lw.ln1.bias, rows, D, eps);
+  const q = linearForwardCpu(ln1.y, lw.q.w, lw.q.b, rows, D, D, mm);
+  const k = linearForwardCpu(ln1.y, lw.k.w, lw.k.b, rows, D, D, mm);
+  const v = linearForwardCpu(ln1.y, lw.v.w, lw.v.b, rows, D, D, mm);
+  const o = kern.attentionForward({ q, k, v, kp: prefix?.k, vp: prefix?.v }, attnDims(cfg, B, S, prefix?.P ?? 0));
+  const xmid = kern.add(x, linearForwardCpu(o, lw.out.w, lw.out.b, rows, D, D, mm));
+  const ln2 = kern.layerNormForward(xmid, lw.ln2.weight, lw.ln2.bias, rows, D, eps);
+  const f = linearForwardCpu(ln2.y, lw.fc1.w, lw.fc1.b, rows, D, F, mm);
+  const out = kern.add(xmid, linearForwardCpu(kern.quickGeluForward(f), lw.fc2.w, lw.fc2.b, rows, F, D, mm));
   return { out, saved: { x, ln1Mean: ln1.mean, ln1Rstd: ln1.rstd, q, k, v, o, xmid, ln2Mean: ln2.mean, ln2Rstd: ln2.rstd, f } };
 }
 
@@ -74,6 +73,7 @@ function layerForward(cfg: TextConfig, lw: TextLayerWeights, x: Arr, B: number, 
  * values (the prefix receiving every class's contribution).
  */
 function layerBackward(
+  kern: CpuKernels,
   cfg: TextConfig,
   lw: TextLayerWeights,
   s: LayerSaved,
@@ -85,29 +85,31 @@ function layerBackward(
 ): { dx: Arr; dkp?: Arr; dvp?: Arr } {
   const { D, F } = cfg;
   const rows = B * S;
-  const dg = linearBackwardCpu(dOut, lw.fc2.w, rows, F, D);
-  const df = quickGeluBackwardCpu(dg, s.f);
-  const dh2 = linearBackwardCpu(df, lw.fc1.w, rows, D, F);
-  const dxmid = addCpu(dOut, layerNormBackwardCpu(dh2, s.xmid, lw.ln2.weight, s.ln2Mean, s.ln2Rstd, rows, D));
-  const dO = linearBackwardCpu(dxmid, lw.out.w, rows, D, D);
-  const g = attentionBackwardCpu({ q: s.q, k: s.k, v: s.v, kp: prefix?.k, vp: prefix?.v }, s.o, dO, attnDims(cfg, B, S, prefix?.P ?? 0));
+  const mm = kern.matmul;
+  const dg = linearBackwardCpu(dOut, lw.fc2.w, rows, F, D, mm);
+  const df = kern.quickGeluBackward(dg, s.f);
+  const dh2 = linearBackwardCpu(df, lw.fc1.w, rows, D, F, mm);
+  const dxmid = kern.add(dOut, kern.layerNormBackward(dh2, s.xmid, lw.ln2.weight, s.ln2Mean, s.ln2Rstd, rows, D));
+  const dO = linearBackwardCpu(dxmid, lw.out.w, rows, D, D, mm);
+  const g = kern.attentionBackward({ q: s.q, k: s.k, v: s.v, kp: prefix?.k, vp: prefix?.v }, s.o, dO, attnDims(cfg, B, S, prefix?.P ?? 0));
   if (extraKV) {
-    addInPlaceCpu(g.dk, extraKV.dk);
-    addInPlaceCpu(g.dv, extraKV.dv);
+    kern.addInPlace(g.dk, extraKV.dk);
+    kern.addInPlace(g.dv, extraKV.dv);
   }
-  const dh1 = linearBackwardCpu(g.dq, lw.q.w, rows, D, D);
-  addInPlaceCpu(dh1, linearBackwardCpu(g.dk, lw.k.w, rows, D, D));
-  addInPlaceCpu(dh1, linearBackwardCpu(g.dv, lw.v.w, rows, D, D));
-  const dx = addCpu(dxmid, layerNormBackwardCpu(dh1, s.x, lw.ln1.weight, s.ln1Mean, s.ln1Rstd, rows, D));
+  // dh1 = dQ·Wqᵀ + dK·Wkᵀ + dV·Wvᵀ, summed in the matmuls' epilogue.
+  const dh1 = linearBackwardCpu(g.dq, lw.q.w, rows, D, D, mm);
+  mm(g.dk, lw.k.w, { m: rows, n: D, k: D, transB: true }, undefined, dh1);
+  mm(g.dv, lw.v.w, { m: rows, n: D, k: D, transB: true }, undefined, dh1);
+  const dx = kern.add(dxmid, kern.layerNormBackward(dh1, s.x, lw.ln1.weight, s.ln1Mean, s.ln1Rstd, rows, D));
   return prefix ? { dx, dkp: g.dkp, dvp: g.dvp } : { dx };
 }
 
 /** The transformer on B sequences of S positions (positions already added), optionally after a shared prefix. */
-export function transformerForwardCpu(w: TextWeights, x0: Arr, B: number, S: number, prefix?: PrefixKV): { out: Arr; saved: LayerSaved[] } {
+export function transformerForwardCpu(w: TextWeights, x0: Arr, B: number, S: number, prefix?: PrefixKV, kern: CpuKernels = referenceKernels): { out: Arr; saved: LayerSaved[] } {
   let x = x0;
   const saved: LayerSaved[] = [];
   w.layers.forEach((lw, l) => {
-    const r = layerForward(w.config, lw, x, B, S, prefix && prefix.P > 0 ? { P: prefix.P, k: prefix.k[l], v: prefix.v[l] } : undefined);
+    const r = layerForward(kern, w.config, lw, x, B, S, prefix && prefix.P > 0 ? { P: prefix.P, k: prefix.k[l], v: prefix.v[l] } : undefined);
     saved.push(r.saved);
     x = r.out;
   });
@@ -122,13 +124,14 @@ export function transformerBackwardCpu(
   S: number,
   prefix?: PrefixKV,
   extraKV?: { dk: Arr[]; dv: Arr[] },
+  kern: CpuKernels = referenceKernels,
 ): { dx: Arr; dkp: Arr[]; dvp: Arr[] } {
   let d = dOut;
   const dkp: Arr[] = [];
   const dvp: Arr[] = [];
   for (let l = w.layers.length - 1; l >= 0; l--) {
     const p = prefix && prefix.P > 0 ? { P: prefix.P, k: prefix.k[l], v: prefix.v[l] } : undefined;
-    const r = layerBackward(w.config, w.layers[l], saved[l], d, B, S, p, extraKV ? { dk: extraKV.dk[l], dv: extraKV.dv[l] } : undefined);
+    const r = layerBackward(kern, w.config, w.layers[l], saved[l], d, B, S, p, extraKV ? { dk: extraKV.dk[l], dv: extraKV.dv[l] } : undefined);
     d = r.dx;
     if (r.dkp && r.dvp) {
       dkp[l] = r.dkp;
@@ -139,18 +142,18 @@ export function transformerBackwardCpu(
 }
 
 /** EOS row → final layer norm → text projection: text_embeds [B, E] (not normalized). */
-export function headForwardCpu(w: TextWeights, xL: Arr, eosRel: IndexArr, B: number, S: number) {
+export function headForwardCpu(w: TextWeights, xL: Arr, eosRel: IndexArr, B: number, S: number, kern: CpuKernels = referenceKernels) {
   const { D, E, eps } = w.config;
   const pooled = gatherRowsForwardCpu(xL, eosRel, B, S, D);
-  const ln = layerNormForwardCpu(pooled, w.finalLn.weight, w.finalLn.bias, B, D, eps);
-  const feats = linearForwardCpu(ln.y, w.projection, undefined, B, D, E);
+  const ln = kern.layerNormForward(pooled, w.finalLn.weight, w.finalLn.bias, B, D, eps);
+  const feats = linearForwardCpu(ln.y, w.projection, undefined, B, D, E, kern.matmul);
   return { feats, pooled, mean: ln.mean, rstd: ln.rstd };
 }
 
-export function headBackwardCpu(w: TextWeights, h: ReturnType<typeof headForwardCpu>, dFeats: Arr, eosRel: IndexArr, B: number, S: number): Arr {
+export function headBackwardCpu(w: TextWeights, h: ReturnType<typeof headForwardCpu>, dFeats: Arr, eosRel: IndexArr, B: number, S: number, kern: CpuKernels = referenceKernels): Arr {
   const { D, E } = w.config;
-  const dy = linearBackwardCpu(dFeats, w.projection, B, D, E);
-  const dPooled = layerNormBackwardCpu(dy, h.pooled, w.finalLn.weight, h.mean, h.rstd, B, D);
+  const dy = linearBackwardCpu(dFeats, w.projection, B, D, E, kern.matmul);
+  const dPooled = kern.layerNormBackward(dy, h.pooled, w.finalLn.weight, h.mean, h.rstd, B, D);
   return gatherRowsBackwardCpu(dPooled, eosRel, B, S, D);
 }
 
@@ -168,15 +171,15 @@ function addPositions(w: TextWeights, x: Arr, B: number, S: number, offset: numb
  * text_embeds for tokenized prompts [B×T ids] (CLIPTextModelWithProjection's output).
  * Computes positions only up to the last EOS, which is exact under the causal mask.
  */
-export function encodeTokensCpu(w: TextWeights, ids: IndexArr, B: number): Float32Array {
+export function encodeTokensCpu(w: TextWeights, ids: IndexArr, B: number, kern: CpuKernels = referenceKernels): Float32Array {
   const T = ids.length / B;
   const eos = Array.from({ length: B }, (_, b) => eosIndex(Array.prototype.slice.call(ids, b * T, (b + 1) * T) as number[]));
   const S = Math.max(...eos) + 1;
   const cut = new Int32Array(B * S);
   for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) cut[b * S + s] = ids[b * T + s];
   const x0 = embeddingForwardCpu(w.tokenEmbedding, w.positionEmbedding, cut, { b: B, t: S, d: w.config.D });
-  const { out } = transformerForwardCpu(w, x0, B, S);
-  return Float32Array.from(headForwardCpu(w, out, eos, B, S).feats);
+  const { out } = transformerForwardCpu(w, x0, B, S, undefined, kern);
+  return Float32Array.from(headForwardCpu(w, out, eos, B, S, kern).feats);
 }
 
 export interface EncoderLossInput {
@@ -212,7 +215,7 @@ export interface EncoderLossResult {
 }
 
 /** Forward to the CoOp loss and backward to the input embeddings. */
-export function encoderLossCpu(w: TextWeights, input: EncoderLossInput): EncoderLossResult {
+export function encoderLossCpu(w: TextWeights, input: EncoderLossInput, kern: CpuKernels = referenceKernels): EncoderLossResult {
   const { D, E } = w.config;
   const { embeddings: emb, K, T, eos, prefix: P } = input;
   const S = T - P;
@@ -220,25 +223,25 @@ export function encoderLossCpu(w: TextWeights, input: EncoderLossInput): Encoder
   let pre: { kv: PrefixKV; saved: LayerSaved[] } | undefined;
   if (P > 0) {
     const xp = addPositions(w, emb.subarray(0, P * D), 1, P, 0);
-    const f = transformerForwardCpu(w, xp, 1, P);
+    const f = transformerForwardCpu(w, xp, 1, P, undefined, kern);
     pre = { kv: { P, k: f.saved.map((s) => s.k), v: f.saved.map((s) => s.v) }, saved: f.saved };
   }
   const own = like(emb, K * S * D);
   for (let k = 0; k < K; k++) own.set(emb.subarray((k * T + P) * D, (k * T + T) * D), k * S * D);
   const x0 = addPositions(w, own, K, S, P);
-  const fw = transformerForwardCpu(w, x0, K, S, pre?.kv);
+  const fw = transformerForwardCpu(w, x0, K, S, pre?.kv, kern);
   const eosRel = Array.from(eos, (e) => e - P);
-  const head = headForwardCpu(w, fw.out, eosRel, K, S);
+  const head = headForwardCpu(w, fw.out, eosRel, K, S, kern);
   const txt = l2NormalizeForwardCpu(head.feats, K, E);
   const img = like(emb, input.imageFeatures.length);
   img.set(input.imageFeatures);
   const N = input.labels.length;
   const dims = { n: N, k: K, e: E, scale: input.logitScale };
-  const ce = cosineCEForwardCpu(img, txt, input.labels, dims);
+  const ce = cosineCEForwardCpu(img, txt, input.labels, dims, kern.matmul);
 
   /** d loss / d (normalized text features): the CE's, with a method's term added or in its place. */
   const upstream = (tg: TextFeatureGrad | undefined, name: string): Arr => {
-    const { dTxt } = cosineCEBackwardCpu(img, ce.logits, ce.lse, input.labels, dims);
+    const { dTxt } = cosineCEBackwardCpu(img, ce.logits, ce.lse, input.labels, dims, 1, kern.matmul);
     if (!tg) return dTxt;
     if (tg.add.length !== K * E) throw new Error(`${name} has ${tg.add.length} values, expected K·E = ${K}·${E}`);
     const out = tg.replace ? like(emb, K * E) : dTxt;
@@ -249,12 +252,12 @@ export function encoderLossCpu(w: TextWeights, input: EncoderLossInput): Encoder
   /** The backward through the kept activations of the one forward (the WGSL engine runs the same per chunk). */
   const backward = (dTxt: Arr): Arr => {
     const dFeats = l2NormalizeBackwardCpu(dTxt, head.feats, K, E);
-    const dxL = headBackwardCpu(w, head, dFeats, eosRel, K, S);
-    const bw = transformerBackwardCpu(w, fw.saved, dxL, K, S, pre?.kv);
+    const dxL = headBackwardCpu(w, head, dFeats, eosRel, K, S, kern);
+    const bw = transformerBackwardCpu(w, fw.saved, dxL, K, S, pre?.kv, undefined, kern);
     const dEmb = like(emb, K * T * D);
     for (let k = 0; k < K; k++) dEmb.set(bw.dx.subarray(k * S * D, (k + 1) * S * D), (k * T + P) * D);
     if (pre) {
-      const pb = transformerBackwardCpu(w, pre.saved, like(emb, P * D), 1, P, undefined, { dk: bw.dkp, dv: bw.dvp });
+      const pb = transformerBackwardCpu(w, pre.saved, like(emb, P * D), 1, P, undefined, { dk: bw.dkp, dv: bw.dvp }, kern);
       dEmb.set(pb.dx, 0);
     }
     return dEmb;
@@ -296,18 +299,12 @@ export function pathLengths(layout: PromptLayout, mode: EngineMode): { T: number
 }
 
 /** One CoOp step on the CPU: assembled prompts → loss, logits, d loss / d ctx. */
-export function coopStepCpu(w: TextWeights, input: CoopStepInput, mode: EngineMode = 'fast'): CoopStepResult {
+export function coopStepCpu(w: TextWeights, input: CoopStepInput, mode: EngineMode = 'fast', kern: CpuKernels = referenceKernels): CoopStepResult {
   const { layout } = input;
   const { D } = w.config;
   const { T, P } = pathLengths(layout, mode);
-  // Build the combined table the GPU engine also uses: token rows, then the context rows.
-  const table = like(input.ctx, w.tokenEmbedding.length + input.ctx.length);
-  table.set(w.tokenEmbedding);
-  table.set(input.ctx, w.tokenEmbedding.length);
-  const ids = new Int32Array(layout.K * T);
-  for (let k = 0; k < layout.K; k++) ids.set(layout.rows.subarray(k * layout.T, k * layout.T + T), k * T);
-  const zeroPos = like(input.ctx, T * D);
-  const emb = embeddingForwardCpu(table, zeroPos, ids, { b: layout.K, t: T, d: D });
+  // The prompts' input embeddings, token rows and context rows, cut at the last EOS (no copy of the vocabulary).
+  const emb = assembleEmbeddings(layout, w.tokenEmbedding, input.ctx, D, T);
   const r = encoderLossCpu(w, {
     embeddings: emb,
     K: layout.K,
@@ -319,7 +316,7 @@ export function coopStepCpu(w: TextWeights, input: CoopStepInput, mode: EngineMo
     logitScale: input.logitScale,
     textGrad: input.textGrad,
     secondGrad: input.secondGrad,
-  });
+  }, kern);
   return {
     loss: r.loss,
     logits: r.logits,

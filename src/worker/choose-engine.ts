@@ -11,13 +11,14 @@ import { CpuTextEngine } from './cpu-text-engine';
 import { GpuTextEngine } from './gpu-text-engine';
 import type { TextEngineLike } from './text-engine';
 import type { MatmulPool } from '../engine/ops/matmul/cpu-pool';
+import type { WasmKernels } from '../engine/wasm/kernels';
 
 /** The probe's step: CoOp's defaults (16 context tokens, unified, class name at the end), 10 classes, batch 32. */
 export const PROBE_SHAPE = { K: 10, M: 16, N: 32 } as const;
 /** How long the GPU probe may run (warm-up, which compiles the pipelines, and one timed step) before it stops. */
 const GPU_CAP_MS = 6000;
 
-const LABELS = { gpu: 'WGSL engine', cpu: 'CPU twin' };
+const LABELS = { gpu: 'WGSL engine', cpu: 'CPU engine' };
 
 export interface ChooseTextEngineOptions {
   weights: TextWeights;
@@ -34,6 +35,11 @@ export interface ChooseTextEngineOptions {
    * twin may train (not when the GPU is forced), and the pool is destroyed if the GPU wins the probe.
    */
   cpuPool?: () => MatmulPool | null;
+  /**
+   * Makes the CPU engine's WASM SIMD kernels (with their threads); called before `cpuPool`, which serves only when
+   * this is absent or gives null (no WebAssembly SIMD, or the JavaScript reference asked for).
+   */
+  cpuKernels?: () => Promise<WasmKernels | null>;
 }
 
 export interface ChosenTextEngine {
@@ -117,22 +123,38 @@ async function poolReady(pool: MatmulPool): Promise<MatmulPool | null> {
   }
 }
 
+/**
+ * The CPU engine: on the WASM SIMD kernels where they can be made, else on the JavaScript reference (with its matmul
+ * workers, if any).
+ */
+async function cpuEngine(opts: ChooseTextEngineOptions): Promise<CpuTextEngine> {
+  const { weights, logitScale } = opts;
+  let kernels: WasmKernels | null = null;
+  try {
+    kernels = (await opts.cpuKernels?.()) ?? null;
+  } catch (e) {
+    // No WebAssembly SIMD, or its threads would not start: the reference still trains, and says so in its label.
+    console.warn(`the WASM CPU engine could not start (${(e as Error).message}); the JavaScript reference trains instead`);
+  }
+  if (kernels) return new CpuTextEngine({ weights, logitScale, kernels });
+  const pool = opts.cpuPool?.();
+  return new CpuTextEngine({ weights, logitScale, pool: pool ? await poolReady(pool) : null });
+}
+
 /** The faster text engine for these weights on this machine, with both rates and the reason. */
 export async function chooseTextEngine(opts: ChooseTextEngineOptions): Promise<ChosenTextEngine> {
   const { weights, logitScale, gpu, forced } = opts;
   const unit = 'steps/s';
   const probe = `probe: one step of ${PROBE_SHAPE.K} classes, ${PROBE_SHAPE.M} context tokens, batch ${PROBE_SHAPE.N}`;
-  // The pool's workers must be up before the probe: the CPU's rate is measured as it will train.
-  const pool = forced?.path === 'gpu' ? null : opts.cpuPool?.();
-  const cpuPool = pool ? await poolReady(pool) : null;
-  const cpu = new CpuTextEngine({ weights, logitScale, pool: cpuPool });
+  // The CPU engine's threads must be up before the probe: its rate is measured as it will train.
+  const cpu = forced?.path === 'gpu' ? null : await cpuEngine(opts);
   const done = (engine: TextEngineLike, choice: PathChoice): ChosenTextEngine => {
     engine.choice = choice;
-    if (engine instanceof CpuTextEngine) engine.detail = `CPU twin (JavaScript${engine.threads > 1 ? `, ${engine.threads} threads` : ''}): ${choice.reason}`;
+    if (engine instanceof CpuTextEngine) engine.detail = `CPU (${engine.describe()}): ${choice.reason}`;
     return { engine, choice };
   };
-  if (forced?.path === 'cpu') return done(cpu, choosePath({ labels: LABELS, unit, probe, forced, rates: {} }));
-  if (!gpu) return done(cpu, choosePath({ labels: LABELS, unit, probe, gpuUnavailable: 'no WebGPU here', rates: {} }));
+  if (forced?.path === 'cpu') return done(cpu!, choosePath({ labels: LABELS, unit, probe, forced, rates: {} }));
+  if (!gpu) return done(cpu!, choosePath({ labels: LABELS, unit, probe, gpuUnavailable: 'no WebGPU here', rates: {} }));
 
   let adapterInfo: { fallback: boolean; name?: string } = { fallback: false };
   try {
@@ -143,20 +165,20 @@ export async function chooseTextEngine(opts: ChooseTextEngineOptions): Promise<C
   if (adapterInfo.fallback && !forced) {
     // The rule picks the CPU on a software adapter whatever a probe says, and probing it is costly: building the
     // WGSL engine (pipelines compiled on the CPU, the self-check) took 31 s in Node on SwiftShader for the toy model.
-    const cpuRate = await probeEngine(cpu, weights);
+    const cpuRate = await probeEngine(cpu!, weights);
     const note = 'not probed: software fallback adapter (?engine=webgpu forces it)';
-    return done(cpu, choosePath({ labels: LABELS, unit, probe, fallbackAdapter: true, adapter: adapterInfo.name, rates: { gpu: { note }, cpu: rate(cpuRate) } }));
+    return done(cpu!, choosePath({ labels: LABELS, unit, probe, fallbackAdapter: true, adapter: adapterInfo.name, rates: { gpu: { note }, cpu: rate(cpuRate) } }));
   }
   const made = await GpuTextEngine.create(gpu, weights, logitScale, opts.onLost);
   if (!('engine' in made)) {
     if (forced?.path === 'gpu') throw new Error(`the WGSL engine was asked for (${forced.by}) but cannot run: ${made.reason}`);
-    return done(cpu, choosePath({ labels: LABELS, unit, probe, gpuUnavailable: made.reason, rates: {} }));
+    return done(cpu!, choosePath({ labels: LABELS, unit, probe, gpuUnavailable: made.reason, rates: {} }));
   }
   const gpuEngine = made.engine;
   if (forced?.path === 'gpu') return done(gpuEngine, choosePath({ labels: LABELS, unit, probe, forced, adapter: adapterInfo.name, rates: {} }));
 
   // The CPU first: its rate is known in a fraction of a second and needs no device.
-  const cpuRate = await probeEngine(cpu, weights);
+  const cpuRate = await probeEngine(cpu!, weights);
   const gpuProbe = await probeEngine(gpuEngine, weights, GPU_CAP_MS);
   const choice = choosePath({
     labels: LABELS,
@@ -167,10 +189,10 @@ export async function chooseTextEngine(opts: ChooseTextEngineOptions): Promise<C
     rates: { gpu: rate(gpuProbe), cpu: rate(cpuRate) },
   });
   if (choice.choice === 'gpu') {
-    cpu.dispose();
+    cpu!.dispose();
     return done(gpuEngine, choice);
   }
   // Its device is destroyed once the probe's queued work is done (a submitted step cannot be cancelled).
   void gpuProbe.settled.then(() => gpuEngine.dispose());
-  return done(cpu, choice);
+  return done(cpu!, choice);
 }

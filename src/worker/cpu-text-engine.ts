@@ -1,6 +1,8 @@
 /**
- * The worker's CPU fallback: the engine's CPU twin (src/engine/cpu-text-encoder.ts, shared prefix and EOS cut)
- * behind the worker's TextEngineLike, used when WebGPU is absent or unwanted and labelled so in the UI.
+ * The CPU engine: the text transformer's CPU composition (src/engine/cpu-text-encoder.ts, shared prefix and EOS cut)
+ * behind the worker's TextEngineLike, used when WebGPU is absent, slower or unwanted, and labelled so in the UI. Its
+ * kernels are the WASM SIMD ones (src/engine/wasm/kernels.ts: fp32, threads over shared memory) or, where WebAssembly
+ * SIMD is missing or the reference is asked for, the JavaScript twins (f64 accumulation, optional matmul workers).
  */
 import { coopStepCpu, encodeTokensCpu, headForwardCpu, transformerForwardCpu } from '../engine/cpu-text-encoder';
 import { assembleEmbeddings, promptLayout, usedLength, type PromptLayout, type PromptSpec } from '../engine/prompt';
@@ -8,6 +10,8 @@ import type { TextWeights } from '../engine/model/text-weights';
 import type { TextEngineLike, TextStepResult } from './text-engine';
 import type { SecondTextGrad, TextFeatureGrad } from '../engine/text-engine';
 import { installMatmulPool, type MatmulPool } from '../engine/ops/matmul/cpu-pool';
+import { referenceKernels } from '../engine/ops/kernels';
+import type { WasmKernels } from '../engine/wasm/kernels';
 
 export interface CpuTextEngineOptions {
   weights: TextWeights;
@@ -18,6 +22,11 @@ export interface CpuTextEngineOptions {
    * for its steps and destroyed with it. Same bits as one thread; 1.39× per ViT-B/32 step on this 2-core machine.
    */
   pool?: MatmulPool | null;
+  /**
+   * The WASM SIMD kernels, owned by the engine from then on (destroyed with it); the weights are adopted (packed
+   * into its memory) here. Absent: the JavaScript reference kernels.
+   */
+  kernels?: WasmKernels | null;
 }
 
 export class CpuTextEngine implements TextEngineLike {
@@ -25,7 +34,22 @@ export class CpuTextEngine implements TextEngineLike {
   detail = 'CPU (JavaScript)';
   private layout: PromptLayout | null = null;
 
-  constructor(private readonly opts: CpuTextEngineOptions) {}
+  constructor(private readonly opts: CpuTextEngineOptions) {
+    opts.kernels?.adoptWeights(opts.weights);
+    this.detail = this.describe();
+  }
+
+  /** Which kernels: 'wasm' or 'reference'. */
+  get kernelName(): 'wasm' | 'reference' {
+    return this.opts.kernels ? 'wasm' : 'reference';
+  }
+
+  /** "WebAssembly SIMD, 2 threads" or "JavaScript reference, 1 thread": what runs, in the UI's words. */
+  describe(): string {
+    const k = this.opts.kernels;
+    const threads = `${this.threads} thread${this.threads > 1 ? 's' : ''}`;
+    return k ? `WebAssembly SIMD${k.relaxed ? ' with FMA' : ''}, ${threads}` : `JavaScript reference, ${threads}`;
+  }
 
   get weights(): TextWeights {
     return this.opts.weights;
@@ -33,7 +57,7 @@ export class CpuTextEngine implements TextEngineLike {
 
   /** Threads a step's matmuls run on. */
   get threads(): number {
-    return this.opts.pool?.threads ?? 1;
+    return this.opts.kernels?.threads ?? this.opts.pool?.threads ?? 1;
   }
 
   /** Its own pool (or none) goes in before each computation: another engine may have installed a different one. */
@@ -47,15 +71,19 @@ export class CpuTextEngine implements TextEngineLike {
 
   async step(ctx: Float32Array, imageFeatures: Float32Array, labels: Int32Array, textGrad?: TextFeatureGrad, secondGrad?: SecondTextGrad): Promise<TextStepResult> {
     if (!this.layout) throw new Error('the text engine has no prompts yet');
-    this.usePool();
-    const r = coopStepCpu(this.opts.weights, { layout: this.layout, ctx, imageFeatures, labels, logitScale: Math.min(this.opts.logitScale, 100), textGrad, secondGrad });
-    return {
+    const kern = this.opts.kernels;
+    const input = { layout: this.layout, ctx, imageFeatures, labels, logitScale: Math.min(this.opts.logitScale, 100), textGrad, secondGrad };
+    const copyOut = (r: ReturnType<typeof coopStepCpu>): TextStepResult => ({
       loss: r.loss,
       logits: Float32Array.from(r.logits),
       gradCtx: Float32Array.from(r.gradCtx),
       ...(r.gradCtx2 ? { gradCtx2: Float32Array.from(r.gradCtx2) } : {}),
       ...(textGrad ? { textFeatures: Float32Array.from(r.textFeatures) } : {}),
-    };
+    });
+    // The WASM kernels' outputs are views of its arena, reused by the next run: copied out inside it.
+    if (kern) return kern.run(() => copyOut(coopStepCpu(this.opts.weights, input, 'fast', kern)));
+    this.usePool();
+    return copyOut(coopStepCpu(this.opts.weights, input, 'fast', referenceKernels));
   }
 
   /**
@@ -63,6 +91,8 @@ export class CpuTextEngine implements TextEngineLike {
    * worker (the steps do not), a cause not yet found; one thread is what the proof and the baselines always used.
    */
   async encodeTokens(ids: Int32Array, rows: number): Promise<Float32Array> {
+    const kern = this.opts.kernels;
+    if (kern) return kern.run(() => encodeTokensCpu(this.opts.weights, ids, rows, kern));
     installMatmulPool(null);
     return encodeTokensCpu(this.opts.weights, ids, rows);
   }
@@ -70,27 +100,34 @@ export class CpuTextEngine implements TextEngineLike {
   /** Forward only (no shared prefix: evaluation runs once per epoch, a step several times). */
   async textFeatures(ctx: Float32Array): Promise<Float32Array> {
     if (!this.layout) throw new Error('the text engine has no prompts yet');
-    this.usePool();
+    const kern = this.opts.kernels ?? referenceKernels;
+    if (!this.opts.kernels) this.usePool();
     const w = this.opts.weights;
     const { D, E } = w.config;
     const K = this.layout.K;
     const S = usedLength(this.layout);
-    const x0 = assembleEmbeddings(this.layout, w.tokenEmbedding, ctx, D, S) as Float32Array;
-    for (let k = 0; k < K; k++) for (let i = 0; i < S * D; i++) x0[k * S * D + i] += w.positionEmbedding[i];
-    const { out } = transformerForwardCpu(w, x0, K, S);
-    const feats = headForwardCpu(w, out, this.layout.eos, K, S).feats;
-    const txt = new Float32Array(K * E);
-    for (let k = 0; k < K; k++) {
-      let ss = 0;
-      for (let e = 0; e < E; e++) ss += feats[k * E + e] ** 2;
-      const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
-      for (let e = 0; e < E; e++) txt[k * E + e] = feats[k * E + e] * inv;
-    }
-    return txt;
+    const layout = this.layout;
+    const compute = () => {
+      const x0 = assembleEmbeddings(layout, w.tokenEmbedding, ctx, D, S) as Float32Array;
+      for (let k = 0; k < K; k++) for (let i = 0; i < S * D; i++) x0[k * S * D + i] += w.positionEmbedding[i];
+      const { out } = transformerForwardCpu(w, x0, K, S, undefined, kern);
+      const feats = headForwardCpu(w, out, layout.eos, K, S, kern).feats;
+      const txt = new Float32Array(K * E);
+      for (let k = 0; k < K; k++) {
+        let ss = 0;
+        for (let e = 0; e < E; e++) ss += feats[k * E + e] ** 2;
+        const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
+        for (let e = 0; e < E; e++) txt[k * E + e] = feats[k * E + e] * inv;
+      }
+      return txt;
+    };
+    return this.opts.kernels ? this.opts.kernels.run(compute) : compute();
   }
 
   dispose(): void {
     this.layout = null;
+    this.opts.kernels?.destroy();
+    this.opts.kernels = null;
     this.opts.pool?.destroy();
     this.opts.pool = null;
   }

@@ -11,10 +11,22 @@ import { StoreSource } from '../models/sources/browser-store';
 import { chooseTextEngine } from './choose-engine';
 import type { EngineFactory } from './train-session';
 import { webMatmulPool, type MatmulPool } from '../engine/ops/matmul/cpu-pool';
+import { WasmKernels } from '../engine/wasm/kernels';
 
 /**
- * The CPU twin's matmul workers: one per core beside this worker, at most 4 threads in all (measured on 2 cores only:
- * 1.11–1.39× there; each product copies its operands into shared memory, which more threads do not shorten).
+ * The CPU engine's threads: this worker and one Web Worker per further core, at most 8 (`?threads=N` chooses, 1 runs
+ * on this worker alone). Threads need SharedArrayBuffer, so a cross-origin isolated page; without it, one thread.
+ */
+function wasmThreads(asked: number | undefined): number {
+  const g = globalThis as { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } };
+  if (!g.crossOriginIsolated || typeof SharedArrayBuffer === 'undefined') return 1;
+  return Math.max(1, Math.floor(asked ?? Math.min(8, g.navigator?.hardwareConcurrency ?? 1)));
+}
+
+/**
+ * The JavaScript reference's matmul workers (`?engine=reference`, or no WebAssembly SIMD): one per core beside this
+ * worker, at most 4 threads in all (measured on 2 cores only: 1.11–1.39× there; each product copies its operands into
+ * shared memory, which more threads do not shorten).
  * SharedArrayBuffer needs the page cross-origin isolated (the app's server sends COOP/COEP).
  */
 function cpuPool(asked: number | undefined): MatmulPool | null {
@@ -55,7 +67,9 @@ export const createEngine: EngineFactory = async (req, onLost) => {
   const asked = req.engine && req.engine !== 'auto' ? forcedPath(req.engine) : undefined;
   const path = asked ?? (req.preferGpu ? undefined : 'cpu');
   const forced = path ? { path, by: `?engine=${req.engine && req.engine !== 'auto' ? req.engine : 'cpu'}` } : undefined;
-  const { engine } = await chooseTextEngine({ weights, logitScale: req.logitScale, gpu, forced, onLost, cpuPool: () => cpuPool(req.threads) });
+  const reference = req.engine?.toLowerCase() === 'reference';
+  const cpuKernels = reference ? undefined : () => WasmKernels.create({ threads: wasmThreads(req.threads), web: true });
+  const { engine } = await chooseTextEngine({ weights, logitScale: req.logitScale, gpu, forced, onLost, cpuKernels, cpuPool: () => cpuPool(req.threads) });
   if (req.proof?.length) {
     // The weights as read must reproduce ORT's own text_embeds, or the model is refused with the reason.
     try {

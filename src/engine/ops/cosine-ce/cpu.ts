@@ -1,4 +1,5 @@
 import { matmulCpu } from '../matmul/cpu';
+import type { Matmul } from '../linear/cpu';
 import { like, type Arr, type IndexArr } from '../tensor';
 
 export interface CosineCEDims {
@@ -17,9 +18,9 @@ export interface CosineCEDims {
  * loss = mean_n CE(logits[n], label[n]). Also returns the row logsumexp,
  * which backward uses to form the softmax without another max/sum pass.
  */
-export function cosineCEForwardCpu(img: Arr, txt: Arr, labels: IndexArr, dims: CosineCEDims): { loss: number; logits: Arr; lse: Arr } {
+export function cosineCEForwardCpu(img: Arr, txt: Arr, labels: IndexArr, dims: CosineCEDims, mm: Matmul = matmulCpu): { loss: number; logits: Arr; lse: Arr } {
   const { n, k, e, scale } = dims;
-  const logits = matmulCpu(img, txt, { m: n, n: k, k: e, transB: true, alpha: scale });
+  const logits = mm(img, txt, { m: n, n: k, k: e, transB: true, alpha: scale });
   const lse = like(logits, n);
   let total = 0;
   for (let r = 0; r < n; r++) {
@@ -37,7 +38,7 @@ export function cosineCEForwardCpu(img: Arr, txt: Arr, labels: IndexArr, dims: C
  * dLogits = gLoss·(softmax - onehot)/N; dTxt[k] = scale·Σ_n dLogits[n,k]·img[n].
  * img is a constant (precomputed image features), so only dTxt is returned.
  */
-export function cosineCEBackwardCpu(img: Arr, logits: Arr, lse: Arr, labels: IndexArr, dims: CosineCEDims, gLoss = 1): { dTxt: Arr; dLogits: Arr } {
+export function cosineCEBackwardCpu(img: Arr, logits: Arr, lse: Arr, labels: IndexArr, dims: CosineCEDims, gLoss = 1, mm: Matmul = matmulCpu): { dTxt: Arr; dLogits: Arr } {
   const { n, k, e, scale } = dims;
   const dLogits = like(logits, n * k);
   for (let r = 0; r < n; r++) {
@@ -46,6 +47,6 @@ export function cosineCEBackwardCpu(img: Arr, logits: Arr, lse: Arr, labels: Ind
       dLogits[r * k + c] = (gLoss / n) * (p - (c === labels[r] ? 1 : 0));
     }
   }
-  const dTxt = matmulCpu(dLogits, img, { m: k, n: e, k: n, transA: true, alpha: scale });
+  const dTxt = mm(dLogits, img, { m: k, n: e, k: n, transA: true, alpha: scale });
   return { dTxt, dLogits };
 }

@@ -127,31 +127,43 @@ export function installMatmulPool(pool: MatmulPool | null): void {
 
 /** Node: a pool of worker_threads (unref'd, so they never keep the process alive). */
 export function nodeMatmulPool(workers: number, minFlops?: number): MatmulPool {
-  const getBuiltin = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
-  if (!getBuiltin) throw new Error('nodeMatmulPool: needs Node ≥ 20.16 (process.getBuiltinModule)');
-  const { Worker } = getBuiltin('node:worker_threads') as typeof import('node:worker_threads');
-  return createMatmulPool(workers, (source) => {
-    // No inherited execArgv: a test runner's loader flags (vitest's forks) would apply to the worker too.
-    const w = new Worker(source, { eval: true, execArgv: [] });
-    w.unref();
-    const ready = new Promise<void>((resolve, reject) => {
-      w.once('message', () => resolve());
-      w.once('error', reject);
-      w.once('exit', (code) => reject(new Error(`matmul worker exited (${code}) before it started`)));
-    });
-    return Object.assign(w, { ready });
-  }, minFlops);
+  return createMatmulPool(workers, spawnNodeWorker, minFlops);
 }
 
 /** A browser or a Web Worker: Web Workers from a Blob of the same source (needs cross-origin isolation). */
 export function webMatmulPool(workers: number, minFlops?: number): MatmulPool {
-  const url = URL.createObjectURL(new Blob([matmulWorkerSource()], { type: 'text/javascript' }));
-  return createMatmulPool(workers, () => {
-    const w = new Worker(url);
-    const ready = new Promise<void>((resolve, reject) => {
-      w.addEventListener('message', () => resolve(), { once: true });
-      w.addEventListener('error', (e) => reject(new Error(`matmul worker: ${e.message}`)), { once: true });
-    });
-    return Object.assign(w, { ready });
-  }, minFlops);
+  return createMatmulPool(workers, spawnWebWorker, minFlops);
+}
+
+/**
+ * A Node worker_thread running `source` (CommonJS; it posts a first message when its handler is installed). Unref'd,
+ * so it never keeps the process alive. Shared by the CPU engines' pools (this one and src/engine/wasm/threads.ts).
+ */
+export function spawnNodeWorker(source: string): PoolWorker & { on(event: 'message', f: (m: unknown) => void): unknown } {
+  const getBuiltin = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
+  if (!getBuiltin) throw new Error('worker threads need Node ≥ 20.16 (process.getBuiltinModule)');
+  const { Worker } = getBuiltin('node:worker_threads') as typeof import('node:worker_threads');
+  // No inherited execArgv: a test runner's loader flags (vitest's forks) would apply to the worker too.
+  const w = new Worker(source, { eval: true, execArgv: [] });
+  w.unref();
+  const ready = new Promise<void>((resolve, reject) => {
+    w.once('message', () => resolve());
+    w.once('error', reject);
+    w.once('exit', (code) => reject(new Error(`CPU worker exited (${code}) before it started`)));
+  });
+  return Object.assign(w, { ready });
+}
+
+const blobUrls = new Map<string, string>();
+
+/** A Web Worker running `source` from a Blob (one URL per distinct source). */
+export function spawnWebWorker(source: string): PoolWorker & { addEventListener(type: 'message', f: (e: MessageEvent) => void): void } {
+  let url = blobUrls.get(source);
+  if (!url) blobUrls.set(source, (url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }))));
+  const w = new Worker(url);
+  const ready = new Promise<void>((resolve, reject) => {
+    w.addEventListener('message', () => resolve(), { once: true });
+    w.addEventListener('error', (e) => reject(new Error(`CPU worker: ${e.message}`)), { once: true });
+  });
+  return Object.assign(w, { ready });
 }

@@ -1,0 +1,296 @@
+/**
+ * The WASM SIMD kernel set (src/engine/ops/kernels.ts CpuKernels): what the CPU engine trains with.
+ *
+ * Arrays in, arrays out, like the JavaScript twins, so one composition (src/engine/cpu-text-encoder.ts) serves both.
+ * Outputs are Float32Array views of the engine's linear memory, allocated from its arena; an input that is already
+ * such a view is used in place, any other array is copied in (activations are a few hundred KB; the weights are
+ * never copied: `adoptWeights` packs them once). Views live until the next `run` begins: whatever a step returns
+ * must be copied out inside it (src/worker/cpu-text-engine.ts does).
+ */
+import type { AttentionDims, AttentionGrads, AttentionInputs } from '../ops/attention/cpu';
+import type { CpuKernels } from '../ops/kernels';
+import { LAYER_NORM_EPS } from '../ops/layernorm/cpu';
+import type { MatmulShape } from '../ops/matmul/cpu';
+import type { Arr } from '../ops/tensor';
+import type { TextWeights } from '../model/text-weights';
+import { ArenaFull, KernelMemory } from './memory';
+import { kernelBuild, PANEL_COLS, PANEL_ROWS, sharedMemorySupported, type KernelExports } from './module';
+import { KernelThreads } from './threads';
+
+export interface WasmKernelOptions {
+  /** Threads in all (the caller and its workers); 1 (or no shared memory) runs on the calling thread alone. */
+  threads?: number;
+  /** Web Workers instead of Node's worker_threads (default: when there is no `process`). */
+  web?: boolean;
+  /** Use relaxed SIMD's FMA where it validates (default true). */
+  relaxed?: boolean;
+}
+
+/** A weight packed for the micro-kernel: as op(B) of X·W (forward) and of dY·Wᵀ (backward). */
+interface PackedWeight {
+  /** [in, out] */
+  rows: number;
+  cols: number;
+  forward: number;
+  backward: number;
+}
+
+const panels = (n: number, size: number) => Math.ceil(n / size);
+
+export class WasmKernels implements CpuKernels {
+  readonly name = 'wasm';
+  private readonly packed = new Map<Arr, PackedWeight>();
+  /** Small frozen arrays (biases, layer norm parameters) copied in once. */
+  private readonly frozen = new Map<Arr, number>();
+
+  private constructor(
+    private readonly k: KernelExports,
+    readonly mem: KernelMemory,
+    private readonly pool: KernelThreads | null,
+    /** f32x4.relaxed_madd (fused where the CPU has FMA) in the kernels. */
+    readonly relaxed: boolean,
+  ) {}
+
+  static async create(opts: WasmKernelOptions = {}): Promise<WasmKernels> {
+    const wanted = Math.max(1, Math.floor(opts.threads ?? 1));
+    const shared = wanted > 1 && sharedMemorySupported();
+    const build = await kernelBuild(shared, opts.relaxed ?? true);
+    const mem = new KernelMemory(shared);
+    const instance = await WebAssembly.instantiate(build.module, { env: { memory: mem.memory } });
+    const web = opts.web ?? typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== 'string';
+    const pool = shared ? await KernelThreads.start(build.module, mem.memory, wanted - 1, web) : null;
+    return new WasmKernels(instance.exports as unknown as KernelExports, mem, pool, build.relaxed);
+  }
+
+  /** Threads a product runs on. */
+  get threads(): number {
+    return this.pool?.threads ?? 1;
+  }
+
+  /** Products split over threads so far. */
+  get pooled(): number {
+    return this.pool?.pooled ?? 0;
+  }
+
+  /**
+   * Packs every linear weight of `w` (both orientations) and copies its biases and layer norm parameters into the
+   * engine's memory, once; products with these arrays then read them from there. `w` itself is left as it is.
+   */
+  adoptWeights(w: TextWeights): void {
+    // Between runs: no arena view is live, so the arena can move up past the new weights.
+    this.mem.reset();
+    const { D, F, E } = w.config;
+    const linear = (a: Arr, rows: number, cols: number) => this.packWeight(a, rows, cols);
+    for (const l of w.layers) {
+      for (const lin of [l.q, l.k, l.v, l.out]) linear(lin.w, D, D);
+      linear(l.fc1.w, D, F);
+      linear(l.fc2.w, F, D);
+      for (const a of [l.q.b, l.k.b, l.v.b, l.out.b, l.fc1.b, l.fc2.b, l.ln1.weight, l.ln1.bias, l.ln2.weight, l.ln2.bias]) this.freeze(a);
+    }
+    linear(w.projection, D, E);
+    this.freeze(w.finalLn.weight);
+    this.freeze(w.finalLn.bias);
+  }
+
+  private freeze(a: Arr): void {
+    if (this.frozen.has(a)) return;
+    const at = this.mem.persistent(a.length * 4);
+    this.mem.f32(at, a.length).set(a);
+    this.frozen.set(a, at);
+  }
+
+  /** Packs one [rows, cols] weight (adoptWeights; benchmarks); only between runs. */
+  packWeight(a: Arr, rows: number, cols: number): void {
+    if (this.packed.has(a)) return;
+    this.mem.reset();
+    const bytes = (n: number, k: number) => panels(n, PANEL_COLS) * PANEL_COLS * k * 4;
+    const forward = this.mem.persistent(bytes(cols, rows));
+    const backward = this.mem.persistent(bytes(rows, cols));
+    // The plain copy is only the packing's source: it goes in the arena, freed right after.
+    const raw = this.mem.alloc(a.length * 4);
+    this.mem.f32(raw, a.length).set(a);
+    // X·W: op(B) = W [rows=in, cols=out] row-major. dY·Wᵀ: op(B) = Wᵀ, read from W as (rs = 1, cs = cols).
+    this.k.packB(raw, cols, 1, rows, cols, forward, 0, panels(cols, PANEL_COLS));
+    this.k.packB(raw, 1, cols, cols, rows, backward, 0, panels(rows, PANEL_COLS));
+    this.mem.reset();
+    this.packed.set(a, { rows, cols, forward, backward });
+  }
+
+  /**
+   * Runs one step (or any computation) on a fresh arena. On a private memory that must grow, the arena overflow
+   * aborts the computation, the memory grows while no view is live, and it runs again: `fn` must be a pure
+   * function of its inputs, and must copy out what it returns.
+   */
+  run<T>(fn: () => T): T {
+    for (;;) {
+      this.mem.reset();
+      try {
+        return fn();
+      } catch (e) {
+        if (!(e instanceof ArenaFull)) throw e;
+        this.mem.reset();
+        this.mem.reserve(e.needBytes * 2);
+      }
+    }
+  }
+
+  destroy(): void {
+    this.pool?.destroy();
+  }
+
+  // ---- memory ----
+
+  private out(length: number): Float32Array {
+    return this.mem.f32(this.mem.alloc(length * 4), length);
+  }
+
+  /** The address of x's first element: in place when x is a view of ours, else a copy in the arena. */
+  private ptr(x: ArrayLike<number> & ArrayBufferView, length = x.length): number {
+    if (x instanceof Float32Array && this.mem.owns(x)) return x.byteOffset;
+    const known = this.frozen.get(x as Arr);
+    if (known !== undefined) return known;
+    const at = this.mem.alloc(length * 4);
+    const view = this.mem.f32(at, length);
+    view.set(x.length === length ? x : Array.prototype.slice.call(x, 0, length));
+    return at;
+  }
+
+  private view(at: number, length: number): Float32Array {
+    return this.mem.f32(at, length);
+  }
+
+  // ---- kernels ----
+
+  matmul = (a: Arr, b: Arr, s: MatmulShape, bias?: Arr, into?: Arr): Arr => {
+    const { m, n, k } = s;
+    const batch = s.batch ?? 1;
+    if (batch !== 1) {
+      const sa = s.strideA ?? m * k;
+      const sb = s.strideB ?? k * n;
+      const sc = s.strideC ?? m * n;
+      const c = into ?? new Float32Array((batch - 1) * sc + m * n);
+      for (let z = 0; z < batch; z++) {
+        const cz = c.subarray(z * sc, z * sc + m * n);
+        const r = this.matmul(a.subarray(z * sa, z * sa + m * k), b.subarray(z * sb, z * sb + k * n), { ...s, batch: 1 }, bias, into ? cz : undefined);
+        if (!into) cz.set(r);
+      }
+      return c;
+    }
+    const pa = this.mem.alloc(panels(m, PANEL_ROWS) * PANEL_ROWS * k * 4);
+    const aAt = this.ptr(a, m * k);
+    if (s.transA) this.k.packA(aAt, 1, m, m, k, pa);
+    else this.k.packA(aAt, k, 1, m, k, pa);
+    const nPanels = panels(n, PANEL_COLS);
+    const w = this.packed.get(b);
+    let pb: number;
+    if (w && !s.transB && w.rows === k && w.cols === n) pb = w.forward;
+    else if (w && s.transB && w.rows === n && w.cols === k) pb = w.backward;
+    else {
+      pb = this.mem.alloc(nPanels * PANEL_COLS * k * 4);
+      const bAt = this.ptr(b, k * n);
+      if (s.transB) this.k.packB(bAt, 1, k, k, n, pb, 0, nPanels);
+      else this.k.packB(bAt, n, 1, k, n, pb, 0, nPanels);
+    }
+    const biasAt = bias ? this.ptr(bias, n) : 0;
+    let c: number;
+    let result: Float32Array;
+    const inPlace = into instanceof Float32Array && this.mem.owns(into);
+    if (inPlace) {
+      c = into.byteOffset;
+      result = into;
+    } else {
+      c = into ? this.ptr(into, m * n) : this.mem.alloc(m * n * 4);
+      result = this.view(c, m * n);
+    }
+    const args = { pa, pb, c, ldc: n, m, n, k, alpha: s.alpha ?? 1, bias: biasAt, accumulate: into !== undefined, panels: nPanels };
+    // Threads pay off from about a quarter of a million multiply-adds (a few tens of microseconds of work).
+    if (this.pool && m * n * k >= 1 << 18) this.pool.gemm(this.k, args);
+    else this.k.gemm(pa, pb, c, n, m, n, k, args.alpha, biasAt, args.accumulate ? 1 : 0, 0, nPanels);
+    if (into && !inPlace) {
+      into.set(result);
+      return into;
+    }
+    return result;
+  };
+
+  layerNormForward = (x: Arr, gamma: Arr, beta: Arr, rows: number, d: number, eps = LAYER_NORM_EPS): { y: Arr; mean: Arr; rstd: Arr } => {
+    const xAt = this.ptr(x, rows * d);
+    const y = this.mem.alloc(rows * d * 4);
+    const mean = this.mem.alloc(rows * 4);
+    const rstd = this.mem.alloc(rows * 4);
+    this.k.layerNormForward(xAt, this.ptr(gamma, d), this.ptr(beta, d), rows, d, eps, y, mean, rstd);
+    return { y: this.view(y, rows * d), mean: this.view(mean, rows), rstd: this.view(rstd, rows) };
+  };
+
+  layerNormBackward = (dy: Arr, x: Arr, gamma: Arr, mean: Arr, rstd: Arr, rows: number, d: number): Arr => {
+    const dx = this.mem.alloc(rows * d * 4);
+    this.k.layerNormBackward(this.ptr(dy, rows * d), this.ptr(x, rows * d), this.ptr(gamma, d), this.ptr(mean, rows), this.ptr(rstd, rows), rows, d, dx, 0);
+    return this.view(dx, rows * d);
+  };
+
+  attentionForward = (x: AttentionInputs, dims: AttentionDims): Arr => {
+    const { b, t, p, h, dh } = dims;
+    const len = b * t * h * dh;
+    const q = this.ptr(x.q, len);
+    const k = this.ptr(x.k, len);
+    const v = this.ptr(x.v, len);
+    const kp = p > 0 ? this.ptr(x.kp!, p * h * dh) : 0;
+    const vp = p > 0 ? this.ptr(x.vp!, p * h * dh) : 0;
+    const o = this.mem.alloc(len * 4);
+    const scratch = this.mem.alloc((p + t) * 4);
+    this.k.attentionForward(q, k, v, kp, vp, o, 0, b, t, p, h, dh, scratch);
+    return this.view(o, len);
+  };
+
+  attentionBackward = (x: AttentionInputs, o: Arr, dO: Arr, dims: AttentionDims): AttentionGrads => {
+    const { b, t, p, h, dh } = dims;
+    const len = b * t * h * dh;
+    const plen = p * h * dh;
+    const q = this.ptr(x.q, len);
+    const k = this.ptr(x.k, len);
+    const v = this.ptr(x.v, len);
+    const kp = p > 0 ? this.ptr(x.kp!, plen) : 0;
+    const vp = p > 0 ? this.ptr(x.vp!, plen) : 0;
+    const oAt = this.ptr(o, len);
+    const dOAt = this.ptr(dO, len);
+    const dq = this.mem.alloc(len * 4);
+    const dk = this.mem.alloc(len * 4);
+    const dv = this.mem.alloc(len * 4);
+    const dkp = this.mem.alloc(plen * 4);
+    const dvp = this.mem.alloc(plen * 4);
+    const dkpView = this.view(dkp, plen);
+    const dvpView = this.view(dvp, plen);
+    dkpView.fill(0);
+    dvpView.fill(0);
+    const scratch = this.mem.alloc((p + t) * 4);
+    this.k.attentionBackward(q, k, v, kp, vp, oAt, dOAt, dq, dk, dv, dkp, dvp, 0, b, t, p, h, dh, scratch);
+    return { dq: this.view(dq, len), dk: this.view(dk, len), dv: this.view(dv, len), dkp: dkpView, dvp: dvpView };
+  };
+
+  quickGeluForward = (x: Arr): Arr => {
+    const y = this.mem.alloc(x.length * 4);
+    this.k.quickGeluForward(this.ptr(x), y, x.length);
+    return this.view(y, x.length);
+  };
+
+  quickGeluBackward = (dy: Arr, x: Arr): Arr => {
+    const dx = this.mem.alloc(x.length * 4);
+    this.k.quickGeluBackward(this.ptr(dy, x.length), this.ptr(x), dx, x.length);
+    return this.view(dx, x.length);
+  };
+
+  add = (a: Arr, b: Arr): Arr => {
+    const out = this.mem.alloc(a.length * 4);
+    this.k.add(this.ptr(a), this.ptr(b, a.length), out, a.length);
+    return this.view(out, a.length);
+  };
+
+  addInPlace = (a: Arr, b: Arr): Arr => {
+    if (a instanceof Float32Array && this.mem.owns(a)) {
+      this.k.add(a.byteOffset, this.ptr(b, a.length), a.byteOffset, a.length);
+      return a;
+    }
+    for (let i = 0; i < a.length; i++) a[i] += b[i];
+    return a;
+  };
+}
