@@ -136,11 +136,11 @@ test('a reload mid-run, then Resume, ends with exactly the uninterrupted run\'s 
   // The same settings from the start, uninterrupted: a second run.
   await page.click('[data-testid="train"]');
   assert.equal(await waitForRun(page), 'done');
-  // Both runs trained on the CPU twin with its matmul workers where the browser has cores for them: the identical
-  // context below is also the pool's bit-for-bit check in a browser.
+  // Both runs trained on the WASM CPU engine with its worker threads where the browser has cores for them: the
+  // identical context below is also the threads' bit-for-bit check in a browser (each output is one thread's tile).
   const [cores, engineTitle] = await page.evaluate(() => [navigator.hardwareConcurrency, document.querySelector('[data-testid="engine-badge"]')?.getAttribute('title') ?? '']);
   log(`  text engine (${cores} cores): ${engineTitle}`);
-  if (cores > 1) assert.match(engineTitle, /CPU twin \(JavaScript, \d threads\)/, 'the CPU twin runs its matmuls on worker threads');
+  if (cores > 1) assert.match(engineTitle, /CPU \(WebAssembly SIMD( with FMA)?, \d threads\)/, 'the WASM CPU engine runs on worker threads');
   const [resumed, whole] = await settledRuns(page, 2);
   assert.equal(resumed.status, 'done');
   assert.deepEqual(resumed.settings, whole.settings);

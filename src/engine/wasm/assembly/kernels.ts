@@ -107,6 +107,12 @@ export function packB(b: usize, rs: i32, cs: i32, k: i32, n: i32, dst: usize, q0
 }
 
 /**
+ * Depth of a k-block: a block of one B panel (KC × 8 floats, 16 KiB) stays in L1 while every row panel of A runs
+ * through it; unblocked, a panel of a 2048-deep weight (64 KiB) was read from L2 once per row panel, at half speed.
+ */
+const KC: i32 = 512;
+
+/**
  * C[m, n] (row stride ldc) = alpha · op(A)·op(B) (+ bias[n]) (+ C when accumulate), for the column panels
  * q0..q1 (8 columns each), from packA's and packB's panels. Threads split a product by column panels.
  */
@@ -118,49 +124,56 @@ export function gemm(pa: usize, pb: usize, c: usize, ldc: i32, m: i32, n: i32, k
     const nr = min(NR, n - j);
     const bq = pb + (<usize>(q * k * NR) << 2);
     const biasq: usize = bias ? at(bias, j) : 0;
-    for (let t = 0; t < rowPanels; t++) {
-      let ap = pa + (<usize>(t * k * MR) << 2);
-      let bp = bq;
-      let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-      let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-      let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-      let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-      let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-      let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
-      for (let p = 0; p < k; p++) {
-        const b0 = v128.load(bp);
-        const b1 = v128.load(bp, 16);
-        let a = v128.load32_splat(ap);
-        c00 = madd(a, b0, c00);
-        c01 = madd(a, b1, c01);
-        a = v128.load32_splat(ap, 4);
-        c10 = madd(a, b0, c10);
-        c11 = madd(a, b1, c11);
-        a = v128.load32_splat(ap, 8);
-        c20 = madd(a, b0, c20);
-        c21 = madd(a, b1, c21);
-        a = v128.load32_splat(ap, 12);
-        c30 = madd(a, b0, c30);
-        c31 = madd(a, b1, c31);
-        a = v128.load32_splat(ap, 16);
-        c40 = madd(a, b0, c40);
-        c41 = madd(a, b1, c41);
-        a = v128.load32_splat(ap, 20);
-        c50 = madd(a, b0, c50);
-        c51 = madd(a, b1, c51);
-        ap += MR << 2;
-        bp += NR << 2;
+    for (let p0 = 0; p0 < k; p0 += KC) {
+      const kc = min(KC, k - p0);
+      // The first block writes (bias, the caller's accumulate); later blocks add to it.
+      const first = p0 == 0;
+      const blockBias: usize = first ? biasq : 0;
+      const blockAcc: i32 = first ? accumulate : 1;
+      for (let t = 0; t < rowPanels; t++) {
+        let ap = pa + (<usize>(t * k * MR + p0 * MR) << 2);
+        let bp = bq + (<usize>(p0 * NR) << 2);
+        let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+        let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+        let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+        let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+        let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+        let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+        for (let p = 0; p < kc; p++) {
+          const b0 = v128.load(bp);
+          const b1 = v128.load(bp, 16);
+          let a = v128.load32_splat(ap);
+          c00 = madd(a, b0, c00);
+          c01 = madd(a, b1, c01);
+          a = v128.load32_splat(ap, 4);
+          c10 = madd(a, b0, c10);
+          c11 = madd(a, b1, c11);
+          a = v128.load32_splat(ap, 8);
+          c20 = madd(a, b0, c20);
+          c21 = madd(a, b1, c21);
+          a = v128.load32_splat(ap, 12);
+          c30 = madd(a, b0, c30);
+          c31 = madd(a, b1, c31);
+          a = v128.load32_splat(ap, 16);
+          c40 = madd(a, b0, c40);
+          c41 = madd(a, b1, c41);
+          a = v128.load32_splat(ap, 20);
+          c50 = madd(a, b0, c50);
+          c51 = madd(a, b1, c51);
+          ap += MR << 2;
+          bp += NR << 2;
+        }
+        const i = t * MR;
+        const mr = min(MR, m - i);
+        const cr = c + (<usize>(i * ldc + j) << 2);
+        const rowBytes = <usize>ldc << 2;
+        storeRow(cr, c00, c01, nr, av, blockBias, blockAcc);
+        if (mr > 1) storeRow(cr + rowBytes, c10, c11, nr, av, blockBias, blockAcc);
+        if (mr > 2) storeRow(cr + 2 * rowBytes, c20, c21, nr, av, blockBias, blockAcc);
+        if (mr > 3) storeRow(cr + 3 * rowBytes, c30, c31, nr, av, blockBias, blockAcc);
+        if (mr > 4) storeRow(cr + 4 * rowBytes, c40, c41, nr, av, blockBias, blockAcc);
+        if (mr > 5) storeRow(cr + 5 * rowBytes, c50, c51, nr, av, blockBias, blockAcc);
       }
-      const i = t * MR;
-      const mr = min(MR, m - i);
-      const cr = c + (<usize>(i * ldc + j) << 2);
-      const rowBytes = <usize>ldc << 2;
-      storeRow(cr, c00, c01, nr, av, biasq, accumulate);
-      if (mr > 1) storeRow(cr + rowBytes, c10, c11, nr, av, biasq, accumulate);
-      if (mr > 2) storeRow(cr + 2 * rowBytes, c20, c21, nr, av, biasq, accumulate);
-      if (mr > 3) storeRow(cr + 3 * rowBytes, c30, c31, nr, av, biasq, accumulate);
-      if (mr > 4) storeRow(cr + 4 * rowBytes, c40, c41, nr, av, biasq, accumulate);
-      if (mr > 5) storeRow(cr + 5 * rowBytes, c50, c51, nr, av, biasq, accumulate);
     }
   }
 }
