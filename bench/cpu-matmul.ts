@@ -95,7 +95,7 @@ for (const t of threadList) {
     // Ours: the weight packed once, as the engine does at load.
     if (c.transB) kern.packWeight(w, c.n, c.k);
     else kern.packWeight(w, c.k, c.n);
-    let ours = new Float32Array(0);
+    let ours: Float32Array = new Float32Array(0);
     const oursMs = best(() => {
       ours = kern.run(() => Float32Array.from(kern.matmul(a, w, { m: c.m, n: c.n, k: c.k, transB: c.transB })));
     });
@@ -103,7 +103,7 @@ for (const t of threadList) {
     const feed = { a: new ort.Tensor('float32', a, [c.m, c.k]) };
     await session.run(feed);
     const times: number[] = [];
-    let theirs = new Float32Array(0);
+    let theirs: Float32Array = new Float32Array(0);
     for (let r = 0; r < reps; r++) {
       const t0 = performance.now();
       theirs = (await session.run(feed)).c.data as Float32Array;

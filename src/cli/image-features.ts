@@ -113,7 +113,8 @@ export class ImageFeatureExtractor {
     }
     let session: Ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(model.visionModel, { executionProviders: [ep], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+      // Every core: onnxruntime-node's own default is the physical cores, which a container may misreport.
+      session = await ort.InferenceSession.create(model.visionModel, { executionProviders: [ep], graphOptimizationLevel: 'all', logSeverityLevel: 3, intraOpNumThreads: os.availableParallelism() });
     } catch (e) {
       throw new Error(`${model.visionPath} could not be opened by onnxruntime-node (${ep}): ${(e as Error).message}`);
     }
@@ -121,7 +122,7 @@ export class ImageFeatureExtractor {
       throw new Error(`${model.visionPath} must take "pixel_values" and give "image_embeds" (it has ${session.inputNames.join(', ')} → ${session.outputNames.join(', ')})`);
     }
     this.epUsed = ep;
-    opts.log(`image features: onnxruntime-node, ${ep} execution provider`);
+    opts.log(`image features: onnxruntime-node, ${ep} execution provider${ep === 'cpu' ? `, ${os.availableParallelism()} threads` : ''}`);
     return { ort, session };
   }
 

@@ -125,7 +125,7 @@ export interface AdapterResult {
 }
 
 export type WorkerReply =
-  | { type: 'ready'; engine: EngineKind; detail: string; choice?: PathChoice }
+  | { type: 'ready'; engine: EngineKind; detail: string; choice?: PathChoice; /** CPU engine threads (1 on the GPU engine). */ threads?: number }
   | { type: 'setup-done'; nCtx: number; csc: boolean; maxEpochs: number; stepsPerEpoch: number; note: string | null }
   | { type: 'event'; event: TrainEvent }
   | { type: 'snapshot'; snapshot: Snapshot }

@@ -32,6 +32,8 @@ export interface TextEngineLike {
   readonly kind: EngineKind;
   /** Shown in the UI next to the backend badge. */
   readonly detail: string;
+  /** Threads a step runs on (the CPU engine's; absent on the GPU engine). */
+  readonly threads?: number;
   /** How the engine was chosen: both engines' probe rates and the reason (src/engine/choose-path.ts). */
   choice?: PathChoice;
   readonly weights: TextWeights;

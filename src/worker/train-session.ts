@@ -86,7 +86,7 @@ export class TrainSession {
           this.initReq = req;
           this.engineLost = false;
           this.engine = await this.createEngine(req, (message) => this.deviceLost(message));
-          this.post({ type: 'ready', engine: this.engine.kind, detail: this.engine.detail, choice: this.engine.choice });
+          this.post({ type: 'ready', engine: this.engine.kind, detail: this.engine.detail, choice: this.engine.choice, threads: this.engine.threads });
           return;
         }
         case 'setup':
@@ -289,7 +289,7 @@ export class TrainSession {
       this.engine = await this.createEngine(this.initReq, (message) => this.deviceLost(message));
       this.engineLost = false;
       if (this.promptSpec) this.engine.setPrompts(this.promptSpec);
-      this.post({ type: 'ready', engine: this.engine.kind, detail: this.engine.detail, choice: this.engine.choice });
+      this.post({ type: 'ready', engine: this.engine.kind, detail: this.engine.detail, choice: this.engine.choice, threads: this.engine.threads });
     }
     this.running = true;
     try {

@@ -68,7 +68,7 @@ function EngineBadge() {
   if (!engine) return null;
   return (
     <span className={`badge engine-${engine.kind}`} data-testid="engine-badge" data-engine={engine.kind} title={engine.detail}>
-      text engine: {engine.kind === 'webgpu' ? 'WGSL (WebGPU)' : 'CPU fallback'}
+      text engine: {engine.kind === 'webgpu' ? 'WGSL (WebGPU)' : `CPU, ${engine.threads ?? 1} thread${(engine.threads ?? 1) > 1 ? 's' : ''}`}
     </span>
   );
 }
