@@ -6,6 +6,8 @@ import { CHROMIUM_PATH, TEST_ARGS } from './e2e/lib/chromium-flags.mjs';
 // `webgpu` package; npm test points it at Chromium's SwiftShader) and in the browser project on
 // Chromium's WebGPU (tests/helpers/webgpu.ts picks the device).
 const GPU_FILES = ['tests/ops/*.test.ts', 'tests/engine/text-engine.test.ts'];
+// The WASM kernels run in Chromium too: its relaxed SIMD (FMA) build, which Node 20 cannot validate, is checked there.
+const WASM_FILES = ['tests/engine/wasm/kernels.test.ts'];
 // Browser-only parts (OPFS, File System Access): Chromium only.
 const BROWSER_ONLY = ['tests/browser/**/*.test.ts'];
 
@@ -30,7 +32,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'browser',
-          include: [...GPU_FILES, ...BROWSER_ONLY],
+          include: [...GPU_FILES, ...WASM_FILES, ...BROWSER_ONLY],
           browser: {
             enabled: true,
             headless: true,

@@ -4,7 +4,7 @@
  * result and prints it as tables. `--help` lists every option.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,28 @@ import { formatTables } from './lib/table';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const started = Date.now();
 const log = (line: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+
+// `npm run bench -- --cpu [--out DIR]`: the CPU engines instead (issue 17's rows): the whole step, reference vs WASM
+// on 1 and 2 threads (toy K = 8, ViT-B/32 K = 10 and 100: bench/cpu-step.ts), and every matmul shape of the ViT-B/32
+// step next to onnxruntime-web's WASM MatMul (bench/cpu-matmul.ts). Each writes its JSON rows into DIR.
+if (process.argv.includes('--cpu')) {
+  const at = process.argv.indexOf('--out');
+  const dir = resolve(at > 0 ? process.argv[at + 1] : join(tmpdir(), `coop-bench-cpu-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+  mkdirSync(dir, { recursive: true });
+  const runs: [string, string[]][] = [
+    ['bench/cpu-step.ts', ['--shape', 'toy', '--k', '8', '--engines', 'reference,wasm', '--threads', '1,2', '--reps', '5', '--out', join(dir, 'cpu-step-toy.json')]],
+    ['bench/cpu-step.ts', ['--shape', 'vit-b32', '--k', '10', '--engines', 'reference,wasm', '--threads', '1,2', '--reps', '3', '--out', join(dir, 'cpu-step-vit-b32-k10.json')]],
+    ['bench/cpu-step.ts', ['--shape', 'vit-b32', '--k', '100', '--engines', 'reference,wasm', '--threads', '1,2', '--reps', '1', '--out', join(dir, 'cpu-step-vit-b32-k100.json')]],
+    ['bench/cpu-matmul.ts', ['--shape', 'vit-b32', '--k', '10', '--threads', '1,2', '--reps', '20', '--out', join(dir, 'cpu-matmul-vit-b32-k10.json')]],
+  ];
+  for (const [file, extra] of runs) {
+    log(`npx tsx ${file} ${extra.join(' ')}`);
+    const r = spawnSync('npx', ['tsx', join(root, file), ...extra], { stdio: 'inherit', cwd: root });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  }
+  log(`JSON rows in ${dir}`);
+  process.exit(0);
+}
 
 let args: CliArgs;
 try {

@@ -13,6 +13,7 @@ export interface CliArgs {
 }
 
 export const USAGE = `usage: npm run bench -- [--out FILE] [--shape toy|small|vit-b32]... [--node] [--reps N]
+       npm run bench -- --cpu [--out DIR]   the CPU engines (reference vs WASM SIMD, 1 and 2 threads; matmul shapes vs onnxruntime-web)
   --out FILE         write the JSON result here (default: a file in the OS temp dir, printed)
   --shape S          shape(s) whose text step is measured; repeat or comma-separate (default: toy,small)
   --model DIR        model folder for the toy rows and image encoding, read by the app's loader
