@@ -1,13 +1,13 @@
 /**
  * One CoOp step from a JSON case, for comparing with PyTorch by hand:
  *
- *   npm run -s coop:grad -- --model public/models/toy-clip --case tests/fixtures/coop-unified-end.case.json [--cpu] [--naive]
+ *   npm run -s coop:grad -- --model public/models/toy-clip --case tests/fixtures/coop-unified-end.case.json [--cpu | --wasm] [--naive]
  *
  * The case holds {classnames, n_ctx, csc, position, ctx (flat), image_features (rows, normalized),
  * labels[, logit_scale]}; the scale defaults to the model's (manifest.json's, or 100 for a folder as published).
  * The folder is read by the app's loader (src/models/load.ts): a manifest-free transformers.js folder and an
- * fp16-only text tower work too. Prints {"loss", "grad", "logits"} from the WGSL engine (Node Dawn) or, with
- * --cpu, from its CPU twin.
+ * fp16-only text tower work too. Prints {"loss", "grad", "logits"} from the WGSL engine (Node Dawn), with --wasm
+ * from the CPU engine's WASM SIMD kernels, or with --cpu from the JavaScript reference (the CPU twins).
  *
  * A case may name a method (src/coop/prompt-methods.ts); the printed gradient is then the one the SGD step uses:
  *   "method": "kgcoop", "kg_weight" (default 8), "kg_text_features" [K][E] normalized → loss = CE + w(1 − mean cos)
@@ -18,6 +18,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { coopStepCpu } from '../src/engine/cpu-text-encoder';
+import { referenceKernels } from '../src/engine/ops/kernels';
+import { WasmKernels } from '../src/engine/wasm/kernels';
 import { promptLayout } from '../src/engine/prompt';
 import { KGCOOP_DEFAULT_WEIGHT } from '../src/coop/kgcoop';
 import { PROGRAD_DEFAULTS } from '../src/coop/prograd';
@@ -72,7 +74,8 @@ const SWIFTSHADER_DIR = '/usr/lib/chromium';
 async function main(): Promise<void> {
   const modelDir = arg('--model') ?? fail('--model DIR is required');
   const casePath = arg('--case') ?? fail('--case FILE.json is required');
-  const useCpu = process.argv.includes('--cpu');
+  const useWasm = process.argv.includes('--wasm');
+  const useCpu = process.argv.includes('--cpu') || useWasm;
   const mode = process.argv.includes('--naive') ? 'naive' : 'fast';
 
   // Dawn finds a Vulkan driver only through these; re-run with them when Chromium's SwiftShader is here.
@@ -116,10 +119,17 @@ async function main(): Promise<void> {
   let done = () => {};
   if (useCpu) {
     const layout = promptLayout({ tokenIds, nameLens, nCtx: c.n_ctx, csc: c.csc, position: c.position }, weights.config.V);
+    // --wasm: the CPU engine's WASM SIMD kernels (what trains on the CPU); --cpu: the JavaScript reference twins.
+    const kern = useWasm ? await WasmKernels.create({ threads: 1 }) : null;
+    kern?.adoptWeights(weights);
     step = (cv, imageFeatures, labels, textGrad, secondGrad) => {
-      const r = coopStepCpu(weights, { layout, ctx: cv.data, imageFeatures, labels, logitScale, textGrad, secondGrad }, mode);
-      return { loss: r.loss, logits: Float32Array.from(r.logits), gradCtx: Float32Array.from(r.gradCtx), textFeatures: r.textFeatures, ...(r.gradCtx2 ? { gradCtx2: Float32Array.from(r.gradCtx2) } : {}) };
+      const run = () => {
+        const r = coopStepCpu(weights, { layout, ctx: cv.data, imageFeatures, labels, logitScale, textGrad, secondGrad }, mode, kern ?? referenceKernels);
+        return { loss: r.loss, logits: Float32Array.from(r.logits), gradCtx: Float32Array.from(r.gradCtx), textFeatures: Float32Array.from(r.textFeatures), ...(r.gradCtx2 ? { gradCtx2: Float32Array.from(r.gradCtx2) } : {}) };
+      };
+      return kern ? kern.run(run) : run();
     };
+    done = () => kern?.destroy();
   } else {
     const { dawnGpu } = await import('../src/engine/gpu/dawn-node');
     const { requestEngineDevice } = await import('../src/engine/gpu/device');

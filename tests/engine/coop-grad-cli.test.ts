@@ -27,6 +27,7 @@ if (!SWIFTSHADER) console.warn('coop:grad WGSL test skipped: no Vulkan driver fo
 
 describe('npm run coop:grad', () => {
   it('--cpu (CPU twin) reproduces the case’s PyTorch loss and gradient, tokenizing the class names itself', () => runCase(['--cpu']));
+  it('--wasm (the CPU engine\'s WASM SIMD kernels) reproduces the case\u2019s PyTorch loss and gradient', () => runCase(['--wasm']));
 
   it.skipIf(!SWIFTSHADER)('the WGSL engine in Node (Dawn) reproduces the case’s PyTorch loss and gradient', () => runCase([]), 300_000);
 
