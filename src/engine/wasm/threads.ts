@@ -22,8 +22,12 @@ const PANELS = 5;
 const ARGS = 6; // pa, pb, c, ldc, m, n, k, alpha (f32 bits), bias, accumulate
 const STARTED = 16;
 const SLOTS = 32;
-/** Spins on the control block before sleeping, in loop iterations (~20–50 µs). */
-const SPIN = 20000;
+/**
+ * Spins on the control block before sleeping, in loop iterations (~0.5–1 ms): the calling thread's own work between
+ * two products (layer norm, attention, JavaScript) takes up to a few hundred microseconds, and a worker that fell
+ * asleep meanwhile costs a futex wake on the next product.
+ */
+const SPIN = 200_000;
 
 /** The worker's whole program: instantiate on the shared memory, then serve products until told to stop. */
 export function kernelWorkerSource(): string {
