@@ -7,6 +7,7 @@ import path from 'node:path';
 import { ArgError, parseArgs } from './args';
 import { EVAL_OPTIONS, runEval } from './eval';
 import { PREDICT_OPTIONS, runPredict } from './predict';
+import { runSplit, SPLIT_OPTIONS } from './split';
 import { runTrain, TRAIN_OPTIONS } from './train';
 
 export const USAGE = `usage:
@@ -17,6 +18,7 @@ export const USAGE = `usage:
         [--method coop,kgcoop,prograd,tip,tip-f] [--kg-weight 8] [--prograd-lambda 1] [--prograd-t 1]
   npm run coop -- eval --model DIR --prompt FILE --data DIR [--split S] [--engine auto|wgsl|cpu] [--ep cpu|cuda]
   npm run coop -- predict --model DIR --prompt FILE [--top 5] IMAGE…
+  npm run -s coop -- split --data DIR --dataset NAME --shots K [--seed S] [--subsample all|base|new]
 `;
 
 const SWIFTSHADER_DIR = '/usr/lib/chromium';
@@ -47,6 +49,9 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'predict':
         await runPredict(parseArgs(rest, PREDICT_OPTIONS));
+        return 0;
+      case 'split':
+        runSplit(parseArgs(rest, SPLIT_OPTIONS));
         return 0;
       case undefined:
       case '--help':
