@@ -64,7 +64,7 @@ export interface OfficialSubsetOptions {
 }
 
 /** What CoOp's dataset classes build for (shots, seed, subsample): train, val and test in Dassl's order. */
-export function officialSubset(splits: DatasetSplits, o: OfficialSubsetOptions): DatasetSplits {
+export function officialSubset<T extends { label: number }>(splits: { train: T[]; val: T[]; test: T[] }, o: OfficialSubsetOptions): { train: T[]; val: T[]; test: T[] } {
   const rng = new PythonRandom(o.seed);
   let train = splits.train;
   let val = o.valIsTest ? splits.test : splits.val;
