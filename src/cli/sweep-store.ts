@@ -2,8 +2,9 @@
  * A sweep's runs on disk, so a sweep survives a kill and spreads over machines. Each finished run is written as
  * it ends to `<out>/runs/<dataset>/<shots>shot-seed<seed>-<method>.json` (written under a temporary name and
  * renamed, so a kill never leaves half a file); the same command again loads those and runs only the rest.
- * `--shard i/n` keeps the runs whose place in the sweep's fixed order is i modulo n, so n machines (a SLURM job
- * array, Kubernetes indexed Jobs) split one sweep without talking to each other; `coop merge` joins their folders.
+ * `--shard i/n` keeps the run groups (the runs of one shots x seed draw) whose place in the sweep's fixed order is i
+ * modulo n, so n machines (a SLURM job array, Kubernetes indexed Jobs) split one sweep without talking to each
+ * other; `coop merge` joins their folders.
  *
  * `<out>/sweep.json` records what the runs depend on (model, data, settings, table layout); a rerun or a merge
  * with different values is refused, so runs of different sweeps never mix in one table.
@@ -119,7 +120,7 @@ export class SweepStore {
     return this.done.get(key);
   }
 
-  /** Whether the run at `index` in the sweep's order is this shard's. */
+  /** Whether the run group at `index` in the sweep's order is this shard's. */
   mine(index: number): boolean {
     return index % this.shard.count === this.shard.index;
   }

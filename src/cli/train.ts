@@ -293,14 +293,17 @@ export async function runTrain(p: Parsed): Promise<void> {
   );
   const shardNote = shard.count > 1 ? ` (shard ${shard.index}/${shard.count})` : '';
   // Every run of the sweep in its fixed order; this shard runs its share of those not already on disk.
+  // A shard takes whole (shots, seed) groups: their runs share one few-shot draw and its augmented views, so no
+  // two machines encode the same views. Groups are dealt round-robin, each dataset starting one place further on,
+  // so that a protocol's many small datasets do not all land their first group on shard 0.
   interface Planned { shots: number; seed: number; label: string; key: string; mine: boolean }
   const plan: Planned[] = [];
+  const offset = Math.max(0, DATASET_NAMES.indexOf(datasetKey));
+  let group = 0;
   for (const shots of shotsList) for (const seed of seeds) {
     const labels = ['linear probe', ...adapterMethods.map((m) => configLabel({ ...base, csc: false }, m)), ...promptMethods.flatMap((m) => cscs.map((c) => configLabel({ ...base, csc: c }, m)))];
-    for (const label of labels) {
-      const key = runKey(datasetKey, shots, seed, label);
-      plan.push({ shots, seed, label, key, mine: store.mine(plan.length) });
-    }
+    const mine = store.mine(group++ + offset);
+    for (const label of labels) plan.push({ shots, seed, label, key: runKey(datasetKey, shots, seed, label), mine });
   }
   const todo = plan.filter((r) => r.mine && !store.has(r.key));
   const runsTotal = todo.length;
