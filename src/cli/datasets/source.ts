@@ -82,7 +82,10 @@ export function coopSource(data: string, name: string, targetNames: readonly str
   if (ds.info.testOnly) throw new Error(`${name} is evaluation only (no training split): train on imagenet and evaluate on it with --protocol dg`);
   for (const n of ds.notes) log(`note: ${n}`);
   const classNames = classNamesOf(ds.splits.train);
-  const indexed = ds.splits.train.map((d, i) => ({ ...d, index: i }));
+  // The split's own objects carry their index (ImageNet's 1.28 M training items are not copied): a Datum is already
+  // an ImageItem (file, label), so `train` below is this very list.
+  const indexed = ds.splits.train.map((d, i) => Object.assign(d, { index: i }));
+  const valItems = ds.splits.val.map((d) => Object.assign(d, { index: -1 }));
   const targets = targetNames.map((t) => {
     const td = readCoopDataset(data, t);
     for (const n of td.notes) log(`note: ${n}`);
@@ -94,7 +97,7 @@ export function coopSource(data: string, name: string, targetNames: readonly str
     name,
     classNames,
     folders: classNames,
-    train: toItems(ds, 'train'),
+    train: indexed,
     splits: { test: toItems(ds, 'test') },
     warnings: [],
     zsTemplate: datasetInfo(name).template,
@@ -103,7 +106,7 @@ export function coopSource(data: string, name: string, targetNames: readonly str
     targets,
     fewShot(shots, seed, nBase) {
       // Dassl draws over every class (the stream depends on all of them); base-to-new keeps the base part after.
-      const sub = officialSubset({ train: indexed, val: ds.splits.val.map((d) => ({ ...d, index: -1 })), test: [] }, { shots, seed, subsample: 'all', valIsTest: name === 'imagenet' });
+      const sub = officialSubset({ train: indexed, val: valItems, test: [] }, { shots, seed, subsample: 'all', valIsTest: name === 'imagenet' });
       const kept = sub.train.filter((d) => nBase === null || d.label < nBase);
       const counts = new Map<number, Set<number>>();
       for (const d of kept) counts.set(d.label, (counts.get(d.label) ?? new Set()).add(d.index));
