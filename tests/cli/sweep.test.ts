@@ -137,6 +137,15 @@ describe('the protocols, one table across datasets', () => {
     expect(r.stderr).toMatch(/base classes disc, box; new classes kite/);
   }, 180_000);
 
+  it('base2new in two shards merges into the unsharded protocol table', async () => {
+    const args = (out: string, shard: string) => ['train', '--protocol', 'base2new', '--datasets', 'dtd,eurosat', '--model', MODEL, '--data', DATA, '--shots', '2', '--seeds', '1,2', '--epochs', '1', '--engine', 'cpu', '--cache', cache, '--out', out, '--quiet', '--shard', shard];
+    for (const i of [0, 1]) expect((await coopIn(args(path.join(tmp, `b2n-${i}`), `${i}/2`))).code).toBe(0);
+    const m = await coopIn(['merge', path.join(tmp, 'b2n-0'), path.join(tmp, 'b2n-1'), '--out', path.join(tmp, 'b2n-merged')]);
+    expect(m.code, m.stderr).toBe(0);
+    expect(readFileSync(path.join(tmp, 'b2n-merged', 'results.md'), 'utf8')).toBe(readFileSync(path.join(tmp, 'b2n', 'results.md'), 'utf8'));
+    expect(m.stderr).toMatch(/protocol base2new, 2 dataset\(s\)/);
+  }, 180_000);
+
   it('dg: ImageNet to ImageNet-A (a subset of the classes), scored among its own classes', async () => {
     const out = path.join(tmp, 'dg');
     const r = await coopIn(['train', '--protocol', 'dg', '--datasets', 'imagenet_a', '--model', MODEL, '--data', DATA, '--shots', '1', '--seeds', '1', '--epochs', '1', '--engine', 'cpu', '--cache', cache, '--out', out, '--quiet']);
