@@ -390,6 +390,7 @@ export async function runTrain(p: Parsed): Promise<void> {
         // The probe has no weights for new classes (base only), nor for another dataset's.
         const probeAcc = baseToNew ? baseToNewAccuracies(splits, classSplit, dim, probeOn, null) : Object.fromEntries(splits.filter((s) => s.labels.length).map((s) => [s.name, accuracy(probeOn(s.features, s.labels.length), s.labels)]));
         finish({ shots, method: 'linear probe', seed, accuracy: probeAcc });
+        log(`[${runsDone + 1}/${runsTotal}] linear probe, ${shots} shot${shots > 1 ? 's' : ''}, seed ${seed}: ${Object.entries(probeAcc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
         runsDone++;
       }
       if (!todo.some((r) => r.shots === shots && r.seed === seed && r.label !== 'linear probe')) {
