@@ -3,7 +3,7 @@
  * subset as Dassl builds it, printed as {"train": [...], "val": [...], "test": [...]} of [impath, label, classname]
  * rows (impath as the split file has it, labels after subsampling), in Dassl's order.
  */
-import { ArgError, need, oneOf, positiveInt, type Parsed } from './args';
+import { ArgError, need, oneOf, positiveInt, str, type Parsed } from './args';
 import { DATASET_NAMES } from './datasets/catalog';
 import { readCoopDataset } from './datasets/coop-layout';
 import { officialSubset, type Datum, type Subsample } from './datasets/dassl-fewshot';
@@ -23,7 +23,10 @@ export function runSplit(p: Parsed, out: (s: string) => void = (s) => process.st
   const name = datasetName(p);
   const shots = positiveInt(p, 'shots', NaN);
   if (!Number.isFinite(shots)) throw new ArgError('--shots K is required (images per class, as DATASET.NUM_SHOTS)');
-  const seed = positiveInt(p, 'seed', 1);
+  // Dassl seeds Python's random with any cfg.SEED >= 0 (train.py); 0 is a seed like any other.
+  const seedArg = str(p, 'seed') ?? '1';
+  const seed = Number(seedArg);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new ArgError(`--seed takes an integer ≥ 0 (Dassl's cfg.SEED), got '${seedArg}'`);
   const subsample = oneOf<Subsample>(p, 'subsample', ['all', 'base', 'new'], 'all');
   const ds = readCoopDataset(data, name);
   for (const n of ds.notes) log(`note: ${n}`);
