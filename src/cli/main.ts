@@ -6,7 +6,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ArgError, parseArgs } from './args';
 import { EVAL_OPTIONS, runEval } from './eval';
+import { MERGE_OPTIONS, runMerge } from './merge';
 import { PREDICT_OPTIONS, runPredict } from './predict';
+import { runSplit, SPLIT_OPTIONS } from './split';
 import { runTrain, TRAIN_OPTIONS } from './train';
 
 export const USAGE = `usage:
@@ -15,8 +17,11 @@ export const USAGE = `usage:
         [--lr 0.002] [--batch-size 32] [--engine auto|wgsl|cpu|reference] [--threads N] [--ep cpu|cuda [--ep-strict]] [--out DIR]
         [--splits test,shifted] [--base-to-new [--base N]] [--cache DIR] [--save-features] [--quiet]
         [--method coop,kgcoop,prograd,tip,tip-f] [--kg-weight 8] [--prograd-lambda 1] [--prograd-t 1]
+        [--dataset NAME [--targets a,b]] [--protocol fewshot|base2new|xd|dg [--datasets a,b]] [--shard i/n]
   npm run coop -- eval --model DIR --prompt FILE --data DIR [--split S] [--engine auto|wgsl|cpu|reference] [--ep cpu|cuda]
   npm run coop -- predict --model DIR --prompt FILE [--top 5] IMAGE…
+  npm run coop -- merge DIR… [--out DIR]
+  npm run -s coop -- split --data DIR --dataset NAME --shots K [--seed S] [--subsample all|base|new]
 `;
 
 const SWIFTSHADER_DIR = '/usr/lib/chromium';
@@ -48,6 +53,12 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'predict':
         await runPredict(parseArgs(rest, PREDICT_OPTIONS));
+        return 0;
+      case 'split':
+        runSplit(parseArgs(rest, SPLIT_OPTIONS));
+        return 0;
+      case 'merge':
+        runMerge(parseArgs(rest, MERGE_OPTIONS));
         return 0;
       case undefined:
       case '--help':

@@ -10,11 +10,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ContextVectors } from '../coop/context-init';
-import { sampleFewShot } from '../coop/fewshot';
 import { linearProbe, probePredict } from '../coop/linear-probe';
 import { accuracy } from '../coop/metrics';
 import { parsePromptFile, promptFileName, serializePromptFile, type LearnedPrompt } from '../coop/prompt-file';
-import { baseToNewMarkdown, buildBaseToNew, buildTable, tableMarkdown, type RunRecord } from '../coop/results-table';
+import type { RunRecord } from '../coop/results-table';
 import { withDefaults, type ClassTokenPosition, type TrainSettings } from '../coop/settings';
 import { CoopTrainer } from '../coop/trainer';
 import { DEFAULT_METHOD_SETTINGS, learnsPrompt, METHOD_LABELS, parseMethods, type Method, type MethodSettings } from '../coop/method-settings';
@@ -22,12 +21,17 @@ import { methodLossAndGrad, promptMethodConfig } from '../coop/prompt-methods';
 import { buildTipCache, searchTipParams, tipLogits, trainTipAdapterF, TIP_ADAPTER_DEFAULTS, TIP_ADAPTER_F_DEFAULTS, type TipParams } from '../coop/tip-adapter';
 import { argmaxRows } from '../coop/metrics';
 import { baseToNewAccuracies, classSplitFirst, subsetClasses, type Predictor } from '../coop/base-to-new';
-import { DEFAULT_TEMPLATE, TEMPLATES } from '../app/zero-shot/templates';
 import type { TextEngineLike } from '../worker/text-engine';
 import { ArgError, intList, oneOf, positiveInt, positiveNumber, str, type Parsed } from './args';
 import { handTextFeatures, initialContext, learnedTextFeatures, loadAll, predict, promptSpec, type Loaded } from './common';
 import { defaultCacheDir, ImageFeatureExtractor, type EpChoice } from './image-features';
-import { readImageFolder, type ImageItem } from './image-folder';
+import { DATASET_NAMES } from './datasets/catalog';
+import { coopRecipe } from './datasets/recipes';
+import { coopSource, folderSource, type Source, type Target } from './datasets/source';
+import type { ImageItem } from './image-folder';
+import { runProtocol } from './protocol';
+import { parseShard, runKey, SweepStore, type StoredRun } from './sweep-store';
+import { renderTable, seedsOf, type TableLayout } from './sweep-table';
 import { formatDuration, Progress } from './progress';
 import { chooseTextEngine, defaultThreads, type EngineChoice } from './text-engine';
 
@@ -35,7 +39,7 @@ export const TRAIN_OPTIONS = {
   model: 'value', data: 'value', shots: 'value', seeds: 'value', csc: 'optional', position: 'value', 'n-ctx': 'value',
   init: 'value', epochs: 'value', views: 'value', engine: 'value', ep: 'value', 'ep-strict': 'flag', out: 'value',
   'base-to-new': 'flag', base: 'value', lr: 'value', 'batch-size': 'value', cache: 'value', splits: 'value', quiet: 'flag',
-  'save-features': 'flag', threads: 'value',
+  'save-features': 'flag', threads: 'value', dataset: 'value', targets: 'value', shard: 'value', protocol: 'value', datasets: 'value',
   method: 'value', 'kg-weight': 'value', 'prograd-lambda': 'value', 'prograd-t': 'value',
 } as const;
 
@@ -112,13 +116,27 @@ function stack(rows: (Float32Array | null)[], dim: number): Float32Array {
   return out;
 }
 
+/** `--dataset` (and `--targets`) read CoOp's layout; otherwise `--data` is an image-folder tree. */
+function sourceFrom(p: Parsed, dataDir: string, log: (s: string) => void): Source {
+  const dataset = str(p, 'dataset');
+  const targets = str(p, 'targets')?.split(',').filter(Boolean) ?? [];
+  for (const n of [dataset, ...targets]) if (n !== undefined && !DATASET_NAMES.includes(n)) throw new ArgError(`unknown dataset '${n}': use one of ${DATASET_NAMES.join(', ')}`);
+  if (!dataset) {
+    if (targets.length) throw new ArgError('--targets evaluates on datasets in CoOp\'s layout: it needs --dataset for the training set');
+    return folderSource(dataDir, str(p, 'splits')?.split(',').filter(Boolean));
+  }
+  if (p.opts.has('splits')) throw new ArgError("--splits picks image-folder splits; a CoOp dataset is evaluated on its test split (add other datasets with --targets)");
+  return coopSource(dataDir, dataset, targets, log);
+}
+
 export async function runTrain(p: Parsed): Promise<void> {
+  if (p.opts.has('protocol')) return runProtocol(p);
   const progress = new Progress(process.stderr, p.opts.has('quiet'));
   const log = (s: string) => progress.log(s);
   const modelDir = str(p, 'model');
   const dataDir = str(p, 'data');
   if (!modelDir) throw new ArgError('--model DIR is required (a model folder, e.g. public/models/toy-clip)');
-  if (!dataDir) throw new ArgError('--data DIR is required (an image-folder tree: DIR/train/<class>/*, DIR/<split>/<class>/*)');
+  if (!dataDir) throw new ArgError('--data DIR is required (an image-folder tree: DIR/train/<class>/*, DIR/<split>/<class>/*; or $DATA in CoOp\'s layout with --dataset NAME)');
   const baseToNew = p.opts.has('base-to-new');
   const shotsList = intList(p, 'shots', baseToNew ? [16] : [1, 2, 4, 8, 16]);
   const seeds = intList(p, 'seeds', [1, 2, 3]);
@@ -131,54 +149,73 @@ export async function runTrain(p: Parsed): Promise<void> {
   const out = str(p, 'out') ?? path.join('coop-out', new Date().toISOString().replace(/[:.]/g, '-'));
   const engineChoice = oneOf<EngineChoice>(p, 'engine', ['auto', 'wgsl', 'cpu', 'reference'], 'auto');
   const ep = oneOf<EpChoice>(p, 'ep', ['cpu', 'cuda'], 'cpu');
-  const onlySplits = str(p, 'splits')?.split(',').filter(Boolean);
+  const shard = parseShard(str(p, 'shard'));
   const t0 = performance.now();
 
   const l = await loadAll(modelDir);
-  const data = readImageFolder(dataDir, onlySplits);
-  for (const w of data.warnings) log(`warning: ${w}`);
-  const names = data.classNames;
+  const source = sourceFrom(p, dataDir, log);
+  for (const w of source.warnings) log(`warning: ${w}`);
+  const names = source.classNames;
   const K = names.length;
-  const splitNames = Object.keys(data.splits);
+  const splitNames = Object.keys(source.splits);
+  const targets = source.targets;
   if (splitNames.length === 0) log('warning: no evaluation split (DIR/<split>/<class>/*) besides train/: the table has no columns to fill');
-  log(`model ${l.model.manifest.id} (${l.model.dir}); ${K} classes: ${names.join(', ')}; ${data.train.length} training images; splits ${splitNames.map((s) => `${s} (${data.splits[s].length})`).join(', ') || 'none'}`);
+  log(`model ${l.model.manifest.id} (${l.model.dir}); ${source.kind === 'coop' ? `dataset ${source.name}, ` : ''}${K} classes: ${names.slice(0, 12).join(', ')}${K > 12 ? ', …' : ''}; ${source.train.length} training images; splits ${splitNames.map((s) => `${s} (${source.splits[s].length})`).join(', ') || 'none'}${targets.length ? `; targets ${targets.map((t) => `${t.name} (${t.items.length})`).join(', ')}` : ''}`);
+  if (source.kind === 'coop' && source.name === 'imagenet' && base.epochs === 'auto') {
+    base.epochs = coopRecipe('imagenet', 16).epochs;
+    log(`recipe: ${coopRecipe('imagenet', 16).config}: ${base.epochs} epochs for every shot count`);
+  }
 
   let nBase = K;
   if (baseToNew) {
-    nBase = positiveInt(p, 'base', Math.floor(K / 2));
+    // Dassl's subsample_classes: the first ceil(K / 2) labels are base. The image-folder default stays K / 2 rounded down.
+    nBase = positiveInt(p, 'base', source.kind === 'coop' ? Math.ceil(K / 2) : Math.floor(K / 2));
     if (nBase >= K) throw new ArgError(`--base ${nBase} leaves no new classes among ${K}: choose fewer than ${K}`);
-    log(`base-to-new: base classes ${names.slice(0, nBase).join(', ')}; new classes ${names.slice(nBase).join(', ')}`);
-    if (cscs.includes(true)) {
-      log('base-to-new: class-specific context (CSC) learns vectors only for the base classes and has none for new ones, so CSC is skipped; unified context is trained.');
-      cscs = [false];
-    }
+    log(`base-to-new: base classes ${names.slice(0, nBase).slice(0, 12).join(', ')}${nBase > 12 ? ', …' : ''}; new classes ${names.slice(nBase).slice(0, 12).join(', ')}${K - nBase > 12 ? ', …' : ''}`);
   } else if (p.opts.has('base')) throw new ArgError('--base N only applies with --base-to-new');
+  if ((baseToNew || targets.length) && cscs.includes(true)) {
+    log(`${baseToNew ? 'base-to-new' : '--targets'}: class-specific context (CSC) learns vectors only for the training classes and has none for other ones, so CSC is skipped; unified context is trained.`);
+    cscs = [false];
+  }
 
   const extractor = await ImageFeatureExtractor.create(l.model, { ep, epStrict: p.opts.has('ep-strict'), cacheDir: str(p, 'cache') ?? defaultCacheDir(), log });
   log(`image features: cache ${str(p, 'cache') ?? defaultCacheDir()} (onnxruntime-node opens the image tower only for views missing from it)`);
   const dim = extractor.dim;
   const clean = async (items: ImageItem[], label: string) =>
     (await extractor.features(items.map((i) => ({ file: i.file, views: [{ kind: 'clean' as const }] })), label, progress)).map((r) => r[0]);
+  const toSplit = async (name: string, items: ImageItem[]): Promise<Split> => {
+    const f = await clean(items, `${name} (clean)`);
+    const keep = items.map((_, i) => i).filter((i) => f[i]);
+    return { name, features: stack(keep.map((i) => f[i]), dim), labels: Int32Array.from(keep.map((i) => items[i].label)) };
+  };
 
-  // Clean features of everything; images that cannot be decoded drop out here, named and counted.
-  const trainClean = await clean(data.train, 'train (clean)');
+  // Clean training features, by index into source.train: all of an image-folder tree up front (its undecodable
+  // files leave the pool before sampling, as before); only the drawn images of a CoOp dataset (ImageNet has 1.28M).
+  const trainClean = new Map<number, Float32Array | null>();
+  const cleanTrain = async (indices: number[], label: string) => {
+    const need = [...new Set(indices)].filter((i) => !trainClean.has(i));
+    if (!need.length) return;
+    const f = await clean(need.map((i) => source.train[i]), label);
+    need.forEach((i, r) => trainClean.set(i, f[r]));
+  };
+  if (source.kind === 'folder') await cleanTrain(source.train.map((_, i) => i), 'train (clean)');
   const splits: Split[] = [];
-  for (const s of splitNames) {
-    const f = await clean(data.splits[s], `${s} (clean)`);
-    const keep = data.splits[s].map((_, i) => i).filter((i) => f[i]);
-    splits.push({ name: s, features: stack(keep.map((i) => f[i]), dim), labels: Int32Array.from(keep.map((i) => data.splits[s][i].label)) });
-  }
-  if (extractor.failed.size) {
+  for (const s of splitNames) splits.push(await toSplit(s, source.splits[s]));
+  const targetSets: Array<{ target: Target; split: Split }> = [];
+  for (const t of targets) targetSets.push({ target: t, split: await toSplit(t.name, t.items) });
+  const reportFailed = () => {
+    if (!extractor.failed.size) return;
     log(`skipped ${extractor.failed.size} file(s) that could not be read as images:`);
     for (const m of extractor.failed.values()) log(`  ${m}`);
+    extractor.failed.clear();
+  };
+  reportFailed();
+  if (source.kind === 'folder') {
+    for (let c = 0; c < K; c++) {
+      if (!source.train.some((t, i) => t.label === c && trainClean.get(i))) throw new Error(`train/${source.folders[c]} has no readable image left: add images or remove the folder`);
+    }
   }
-  const trainKeep = data.train.map((_, i) => i).filter((i) => trainClean[i]);
-  const train = trainKeep.map((i) => data.train[i]);
-  const trainFeat = trainKeep.map((i) => trainClean[i]!);
-  for (let c = 0; c < K; c++) {
-    if (!train.some((t) => t.label === c)) throw new Error(`train/${data.folders[c]} has no readable image left: add images or remove the folder`);
-  }
-  const trainLabels = Int32Array.from(train.map((t) => t.label));
+  const usable = (i: number) => source.kind === 'coop' || !!trainClean.get(i);
 
   // Classes that take part, and how a split is scored (base-to-new: src/coop/base-to-new.ts, as the app).
   const classSplit = classSplitFirst(K, nBase);
@@ -193,31 +230,102 @@ export async function runTrain(p: Parsed): Promise<void> {
   // The text engine: chosen once, by measurement (or as forced); it also encodes the hand-written baselines.
   const engine: TextEngineLike = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, engineChoice, log, positiveInt(p, 'threads', defaultThreads()));
   const handText = (classNames: readonly string[], templates: readonly string[]) => handTextFeatures(l, classNames, templates, engine);
+  /** Other datasets' test sets (--targets), each among its own classes: hand-written prompts, or a learned context. */
+  const scoreTargets = async (textOf: (t: Target) => Promise<Float32Array>): Promise<Record<string, number>> => {
+    const acc: Record<string, number> = {};
+    for (const { target, split } of targetSets) if (split.labels.length) acc[target.name] = accuracy(predict(split.features, await textOf(target), dim), split.labels);
+    return acc;
+  };
 
   const baseNames = classSplit.base.map((c) => names[c]);
   const newNames = classSplit.new.map((c) => names[c]);
   // Zero-shot CLIP among the new classes: the zero-shot row's new part and Tip-Adapter's fallback on new classes.
   let zsNew: Promise<Float32Array> | null = null;
-  const zsNewText = () => (zsNew ??= handText(newNames, [DEFAULT_TEMPLATE]));
+  const zsNewText = () => (zsNew ??= handText(newNames, [source.zsTemplate]));
 
-  const records: RunRecord[] = [];
   // Zero-shot and prompt ensembling do not depend on shots or seeds: computed once, shown in every block.
-  const zsText = await handText(names, [DEFAULT_TEMPLATE]);
-  const enText = await handText(names, TEMPLATES);
+  const zsText = await handText(names, [source.zsTemplate]);
   const handRows: Array<{ method: string; acc: Record<string, number> }> = [];
+  const zsLabel = `zero-shot CLIP ("${source.zsTemplate}")`;
   if (!baseToNew) {
-    handRows.push({ method: `zero-shot CLIP ("${DEFAULT_TEMPLATE}")`, acc: scoreText(zsText) });
-    handRows.push({ method: `prompt ensembling (${TEMPLATES.length} templates)`, acc: scoreText(enText) });
+    handRows.push({ method: zsLabel, acc: { ...scoreText(zsText), ...(await scoreTargets((t) => handText(t.classNames, [t.template]))) } });
+    handRows.push({ method: source.ensembleLabel, acc: { ...scoreText(await handText(names, source.ensemble)), ...(await scoreTargets((t) => handText(t.classNames, t.ensemble))) } });
   } else {
-    const acc = baseToNewAccuracies(splits, classSplit, dim, byText(await handText(baseNames, [DEFAULT_TEMPLATE])), byText(await zsNewText()));
-    handRows.push({ method: `zero-shot CLIP ("${DEFAULT_TEMPLATE}")`, acc });
+    const acc = baseToNewAccuracies(splits, classSplit, dim, byText(await handText(baseNames, [source.zsTemplate])), byText(await zsNewText()));
+    handRows.push({ method: zsLabel, acc });
   }
   for (const h of handRows) log(`${h.method}: ${Object.entries(h.acc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
 
-
   mkdirSync(path.join(out, 'prompts'), { recursive: true });
   const promptModel = { id: l.model.manifest.id, fingerprint: l.model.textFingerprint, width: l.weights.config.D };
-  const runsTotal = shotsList.length * seeds.length * (promptMethods.length * cscs.length + adapterMethods.length);
+  const methodOrder = [
+    ...handRows.map((h) => h.method),
+    'linear probe',
+    ...methods.flatMap((m) => (learnsPrompt(m) ? cscs.map((c) => configLabel({ ...base, csc: c }, m)) : [configLabel({ ...base, csc: false }, m)])),
+  ];
+  const tableSplits = [...splitNames, ...targets.map((t) => t.name)];
+  const datasetKey = source.kind === 'coop' ? source.name : 'folder';
+  const layout: TableLayout = {
+    dataLabel: source.kind === 'coop' ? source.name : path.basename(path.resolve(dataDir)),
+    splits: tableSplits,
+    methodOrder,
+    baseToNew: baseToNew ? { base: baseNames, new: newNames } : null,
+  };
+  // What the runs depend on: a rerun or a merge with other values is refused (sweep-store.ts).
+  const store = new SweepStore(
+    out,
+    {
+      identity: {
+        model: l.model.textFingerprint,
+        vision: l.model.visionFingerprint,
+        data: source.kind === 'coop' ? { dataset: source.name, targets: targets.map((t) => t.name) } : { folder: path.resolve(dataDir), splits: splitNames },
+        base_to_new: baseToNew ? nBase : null,
+        settings: base,
+        methods,
+        method_settings: ms,
+        csc: cscs,
+      },
+      splits: tableSplits,
+      methodOrder,
+      info: { layout, dataset: datasetKey, data: dataDir, classes: names },
+    },
+    shard,
+  );
+  const shardNote = shard.count > 1 ? ` (shard ${shard.index}/${shard.count})` : '';
+  // Every run of the sweep in its fixed order; this shard runs its share of those not already on disk.
+  // A shard takes whole (shots, seed) groups: their runs share one few-shot draw and its augmented views, so no
+  // two machines encode the same views. Groups are dealt round-robin, each dataset starting one place further on,
+  // so that a protocol's many small datasets do not all land their first group on shard 0.
+  interface Planned { shots: number; seed: number; label: string; key: string; mine: boolean }
+  const plan: Planned[] = [];
+  const offset = Math.max(0, DATASET_NAMES.indexOf(datasetKey));
+  let group = 0;
+  for (const shots of shotsList) for (const seed of seeds) {
+    const labels = ['linear probe', ...adapterMethods.map((m) => configLabel({ ...base, csc: false }, m)), ...promptMethods.flatMap((m) => cscs.map((c) => configLabel({ ...base, csc: c }, m)))];
+    const mine = store.mine(group++ + offset);
+    for (const label of labels) plan.push({ shots, seed, label, key: runKey(datasetKey, shots, seed, label), mine });
+  }
+  const todo = plan.filter((r) => r.mine && !store.has(r.key));
+  const runsTotal = todo.length;
+  const records: RunRecord[] = [];
+  for (const r of plan) {
+    const done = store.get(r.key);
+    if (done) records.push(done);
+  }
+  if (store.resumed) log(`resuming ${out}: ${store.resumed} run(s) already done are loaded, not redone; ${runsTotal} to run${shardNote}`);
+  else if (shard.count > 1) log(`shard ${shard.index}/${shard.count}: ${runsTotal} of the sweep's ${plan.length} runs`);
+  const isTodo = (shots: number, seed: number, label: string) => todo.some((r) => r.shots === shots && r.seed === seed && r.label === label);
+  const finish = (run: { shots: number; seed: number; method: string; accuracy: Record<string, number> }, extra: Partial<StoredRun> = {}) => {
+    const stored: StoredRun = { key: runKey(datasetKey, run.shots, run.seed, run.method), dataset: datasetKey, ...run, ...extra };
+    store.save(stored);
+    records.push(run);
+  };
+  // The hand-written rows: cheap and the same in every shard; stored so a merge has them.
+  for (const shots of shotsList) for (const h of handRows) {
+    const key = runKey(datasetKey, shots, 0, h.method);
+    if (!store.has(key)) finish({ shots, method: h.method, seed: 0, accuracy: h.acc });
+  }
+
   // Training time per table row (seconds per run), reported under the table.
   const trainTimes = new Map<string, number[]>();
   const timeOf = (label: string, secs: number) => trainTimes.set(label, [...(trainTimes.get(label) ?? []), secs]);
@@ -227,71 +335,71 @@ export async function runTrain(p: Parsed): Promise<void> {
   const runTimes: number[] = [];
   /** Per CoOp run: training time (image encoding apart), steps, final loss; for benchmarks and the GPU check. */
   const runLog: Array<Record<string, unknown>> = [];
-  const trainPool = baseToNew ? train.map((t, i) => i).filter((i) => train[i].label < nBase) : train.map((_, i) => i);
-  const poolLabels = Int32Array.from(trainPool, (i) => trainLabels[i]);
   const poolClasses = baseToNew ? nBase : K;
   const runNames = baseToNew ? baseNames : names;
 
   const writeOutputs = () => {
-    const methodOrder = [
-      ...handRows.map((h) => h.method),
-      'linear probe',
-      ...methods.flatMap((m) => (learnsPrompt(m) ? cscs.map((c) => configLabel({ ...base, csc: c }, m)) : [configLabel({ ...base, csc: false }, m)])),
-    ];
+    const all = store.all.filter((r) => r.dataset === datasetKey);
+    const { md: tableMd, json: tableJson } = renderTable(layout, all);
     const json: Record<string, unknown> = {
       model: { id: l.model.manifest.id, dir: l.model.dir, text_model_sha256: l.model.textFingerprint },
       data: dataDir,
+      ...(source.kind === 'coop' ? { dataset: source.name, targets: targets.map((t) => t.name) } : {}),
       classes: names,
-      splits: splitNames,
+      splits: tableSplits,
       settings: base,
       engine: engine.detail,
       image_ep: extractor.ep,
-      seeds,
-      shots: shotsList,
+      seeds: seedsOf(all),
+      shots: [...new Set(all.map((r) => r.shots))].sort((a, b) => a - b),
       std: 'population (ddof=0)',
-      records,
+      records: all.map(({ shots, method, seed, accuracy: a }) => ({ shots, method, seed, accuracy: a })),
       runs: runLog,
       runs_done: runsDone,
       runs_total: runsTotal,
+      runs_resumed: store.resumed,
+      shard: `${shard.index}/${shard.count}`,
       wall_seconds: (performance.now() - t0) / 1000,
+      ...tableJson,
     };
-    let md: string;
-    if (!baseToNew) {
-      const table = buildTable(records, splitNames, methodOrder);
-      json.table = table;
-      md = tableMarkdown(table, `Accuracy (%) on ${path.basename(path.resolve(dataDir))}, mean ± std over seeds ${seeds.join(', ')}`);
-    } else {
-      const byShots = shotsList.map((s) => ({ shots: s, rows: buildBaseToNew(records.filter((r) => r.shots === s), splitNames, methodOrder) }));
-      json.base_to_new = { base: baseNames, new: newNames, blocks: byShots };
-      md = byShots.map((b) => baseToNewMarkdown(b.rows, splitNames, `Base-to-new, ${b.shots} shots: base ${baseNames.join(', ')}; new ${newNames.join(', ')} (accuracy %, mean ± std over seeds ${seeds.join(', ')}; H of the means)`)).join('\n');
-    }
+    let md = tableMd;
     if (trainTimes.size) {
       md += `\nTraining time per run (mean over runs, this machine): ${[...trainTimes].map(([m, t]) => `${m} ${formatDuration((1000 * t.reduce((a, b) => a + b, 0)) / t.length)}`).join('; ')}.\n`;
       json.train_seconds = Object.fromEntries(trainTimes);
     }
-    md += `\n${runsDone} of ${runsTotal} runs; text engine: ${engine.detail}; image features: ${extractor.source}; wall time ${formatDuration(performance.now() - t0)}.\n`;
+    md += `\n${runsDone} of ${runsTotal} runs of this command${store.resumed ? ` (${store.resumed} more loaded from an earlier one)` : ''}${shardNote}; text engine: ${engine.detail}; image features: ${extractor.source}; wall time ${formatDuration(performance.now() - t0)}.\n`;
     writeFileSync(path.join(out, 'results.md'), md);
     writeFileSync(path.join(out, 'results.json'), JSON.stringify(json, null, 1) + '\n');
     return md;
   };
 
   for (const shots of shotsList) {
-    for (const h of handRows) records.push({ shots, method: h.method, seed: 0, accuracy: h.acc });
     for (const seed of seeds) {
-      const fs = sampleFewShot(poolLabels, poolClasses, shots, seed);
-      const chosen = fs.indices.map((j) => trainPool[j]);
-      for (const s of fs.short) log(`note: class '${names[s.label]}' has only ${s.have} training image(s), fewer than ${shots} shots: all of them are used (seed ${seed})`);
-      const labels = Int32Array.from(chosen, (i) => trainLabels[i]);
-      const cleanF = stack(chosen.map((i) => trainFeat[i]), dim);
-      // Linear probe on the same few-shot sample's clean features.
-      const probe = linearProbe(cleanF, labels, dim, poolClasses);
-      const probeOn: Predictor = (f) => probePredict(probe.model, f);
-      // The probe has no weights for new classes: base only.
-      const probeAcc = baseToNew ? baseToNewAccuracies(splits, classSplit, dim, probeOn, null) : Object.fromEntries(splits.filter((s) => s.labels.length).map((s) => [s.name, accuracy(probeOn(s.features, s.labels.length), s.labels)]));
-      records.push({ shots, method: 'linear probe', seed, accuracy: probeAcc });
+      if (!todo.some((r) => r.shots === shots && r.seed === seed)) continue;
+      const fs = source.fewShot(shots, seed, baseToNew ? nBase : null, usable);
+      for (const n of fs.notes) log(`note: ${n}`);
+      await cleanTrain(fs.indices, `${shots}-shot seed ${seed} (clean)`);
+      reportFailed();
+      const chosen = fs.indices.filter((i) => trainClean.get(i));
+      const labels = Int32Array.from(chosen, (i) => source.train[i].label);
+      const cleanF = stack(chosen.map((i) => trainClean.get(i)!), dim);
+      if (isTodo(shots, seed, 'linear probe')) {
+        // Linear probe on the same few-shot sample's clean features.
+        const probe = linearProbe(cleanF, labels, dim, poolClasses);
+        const probeOn: Predictor = (f) => probePredict(probe.model, f);
+        // The probe has no weights for new classes (base only), nor for another dataset's.
+        const probeAcc = baseToNew ? baseToNewAccuracies(splits, classSplit, dim, probeOn, null) : Object.fromEntries(splits.filter((s) => s.labels.length).map((s) => [s.name, accuracy(probeOn(s.features, s.labels.length), s.labels)]));
+        finish({ shots, method: 'linear probe', seed, accuracy: probeAcc });
+        log(`[${runsDone + 1}/${runsTotal}] linear probe, ${shots} shot${shots > 1 ? 's' : ''}, seed ${seed}: ${Object.entries(probeAcc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
+        runsDone++;
+      }
+      if (!todo.some((r) => r.shots === shots && r.seed === seed && r.label !== 'linear probe')) {
+        writeOutputs();
+        continue;
+      }
       // CoOp's augmented views of the sampled images, encoded once and cached on disk.
       const viewRows = await extractor.features(
-        chosen.map((i) => ({ file: train[i].file, views: Array.from({ length: base.views }, (_, v) => ({ kind: 'aug' as const, seed, index: v })) })),
+        chosen.map((i) => ({ file: source.train[i].file, views: Array.from({ length: base.views }, (_, v) => ({ kind: 'aug' as const, seed, index: v })) })),
         `${shots}-shot seed ${seed} views`,
         progress,
       );
@@ -306,7 +414,7 @@ export async function runTrain(p: Parsed): Promise<void> {
         writeFileSync(file, JSON.stringify({
           classnames: runNames,
           labels: Array.from(labels),
-          files: chosen.map((i) => train[i].file),
+          files: chosen.map((i) => source.train[i].file),
           view_features: Array.from({ length: chosen.length }, (_, i) => rowsOf(viewFeatures.subarray(i * base.views * dim, (i + 1) * base.views * dim), base.views)),
           clean_features: rowsOf(cleanF, chosen.length),
           splits: Object.fromEntries(splits.map((s) => [s.name, { features: rowsOf(s.features, s.labels.length), labels: Array.from(s.labels) }])),
@@ -316,9 +424,10 @@ export async function runTrain(p: Parsed): Promise<void> {
 
       for (const method of adapterMethods) {
         const label = configLabel({ ...base, csc: false }, method);
+        if (!isTodo(shots, seed, label)) continue;
         const tag = `[${runsDone + 1}/${runsTotal}] ${label}, ${shots} shot${shots > 1 ? 's' : ''}, seed ${seed}`;
         const tRun = performance.now();
-        const r = runTipAdapter(method, { viewFeatures, nImages: chosen.length, nViews: base.views, dim, labels, nClasses: poolClasses, seed, zsText: await handText(runNames, [DEFAULT_TEMPLATE]), logitScale: l.model.manifest.logit_scale, val: splits.find((s) => s.name === 'val'), baseIdx: baseToNew ? baseIdx : null, subset }, (e) => log(`${tag}: epoch ${e.epoch}/${e.epochs}, loss ${e.loss.toFixed(4)}, train acc ${pct(e.trainAcc)}%`));
+        const r = runTipAdapter(method, { viewFeatures, nImages: chosen.length, nViews: base.views, dim, labels, nClasses: poolClasses, seed, zsText: await handText(runNames, [source.zsTemplate]), logitScale: l.model.manifest.logit_scale, val: splits.find((s) => s.name === 'val'), baseIdx: baseToNew ? baseIdx : null, subset }, (e) => log(`${tag}: epoch ${e.epoch}/${e.epochs}, loss ${e.loss.toFixed(4)}, train acc ${pct(e.trainAcc)}%`));
         const secs = (performance.now() - tRun) / 1000;
         timeOf(label, secs);
         const tipOn: Predictor = (f, n) => argmaxRows(r.logits(f), n, poolClasses);
@@ -326,7 +435,7 @@ export async function runTrain(p: Parsed): Promise<void> {
         const acc = baseToNew
           ? baseToNewAccuracies(splits, classSplit, dim, tipOn, byText(await zsNewText()))
           : Object.fromEntries(splits.filter((s) => s.labels.length).map((s) => [s.name, accuracy(tipOn(s.features, s.labels.length), s.labels)]));
-        records.push({ shots, method: label, seed, accuracy: acc });
+        finish({ shots, method: label, seed, accuracy: acc }, { train_seconds: secs });
         runsDone++;
         log(`${tag}: ${formatDuration(secs * 1000)} (α ${r.params.alpha.toFixed(3)}, β ${r.params.beta.toFixed(3)}${r.searched ? ', searched on val' : ', official defaults'}); ${Object.entries(acc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
         writeOutputs();
@@ -334,6 +443,7 @@ export async function runTrain(p: Parsed): Promise<void> {
       for (const method of promptMethods) for (const csc of cscs) {
         const settings: TrainSettings = { ...base, csc, seed };
         const label = configLabel(settings, method);
+        if (!isTodo(shots, seed, label)) continue;
         const { ctx, note } = initialContext(l, settings, runNames.length);
         if (note) log(`note: ${note}`);
         engine.setPrompts(promptSpec(l, runNames, ctx.nCtx, ctx.cscClasses > 0, settings.position));
@@ -343,7 +453,7 @@ export async function runTrain(p: Parsed): Promise<void> {
           initialContext: ctx,
           // The method changes the loss and gradient, never the loop (src/coop/prompt-methods.ts).
           lossAndGrad: methodLossAndGrad(
-            promptMethodConfig(method, ms, method === 'coop' ? null : await handText(runNames, [DEFAULT_TEMPLATE]), l.model.manifest.logit_scale, runNames.length, dim),
+            promptMethodConfig(method, ms, method === 'coop' ? null : await handText(runNames, [source.zsTemplate]), l.model.manifest.logit_scale, runNames.length, dim),
             (c, f, y, tg, sg) => engine.step(c.data, f, y, tg, sg),
           ),
         });
@@ -376,13 +486,13 @@ export async function runTrain(p: Parsed): Promise<void> {
         // Base-to-new: the learned unified context with the new classes' names, among the new classes.
         const acc = baseToNew
           ? baseToNewAccuracies(splits, classSplit, dim, byText(textAll), byText(await learnedTextFeatures(engine, l, newNames, final, settings.position)))
-          : scoreText(textAll);
+          : { ...scoreText(textAll), ...(await scoreTargets((t) => learnedTextFeatures(engine, l, t.classNames, final, settings.position))) };
         const secs = (performance.now() - tRun) / 1000;
         runTimes.push(secs);
         timeOf(label, secs);
         task.done(`${failed ? `FAILED: ${failed}; ` : ''}${method === 'prograd' ? `projected ${projected} of ${trainer.totalSteps} steps; ` : ''}loss ${lastLoss.toFixed(4)}, train ${pct(trainAcc)}%, ${Object.entries(acc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
-        records.push({ shots, method: label, seed, accuracy: acc });
-        runLog.push({ shots, seed, method: label, train_seconds: secs, steps: trainer.position.step, epochs: trainer.maxEpochs, final_loss: lastLoss, engine: engine.kind, failed });
+        const runInfo = { shots, seed, method: label, train_seconds: secs, steps: trainer.position.step, epochs: trainer.maxEpochs, final_loss: lastLoss, engine: engine.kind, failed };
+        runLog.push(runInfo);
         runsDone++;
         // The learned prompt in the app's format, checked with the app's own parser before it is written.
         const prompt: LearnedPrompt = {
@@ -403,6 +513,8 @@ export async function runTrain(p: Parsed): Promise<void> {
         mkdirSync(path.dirname(file), { recursive: true });
         writeFileSync(file, text);
         promptFiles++;
+        // The run's record last: a kill before this line redoes the run, after it never.
+        finish({ shots, method: label, seed, accuracy: acc }, { train_seconds: secs, detail: runInfo });
         const left = runsTotal - runsDone;
         const avg = runTimes.reduce((a, b) => a + b, 0) / runTimes.length;
         log(`${tag}: ${formatDuration(secs * 1000)}; prompt → ${file} (${promptFileName(prompt)} in the app); ${left} run(s) left, sweep ETA ~${formatDuration(left * avg * 1000)} (mean of runs so far; more shots take longer)`);
@@ -414,7 +526,8 @@ export async function runTrain(p: Parsed): Promise<void> {
   await extractor.release();
   const md = writeOutputs();
   process.stdout.write(md);
-  log(`wrote ${path.join(out, 'results.md')}, ${path.join(out, 'results.json')} and ${promptFiles} prompt file(s) under ${path.join(out, 'prompts')}; wall time ${formatDuration(performance.now() - t0)}`);
+  log(`wrote ${path.join(out, 'results.md')}, ${path.join(out, 'results.json')}, ${store.all.length} run record(s) under ${path.join(out, 'runs')} and ${promptFiles} prompt file(s) under ${path.join(out, 'prompts')}; wall time ${formatDuration(performance.now() - t0)}`);
+  if (shard.count > 1) log(`shard ${shard.index}/${shard.count} done: join the shards' tables with  npm run coop -- merge ${out} <the other shards' --out folders>`);
 }
 
 interface TipRunInput {

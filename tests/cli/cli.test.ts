@@ -127,7 +127,7 @@ describe('coop train on the bundled demo', () => {
 
 describe('coop train: bad input gets a clear message', () => {
   const train = (data: string, extra: string[] = []) =>
-    coopIn(['train', '--model', MODEL, '--data', data, '--shots', '1', '--seeds', '1', '--epochs', '1', '--engine', 'cpu', '--out', path.join(tmp, 'o'), '--cache', cache, '--quiet', ...extra]);
+    coopIn(['train', '--model', MODEL, '--data', data, '--shots', '1', '--seeds', '1', '--epochs', '1', '--engine', 'cpu', '--out', path.join(tmp, `o-${path.basename(data)}-${extra.join('')}`), '--cache', cache, '--quiet', ...extra]);
 
   it('a missing train/ split', async () => {
     const root = tinyData('no-train', (r) => rmSync(path.join(r, 'train'), { recursive: true }));

@@ -8,6 +8,7 @@ import { useTrainStore } from '../store/train-store';
 import { ClassCards } from './ClassCards';
 import { fetchReferenceNumbers, loadDemo, type ReferenceNumbers } from './demo';
 import { ExportImport } from './ExportImport';
+import { OpenDataset } from './OpenDataset';
 import { AccuracyChart, LossChart, RunStats } from './LiveView';
 import { NearestTokens } from './NearestTokens';
 import { PredictPanel } from './PredictPanel';
@@ -112,6 +113,7 @@ export function TrainPage() {
           <button type="button" data-testid="load-demo" disabled={busy || demoLoading} onClick={() => void onLoadDemo()}>
             {demoLoading ? 'Loading demo…' : 'Load demo'}
           </button>
+          <OpenDataset disabled={busy || demoLoading} />
           {st.extraSets.map((e) => (
             <span key={e.name} className="badge muted" data-testid={`extra-${e.name}`}>
               second test set "{e.name}": {e.items.length} images
