@@ -34,8 +34,15 @@ export class CpuTextEngine implements TextEngineLike {
   detail = 'CPU (JavaScript)';
   private layout: PromptLayout | null = null;
 
-  constructor(private readonly opts: CpuTextEngineOptions) {
-    opts.kernels?.adoptWeights(opts.weights);
+  /** The weights the composition computes with: with WASM kernels, the adopted ones (matrices packed in its memory). */
+  private readonly w: TextWeights;
+
+  private readonly opts: CpuTextEngineOptions;
+
+  constructor(opts: CpuTextEngineOptions) {
+    this.w = opts.kernels ? opts.kernels.adoptWeights(opts.weights) : opts.weights;
+    // Not the caller's weights: once adopted, their matrices are garbage unless the caller keeps them.
+    this.opts = { ...opts, weights: this.w };
     this.detail = this.describe();
   }
 
@@ -52,7 +59,7 @@ export class CpuTextEngine implements TextEngineLike {
   }
 
   get weights(): TextWeights {
-    return this.opts.weights;
+    return this.w;
   }
 
   /** Threads a step's matmuls run on. */
@@ -66,7 +73,7 @@ export class CpuTextEngine implements TextEngineLike {
   }
 
   setPrompts(spec: PromptSpec): void {
-    this.layout = promptLayout(spec, this.opts.weights.config.V);
+    this.layout = promptLayout(spec, this.w.config.V);
   }
 
   async step(ctx: Float32Array, imageFeatures: Float32Array, labels: Int32Array, textGrad?: TextFeatureGrad, secondGrad?: SecondTextGrad): Promise<TextStepResult> {
@@ -81,9 +88,9 @@ export class CpuTextEngine implements TextEngineLike {
       ...(textGrad ? { textFeatures: Float32Array.from(r.textFeatures) } : {}),
     });
     // The WASM kernels' outputs are views of its arena, reused by the next run: copied out inside it.
-    if (kern) return kern.run(() => copyOut(coopStepCpu(this.opts.weights, input, 'fast', kern)));
+    if (kern) return kern.run(() => copyOut(coopStepCpu(this.w, input, 'fast', kern)));
     this.usePool();
-    return copyOut(coopStepCpu(this.opts.weights, input, 'fast', referenceKernels));
+    return copyOut(coopStepCpu(this.w, input, 'fast', referenceKernels));
   }
 
   /**
@@ -92,9 +99,9 @@ export class CpuTextEngine implements TextEngineLike {
    */
   async encodeTokens(ids: Int32Array, rows: number): Promise<Float32Array> {
     const kern = this.opts.kernels;
-    if (kern) return kern.run(() => encodeTokensCpu(this.opts.weights, ids, rows, kern));
+    if (kern) return kern.run(() => encodeTokensCpu(this.w, ids, rows, kern));
     installMatmulPool(null);
-    return encodeTokensCpu(this.opts.weights, ids, rows);
+    return encodeTokensCpu(this.w, ids, rows);
   }
 
   /** Forward only (no shared prefix: evaluation runs once per epoch, a step several times). */
@@ -102,7 +109,7 @@ export class CpuTextEngine implements TextEngineLike {
     if (!this.layout) throw new Error('the text engine has no prompts yet');
     const kern = this.opts.kernels ?? referenceKernels;
     if (!this.opts.kernels) this.usePool();
-    const w = this.opts.weights;
+    const w = this.w;
     const { D, E } = w.config;
     const K = this.layout.K;
     const S = usedLength(this.layout);

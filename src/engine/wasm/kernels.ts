@@ -42,9 +42,10 @@ export const MIN_POOLED_MACS = 1 << 21;
 
 export class WasmKernels implements CpuKernels {
   readonly name = 'wasm';
-  private readonly packed = new Map<Arr, PackedWeight>();
+  /** Keyed by the weight array it was packed from and by its stand-in in adopted weights (weak: no copy kept alive). */
+  private readonly packed = new WeakMap<Arr, PackedWeight>();
   /** Small frozen arrays (biases, layer norm parameters) copied in once. */
-  private readonly frozen = new Map<Arr, number>();
+  private readonly frozen = new WeakMap<Arr, number>();
 
   private constructor(
     private readonly k: KernelExports,
@@ -77,22 +78,38 @@ export class WasmKernels implements CpuKernels {
 
   /**
    * Packs every linear weight of `w` (both orientations) and copies its biases and layer norm parameters into the
-   * engine's memory, once; products with these arrays then read them from there. `w` itself is left as it is.
+   * engine's memory, once. Returns the weights to compute with: the same, except that each linear weight matrix is
+   * an empty stand-in that names its packed copy, so the JavaScript copy of the matrices (152 MB for ViT-B/32's text
+   * tower) can be freed once the caller lets go of `w`. Products with either array read the packed copy.
    */
-  adoptWeights(w: TextWeights): void {
+  adoptWeights(w: TextWeights): TextWeights {
     // Between runs: no arena view is live, so the arena can move up past the new weights.
     this.mem.reset();
     const { D, F, E } = w.config;
-    const linear = (a: Arr, rows: number, cols: number) => this.packWeight(a, rows, cols);
+    const linear = (a: Arr, rows: number, cols: number): Arr => {
+      this.packWeight(a, rows, cols);
+      const handle = new Float32Array(0);
+      this.packed.set(handle, this.packed.get(a)!);
+      return handle;
+    };
     for (const l of w.layers) {
-      for (const lin of [l.q, l.k, l.v, l.out]) linear(lin.w, D, D);
-      linear(l.fc1.w, D, F);
-      linear(l.fc2.w, F, D);
       for (const a of [l.q.b, l.k.b, l.v.b, l.out.b, l.fc1.b, l.fc2.b, l.ln1.weight, l.ln1.bias, l.ln2.weight, l.ln2.bias]) this.freeze(a);
     }
-    linear(w.projection, D, E);
     this.freeze(w.finalLn.weight);
     this.freeze(w.finalLn.bias);
+    return {
+      ...w,
+      layers: w.layers.map((l) => ({
+        ...l,
+        q: { w: linear(l.q.w, D, D), b: l.q.b },
+        k: { w: linear(l.k.w, D, D), b: l.k.b },
+        v: { w: linear(l.v.w, D, D), b: l.v.b },
+        out: { w: linear(l.out.w, D, D), b: l.out.b },
+        fc1: { w: linear(l.fc1.w, D, F), b: l.fc1.b },
+        fc2: { w: linear(l.fc2.w, F, D), b: l.fc2.b },
+      })),
+      projection: linear(w.projection, D, E),
+    };
   }
 
   private freeze(a: Arr): void {
@@ -189,6 +206,8 @@ export class WasmKernels implements CpuKernels {
     if (w && !s.transB && w.rows === k && w.cols === n) pb = w.forward;
     else if (w && s.transB && w.rows === n && w.cols === k) pb = w.backward;
     else {
+      // An adopted weight's stand-in used with a shape it was not packed for would read nothing: say so.
+      if (b.length < k * n) throw new Error(`WASM matmul: B has ${b.length} values, the product needs ${k}×${n}${w ? ` (a packed [${w.rows}, ${w.cols}] weight used as ${s.transB ? 'transposed ' : ''}[${k}, ${n}])` : ''}`);
       pb = this.mem.alloc(nPanels * PANEL_COLS * k * 4);
       const bAt = this.ptr(b, k * n);
       if (s.transB) this.k.packB(bAt, 1, k, k, n, pb, 0, nPanels);

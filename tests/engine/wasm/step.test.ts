@@ -141,3 +141,21 @@ describe('WASM CPU engine vs PyTorch (toy-clip dumps)', () => {
     });
   }
 });
+
+describe('WASM CPU engine: adopted weights', () => {
+  it('keep no JavaScript copy of the matrices, compute the same step, and refuse a stand-in used with another shape', () => {
+    const w = randomTextWeights(ragged, 8, true);
+    const slim = kern.adoptWeights(w);
+    expect(slim.layers[0].fc1.w.length).toBe(0);
+    expect(slim.projection.length).toBe(0);
+    expect(slim.tokenEmbedding).toBe(w.tokenEmbedding);
+    const layout = promptLayout(randomPrompts(ragged, 3, 2, false, 'end'), ragged.V);
+    const { imageFeatures, labels } = randomImages(4, ragged.E, 3);
+    const input = { layout, ctx: f32(randn(layout.ctxRows * ragged.D, 4, 0.3)), imageFeatures: f32(imageFeatures), labels, logitScale: 20 };
+    const a = kern.run(() => Float32Array.from(coopStepCpu(w, input, 'fast', kern).gradCtx));
+    const b = kern.run(() => Float32Array.from(coopStepCpu(slim, input, 'fast', kern).gradCtx));
+    expect(b).toEqual(a);
+    const x = new Float32Array(2 * ragged.F);
+    expect(() => kern.run(() => kern.matmul(x, slim.layers[0].fc1.w, { m: 2, n: ragged.D, k: ragged.F }))).toThrow(/packed \[30, 120\] weight used as \[120, 30\]/);
+  });
+});
