@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import { ORT_ASSET_DIR } from './ort-paths';
+import { wasmThreads } from './ort-threads';
 
 let configured = false;
 
@@ -7,8 +8,7 @@ let configured = false;
 export function configureOrt(adapter?: GPUAdapter): typeof ort {
   if (!configured) {
     ort.env.wasm.wasmPaths = new URL(import.meta.env.BASE_URL + ORT_ASSET_DIR, location.href).href;
-    // Threads need SharedArrayBuffer, which only a cross-origin isolated page (COOP/COEP) has.
-    ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+    ort.env.wasm.numThreads = wasmThreads(!!globalThis.crossOriginIsolated, navigator.hardwareConcurrency);
     // ORT logs node-placement notes as warnings (shape ops on the CPU are expected); keep the console for real errors.
     ort.env.logLevel = 'error';
     configured = true;
