@@ -12,7 +12,7 @@ function rateAttrs(choice: PathChoice | undefined) {
   };
 }
 
-/** Images per second of the encoding under way (the Train page's "Encoding …" progress), null otherwise. */
+/** Images per second of the encoding under way (the Train page's "Encoding …" progress), kept after it ends. */
 function useLiveEncodeRate(): number | undefined {
   const preparing = useTrainStore((s) => s.preparing);
   const start = useRef<{ label: string; t: number; done: number } | null>(null);
@@ -20,7 +20,6 @@ function useLiveEncodeRate(): number | undefined {
   useEffect(() => {
     if (!preparing || !preparing.label.startsWith('Encoding')) {
       start.current = null;
-      setRate(undefined);
       return;
     }
     const now = performance.now();

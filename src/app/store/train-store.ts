@@ -117,7 +117,8 @@ interface TrainState {
   /** File errors and other problems of the last preparation. */
   fileErrors: string[];
   preparing: { label: string; done: number; total: number } | null;
-  engine: { kind: EngineKind; detail: string; choice?: PathChoice } | null;
+  /** The training worker's engine; `threads` (the CPU engine's) once the worker's 'ready' reply carries it. */
+  engine: { kind: EngineKind; detail: string; choice?: PathChoice; threads?: number } | null;
   history: History;
   /** Fatal for the run but not for what was learned (device lost, worker crash). */
   runError: string | null;
@@ -279,7 +280,7 @@ export const useTrainStore = create<TrainState>()((set, get) => {
   const onReply = (r: WorkerReply) => {
     switch (r.type) {
       case 'ready':
-        set({ engine: { kind: r.engine, detail: r.detail, choice: r.choice } });
+        set({ engine: { kind: r.engine, detail: r.detail, choice: r.choice, threads: (r as { threads?: number }).threads } });
         return;
       case 'event': {
         const history = applyEvent(get().history, r.event);
