@@ -14,9 +14,9 @@ describe('the status line in plain words', () => {
     expect(line).not.toMatch(/EP|twin|probe|WASM|swiftshader/i);
 
     const asked = choosePath({ labels: ENGINE, unit: 'steps/s', forced: { path: 'cpu', by: '?engine=cpu' }, rates: {} });
-    expect(plainReason(asked)).toBe('as asked in the address (?engine=cpu)');
+    expect(plainReason(asked)).toBe('as asked (?engine=cpu)');
     const none = choosePath({ labels: ENGINE, unit: 'steps/s', gpuUnavailable: 'no WebGPU in this browser', rates: {} });
-    expect(plainReason(none)).toBe('this browser offers no GPU it can use');
+    expect(plainReason(none)).toBe('no usable GPU in this browser');
     const faster = choosePath({ labels: ENGINE, unit: 'steps/s', adapter: 'x', rates: { gpu: { perSecond: 1 }, cpu: { perSecond: 6 } } });
     expect(plainReason(faster)).toBe('faster than the GPU here');
     const failed = choosePath({ labels: ENGINE, unit: 'steps/s', rates: { gpu: { note: 'threw' }, cpu: { perSecond: 6 } } });

@@ -14,11 +14,11 @@ const IMPACTS = ['minor', 'moderate', 'serious', 'critical'];
 async function axe(page, what, include) {
   let builder = new AxeBuilder({ page }).withTags(TAGS);
   if (include) builder = builder.include(include);
-  const { violations } = await builder.analyze();
+  const { violations, passes } = await builder.analyze();
   const counts = Object.fromEntries(IMPACTS.map((i) => [i, violations.filter((v) => v.impact === i).reduce((n, v) => n + v.nodes.length, 0)]));
   const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   const describe = (v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.length}×, e.g. ${v.nodes[0]?.target.join(' ')})`;
-  return { what, counts, rules: violations.map(describe), bad: bad.map(describe) };
+  return { what, counts, passes: passes.length, rules: violations.map(describe), bad: bad.map(describe) };
 }
 
 /** The element's box lies inside the viewport (it is on screen without scrolling). */
@@ -42,7 +42,11 @@ export async function trainPage({ context, log }) {
   const snap = async (name) => {
     if (!shots) return;
     // A clean picture: no text left selected by the keyboard walk.
-    await page.evaluate(() => window.getSelection()?.removeAllRanges());
+    await page.evaluate(() => {
+      window.getSelection()?.removeAllRanges();
+      // The keyboard walk scrolled the class list to its end; the picture shows it from the top.
+      for (const p of document.querySelectorAll('.train-top > .panel')) p.scrollTop = 0;
+    });
     await page.screenshot({ path: join(shots, name) });
   };
   const page = await openPage(context, `${BASE_URL}?e2e=1&ep=wasm&engine=cpu#train`);
@@ -111,7 +115,7 @@ export async function trainPage({ context, log }) {
     const map = page.locator('[data-testid="prompt-map"]');
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="prompt-map"]')?.dataset.epochs) >= 2, null, { timeout: 300_000, polling: 250 });
     assert.equal(await map.getAttribute('data-learned'), 'true');
-    await map.locator('circle').first().hover();
+    await map.locator('circle').first().hover({ force: true });
     await page.waitForSelector('[data-testid="prompt-map-tip"] img');
     await page.locator('[data-testid="prompt-map-class"]').nth(2).click();
     assert.equal(await page.locator('[data-testid="prompt-map-class"]').nth(2).getAttribute('aria-pressed'), 'true');
@@ -134,11 +138,14 @@ export async function trainPage({ context, log }) {
     await snap('train-after.png');
     if (shots) {
       await map.scrollIntoViewIfNeeded();
-      await map.locator('circle').nth(40).hover();
+      await map.locator('circle').nth(40).hover({ force: true });
       await page.locator('.train-map').screenshot({ path: join(shots, 'prompt-map.png') });
       await page.setViewportSize({ width: 1024, height: 768 });
       await page.evaluate(() => window.scrollTo(0, 0));
       await snap('train-after-1024.png');
+      await page.setViewportSize({ width: 820, height: 1180 });
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await snap('train-after-tablet.png');
       await page.setViewportSize({ width: 1280, height: 800 });
     }
 
@@ -150,7 +157,7 @@ export async function trainPage({ context, log }) {
     await page.waitForSelector('[data-testid="add-model"]', { state: 'detached' });
     assert.equal(await page.evaluate(() => document.activeElement?.dataset?.testid), 'add-model-open', 'Escape closes it and gives the focus back');
 
-    for (const r of results) log(`  axe ${r.what}: ${IMPACTS.map((i) => `${i} ${r.counts[i]}`).join(', ')}${r.rules.length ? `\n    ${r.rules.join('\n    ')}` : ''}`);
+    for (const r of results) log(`  axe ${r.what}: ${IMPACTS.map((i) => `${i} ${r.counts[i]}`).join(', ')} (${r.passes} rules passed)${r.rules.length ? `\n    ${r.rules.join('\n    ')}` : ''}`);
     const bad = results.flatMap((r) => r.bad.map((b) => `${r.what}: ${b}`));
     assert.deepEqual(bad, [], 'no serious or critical accessibility violations');
   } finally {

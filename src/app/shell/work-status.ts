@@ -11,10 +11,10 @@ export function plainReason(choice: PathChoice | undefined): string | null {
   if (!choice) return null;
   const r = choice.reason;
   const asked = /as asked with ([^;]+)/.exec(r);
-  if (asked) return `as asked in the address (${asked[1]})`;
+  if (asked) return `as asked (${asked[1]})`;
   if (choice.choice === 'gpu') return null;
   if (/software fallback adapter/.test(r)) return "this browser's GPU is a software one";
-  if (/unavailable \(/.test(r)) return 'this browser offers no GPU it can use';
+  if (/unavailable \(/.test(r)) return 'no usable GPU in this browser';
   if (/failed its probe/.test(r)) return 'the GPU failed its test run';
   if (/measured faster here/.test(r)) return 'faster than the GPU here';
   return null;

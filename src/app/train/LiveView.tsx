@@ -144,14 +144,20 @@ export function AccuracyChart() {
   return (
     <figure className="chart" data-testid="acc-chart" data-points={history.epochs.length} data-overlays={others.length}>
       <figcaption>
-        Accuracy per epoch (%) · reference lines on{' '}
-        <select aria-label="Reference split" value={ref} onChange={(e) => setRefSplit(e.target.value)}>
-          {available.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
+        Accuracy per epoch (%)
+        {available.length > 0 && (
+          <>
+            {' '}
+            · reference lines on{' '}
+            <select aria-label="Reference split" value={ref} onChange={(e) => setRefSplit(e.target.value)}>
+              {available.map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
+            </select>
+          </>
+        )}
       </figcaption>
       <p className="chart-summary" data-testid="acc-summary">
         {accuracySummary(history.epochs, splits)}
