@@ -88,6 +88,10 @@ export async function trainPage({ context, log }) {
     assert.ok(tabs < 300, 'Train is reachable with Tab');
     const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
     assert.notEqual(outline, 'none', 'the focused Train button shows its focus');
+    // The skip button (the first stop on the Train page) goes there directly.
+    await page.focus('.skip-link');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset?.testid), 'train', '"Skip to Train" focuses Train');
     const scrollBefore = await page.evaluate(() => [window.scrollX, window.scrollY]);
     await page.keyboard.press('Enter');
     log(`  Train reached with ${tabs + 1} Tab presses and pressed with Enter`);

@@ -65,12 +65,12 @@ export function WorkStatus() {
         <summary>Details</summary>
         <dl>
           <dt>Image encoder (onnxruntime-web)</dt>
-          <dd>{ep ? `${ep.detail}${ep.choice ? ` Rates: ${ep.choice.summary}.` : ''}` : 'starting…'}</dd>
+          <dd>{ep ? `${ep.detail.replace(/\.?$/, '.')}${ep.choice ? ` Rates: ${ep.choice.summary}.` : ''}` : 'starting…'}</dd>
           <dt>Training engine</dt>
           <dd>
             {engine ? (
               <>
-                {engine.detail}
+                {engine.detail.replace(/\.?$/, '.')}
                 {engine.choice && (
                   <>
                     {' '}

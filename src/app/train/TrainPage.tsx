@@ -99,6 +99,10 @@ export function TrainPage() {
 
   return (
     <div className="train-page">
+      {/* Keyboard users reach Train without walking every class card's controls; shown when focused. */}
+      <button type="button" className="skip-link" onClick={() => document.querySelector<HTMLButtonElement>('[data-testid="train"]')?.focus()}>
+        Skip to Train
+      </button>
       <div className="train-top">
         <section className="panel train-data" aria-labelledby="train-classes-title">
           <div className="panel-head">
