@@ -126,6 +126,9 @@ export async function hubModels({ context, root, log }) {
     const runError = await page.$('[data-testid="run-error"]');
     assert.equal(status, 'done', `one epoch trained: ${runError ? await runError.textContent() : ''}`);
     log(`  trained 1 epoch on 3 classes (${await page.getAttribute('[data-testid="run-stats"]', 'data-steps')} steps) in ${trainSeconds.toFixed(1)} s with encoding, engine start and proof`);
+    // The PyTorch reference (baselines.json) belongs to the bundled model on the demo's classes: not beside this one.
+    const comparison = await page.textContent('[data-testid="comparison"]');
+    assert.ok(!comparison.includes('PyTorch'), `another model shows this browser's numbers alone: ${comparison}`);
     t = Date.now();
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export"]')]);
     const exported = join(tmp, download.suggestedFilename());

@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { SECTIONS } from './sections';
 import { Header } from './shell/Header';
 import { ModelStatus } from './shell/ModelStatus';
+import { WorkStatus } from './shell/WorkStatus';
 import { useHashSection } from './shell/use-hash-section';
 import { useModelStore } from './store/model-store';
 import { useSessionStore } from './store/session-store';
@@ -17,6 +18,7 @@ export function App() {
     <div className="app">
       <Header />
       <ModelStatus />
+      <WorkStatus />
       <nav className="tabs" role="tablist">
         {SECTIONS.map((s) => (
           <button key={s.id} role="tab" aria-selected={s.id === section.id} className="tab" onClick={() => setActive(s.id)}>

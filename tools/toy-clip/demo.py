@@ -16,7 +16,7 @@ from PIL import Image
 
 import coop
 import shapes
-from common import ROOT, WORK, IMAGE_SIZE, preprocess, load_model, load_tokenizer, text_features, save_json
+from common import ROOT, WORK, MODEL_DIR, IMAGE_SIZE, preprocess, load_model, load_tokenizer, text_features, save_json
 
 SAMPLES = os.path.join(ROOT, "public", "samples")
 # The demo's class names are the user's own words for the shapes (a sticker shop's catalogue), not the words
@@ -153,7 +153,10 @@ def main():
     k = len(names)
     train_f, train_y, train_views = load_split(model, index, "train", views=VIEWS)
     evals = {s: load_split(model, index, s) for s in ("test", "shifted")}
-    res = {"classes": names, "true_shapes": [s for _, s in DEMO_CLASSES], "views": VIEWS, "seeds": args.seeds,
+    # The model these numbers are for: the app shows them only beside runs of that model (id and text weights).
+    manifest = json.load(open(os.path.join(MODEL_DIR, "manifest.json")))
+    res = {"model": {"id": manifest["id"], "text_model_sha256": manifest["text_model_sha256"]},
+           "classes": names, "true_shapes": [s for _, s in DEMO_CLASSES], "views": VIEWS, "seeds": args.seeds,
            "templates": TEMPLATES, "zero_shot_template": TEMPLATES[0], "results": {}}
     w0 = text_features(model, tok, [TEMPLATES[0].format(n) for n in names])
     we = ensemble_weights(model, tok, names)

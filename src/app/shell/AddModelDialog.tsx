@@ -50,7 +50,15 @@ export function AddModelDialog() {
 
   return (
     <div className="dialog-backdrop" onClick={() => !busy && show(false)}>
-      <div className="dialog add-model" role="dialog" aria-label="Add a model" data-testid="add-model" onClick={(e) => e.stopPropagation()}>
+      <div
+        className="dialog add-model"
+        role="dialog"
+        aria-modal="true"
+        aria-label="Add a model"
+        data-testid="add-model"
+        onClick={(e) => e.stopPropagation()}
+        onKeyDown={(e) => e.key === 'Escape' && !busy && show(false)}
+      >
         <h2>Add a model</h2>
         {storeError && <p className="banner error">{storeError}</p>}
         <form
@@ -62,7 +70,7 @@ export function AddModelDialog() {
         >
           <label>
             Hugging Face repo id
-            <input data-testid="add-repo" value={repo} placeholder="Xenova/clip-vit-base-patch32" onChange={(e) => setRepo(e.target.value)} required disabled={busy} />
+            <input data-testid="add-repo" autoFocus value={repo} placeholder="Xenova/clip-vit-base-patch32" onChange={(e) => setRepo(e.target.value)} required disabled={busy} />
           </label>
           <label>
             Revision

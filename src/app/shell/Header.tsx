@@ -1,5 +1,4 @@
 import { AddModelDialog } from './AddModelDialog';
-import { EpBadge, TextEngineBadge } from './EpBadge';
 import { ModelPicker } from './ModelPicker';
 
 export function Header() {
@@ -8,8 +7,6 @@ export function Header() {
       <h1>CoOp Playground</h1>
       <div className="header-controls">
         <ModelPicker />
-        <EpBadge />
-        <TextEngineBadge />
       </div>
       <AddModelDialog />
     </header>

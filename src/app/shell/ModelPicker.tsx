@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'react';
 import { formatMB } from '../../models/sources/transfer';
 import { useAddModelStore } from '../store/add-model-store';
 import { STORED_PREFIX, useModelStore } from '../store/model-store';
@@ -10,6 +11,14 @@ export function ModelPicker() {
   const select = useModelStore((s) => s.select);
   const removeStored = useModelStore((s) => s.removeStored);
   const showAdd = useAddModelStore((s) => s.show);
+  const dialogOpen = useAddModelStore((s) => s.open);
+  const opener = useRef<HTMLButtonElement>(null);
+  const wasOpen = useRef(false);
+  // Keyboard users land back where they were when the dialog closes.
+  useEffect(() => {
+    if (wasOpen.current && !dialogOpen) opener.current?.focus();
+    wasOpen.current = dialogOpen;
+  }, [dialogOpen]);
   const selectedStored = selected?.startsWith(STORED_PREFIX) ? stored.find((m) => STORED_PREFIX + m.key === selected) : undefined;
   const empty = models.length === 0 && stored.length === 0;
   return (
@@ -31,7 +40,7 @@ export function ModelPicker() {
           ))}
         </select>
       </label>
-      <button data-testid="add-model-open" onClick={() => showAdd(true)}>
+      <button ref={opener} data-testid="add-model-open" onClick={() => showAdd(true)}>
         Add a model…
       </button>
       {selectedStored && (

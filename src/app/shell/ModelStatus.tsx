@@ -4,7 +4,7 @@ import { ProgressBar } from './ProgressBar';
 
 /** Loading progress, or what went wrong with the chosen model, under the header. */
 export function ModelStatus() {
-  const { phase, progress, error, deviceLost, selected, runtime, ep } = useModelStore();
+  const { phase, progress, error, deviceLost, selected, runtime } = useModelStore();
   const select = useModelStore((s) => s.select);
   if (deviceLost) {
     return (
@@ -32,11 +32,14 @@ export function ModelStatus() {
     const { textFile, visionFile } = runtime.model;
     return (
       <div className="model-summary" data-testid="model-ready" data-text-file={textFile.path} data-vision-file={visionFile.path}>
-        <strong>{m.name}</strong> · {m.image_size}px images · {m.embed_dim}-d features · <LogitScale value={m.logit_scale} /> · {ep?.detail}
-        <div className="model-towers" data-testid="model-towers">
-          text: <code>{textFile.path}</code> ({textFile.dtype}
-          {textFile.dtype === 'fp16' ? ', computed in fp32' : ''}) · image: <code>{visionFile.path}</code> ({visionFile.dtype})
-        </div>
+        <strong>{m.name}</strong> · {m.image_size} px images · {m.embed_dim}-d features · <LogitScale value={m.logit_scale} /> ·{' '}
+        <details className="model-files">
+          <summary>Files</summary>
+          <span className="model-towers" data-testid="model-towers">
+            text: <code>{textFile.path}</code> ({textFile.dtype}
+            {textFile.dtype === 'fp16' ? ', computed in fp32' : ''}) · image: <code>{visionFile.path}</code> ({visionFile.dtype})
+          </span>
+        </details>
       </div>
     );
   }

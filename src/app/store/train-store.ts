@@ -76,6 +76,25 @@ export interface Baselines {
   probeLambda?: number;
 }
 
+/**
+ * The images of the run being set up, for the picture of the prompts (PromptMap): their clean features, classes
+ * (over all cards) and thumbnails. Kept only in memory: a reloaded run shows its map again after its next Train.
+ */
+export interface MapImages {
+  dim: number;
+  classNames: string[];
+  /** [N, dim] normalized features, row i of image i. */
+  features: Float32Array;
+  labels: Int32Array;
+  split: Array<'train' | 'test'>;
+  urls: string[];
+  names: string[];
+  /** Class (index into classNames) of each row of the learned and zero-shot text features (base-to-new: the base classes). */
+  textClasses: number[];
+  /** The setup this belongs to (its key), so a map never mixes two runs' data. */
+  key: string;
+}
+
 export interface RestoredSession {
   cards: ClassCard[];
   extraSets: ExtraSet[];
@@ -98,6 +117,7 @@ interface TrainState {
   /** File errors and other problems of the last preparation. */
   fileErrors: string[];
   preparing: { label: string; done: number; total: number } | null;
+  /** The training worker's engine; `threads` (the CPU engine's) once the worker's 'ready' reply carries it. */
   engine: { kind: EngineKind; detail: string; choice?: PathChoice; threads?: number } | null;
   history: History;
   /** Fatal for the run but not for what was learned (device lost, worker crash). */
@@ -105,6 +125,7 @@ interface TrainState {
   setup: SetupInfo | null;
   baselines: Baselines;
   snapshot: Snapshot | null;
+  mapImages: MapImages | null;
   nearest: NearestView | null;
   imported: LearnedPrompt | null;
   importError: string | null;
@@ -466,11 +487,28 @@ export const useTrainStore = create<TrainState>()((set, get) => {
         labels[newKey(s.name)] = subsetClasses(s, split.new, dim).labels;
       }
     }
+    const key = setupKey(get(), runtime.key);
+    const mapRows = [...parts.train.map((t) => ({ ...t, split: 'train' as const })), ...parts.test.map((t) => ({ ...t, split: 'test' as const }))].filter((t) => featureOf.has(t.image.id) && !errors.has(t.image.id));
+    const mapFeatures = new Float32Array(mapRows.length * dim);
+    mapRows.forEach((t, i) => mapFeatures.set(featureOf.get(t.image.id)!, i * dim));
+    set({
+      mapImages: {
+        dim,
+        classNames: names,
+        features: mapFeatures,
+        labels: Int32Array.from(mapRows, (t) => t.label),
+        split: mapRows.map((t) => t.split),
+        urls: mapRows.map((t) => t.image.url),
+        names: mapRows.map((t) => t.image.name),
+        textClasses: b2n ? [...split.base] : names.map((_, i) => i),
+        key,
+      },
+    });
     set({
       preparing: null,
       history: { ...(keptHistory ?? EMPTY_HISTORY), status: 'ready' },
       setup: {
-        key: setupKey(get(), runtime.key),
+        key,
         classNames: trainNames,
         ...(b2n ? { newClassNames: split.new.map((c) => names[c]) } : {}),
         nCtx: done.nCtx,
@@ -502,6 +540,7 @@ export const useTrainStore = create<TrainState>()((set, get) => {
     setup: null,
     baselines: { hand: null, linearProbe: null },
     snapshot: null,
+    mapImages: null,
     nearest: null,
     imported: null,
     importError: null,
@@ -566,6 +605,7 @@ export const useTrainStore = create<TrainState>()((set, get) => {
         imported: null,
         importError: null,
         nearest: null,
+        mapImages: null,
         ...(active ? viewOf(active) : { history: EMPTY_HISTORY, setup: null, snapshot: null, baselines: { hand: null, linearProbe: null } }),
       });
     },

@@ -3,13 +3,18 @@ import { useTrainStore } from '../store/train-store';
 import { counts, type ClassCard as Card, type ImageSplit } from './class-cards';
 import { filesFromClipboard, filesFromDataTransfer } from './drop';
 
-function Thumbs({ card, split }: { card: Card; split: ImageSplit }) {
+/** How many thumbnails a card's strip shows before "all N". */
+export const STRIP = 7;
+
+function Thumbs({ card, split, all }: { card: Card; split: ImageSplit; all: boolean }) {
   const deleteImage = useTrainStore((s) => s.deleteImage);
   const images = card.images.filter((i) => i.split === split);
   if (images.length === 0) return null;
+  // The strip keeps unusable files in view first: they are what a person has to act on.
+  const shown = all ? images : [...images.filter((i) => i.error), ...images.filter((i) => !i.error)].slice(0, STRIP);
   return (
-    <ul className="thumbs" aria-label={`${card.name} ${split} images`}>
-      {images.map((img) => (
+    <ul className={all ? 'thumbs all' : 'thumbs strip'} aria-label={`${card.name} ${split === 'train' ? 'training' : 'test'} images`}>
+      {shown.map((img) => (
         <li key={img.id} className={img.error ? 'thumb-item broken' : 'thumb-item'} title={img.error ?? img.name} data-testid="thumb">
           {img.url && <img src={img.url} alt={img.name} loading="lazy" />}
           <button type="button" className="thumb-delete" aria-label={`Delete ${img.name}`} onClick={() => deleteImage(img.id)}>
@@ -21,7 +26,7 @@ function Thumbs({ card, split }: { card: Card; split: ImageSplit }) {
   );
 }
 
-function DropArea({ card, split, disabled }: { card: Card; split: ImageSplit; disabled: boolean }) {
+function DropArea({ card, split, disabled, children }: { card: Card; split: ImageSplit; disabled: boolean; children?: React.ReactNode }) {
   const addFiles = useTrainStore((s) => s.addFiles);
   const track = useTrainStore((s) => s.track);
   const input = useRef<HTMLInputElement>(null);
@@ -48,6 +53,8 @@ function DropArea({ card, split, disabled }: { card: Card; split: ImageSplit; di
     <div
       className={over ? 'card-drop over' : 'card-drop'}
       tabIndex={0}
+      role="group"
+      aria-label={`${split === 'train' ? 'Training' : 'Test'} images of ${card.name || 'this class'}: drop or paste here`}
       data-testid={`drop-${split}`}
       onDragOver={(e) => {
         e.preventDefault();
@@ -57,10 +64,13 @@ function DropArea({ card, split, disabled }: { card: Card; split: ImageSplit; di
       onDrop={(e) => void onDrop(e)}
       onPaste={onPaste}
     >
-      <span>{split === 'train' ? 'Drop images or a folder, or paste' : 'Test images (optional)'}</span>
-      <button type="button" disabled={disabled} onClick={() => input.current?.click()}>
-        Add…
-      </button>
+      {children}
+      <div className="card-actions">
+        <button type="button" disabled={disabled} aria-label={`Add ${split === 'train' ? 'training' : 'test'} images to ${card.name || 'this class'}`} onClick={() => input.current?.click()}>
+          Add…
+        </button>
+        <span className="hint">{split === 'train' ? 'or drop, paste here' : 'or drop, paste test images (optional)'}</span>
+      </div>
       <input
         ref={input}
         type="file"
@@ -95,7 +105,12 @@ function NewToggle({ card, disabled }: { card: Card; disabled: boolean }) {
 
 export function ClassCardView({ card, disabled }: { card: Card; disabled: boolean }) {
   const { renameClass, deleteClass } = useTrainStore();
+  const [allTrain, setAllTrain] = useState(false);
+  const [showTest, setShowTest] = useState(false);
   const c = counts(card);
+  const nTrain = card.images.filter((i) => i.split === 'train').length;
+  const nTest = card.images.filter((i) => i.split === 'test').length;
+  const testId = `test-images-${card.id}`;
   return (
     <article className={card.isNew ? 'class-card is-new' : 'class-card'} data-testid="class-card" data-name={card.name} data-new={card.isNew ? 'true' : undefined}>
       <header>
@@ -106,18 +121,35 @@ export function ClassCardView({ card, disabled }: { card: Card; disabled: boolea
           onChange={(e) => renameClass(card.id, e.target.value)}
           placeholder="class name"
         />
-        <button type="button" className="icon" aria-label={`Delete class ${card.name}`} disabled={disabled} onClick={() => deleteClass(card.id)}>
-          Delete
+        <button type="button" className="icon" aria-label={`Delete class ${card.name}`} title={`Delete class ${card.name}`} disabled={disabled} onClick={() => deleteClass(card.id)}>
+          ×
         </button>
       </header>
-      <NewToggle card={card} disabled={disabled} />
-      <p className="counts" data-testid="counts" data-train={c.train} data-test={c.test}>
-        {c.train} training · {c.test} test{c.broken ? ` · ${c.broken} unusable` : ''}
-      </p>
-      <DropArea card={card} split="train" disabled={disabled} />
-      <Thumbs card={card} split="train" />
-      <DropArea card={card} split="test" disabled={disabled} />
-      <Thumbs card={card} split="test" />
+      <DropArea card={card} split="train" disabled={disabled}>
+        <div className="card-meta">
+          <p className="counts" data-testid="counts" data-train={c.train} data-test={c.test}>
+            {c.train} training · {c.test} test{c.broken ? ` · ${c.broken} unusable` : ''}
+          </p>
+          <NewToggle card={card} disabled={disabled} />
+        </div>
+        <Thumbs card={card} split="train" all={allTrain} />
+      </DropArea>
+      <div className="card-toggles">
+        {nTrain > STRIP && (
+          <button type="button" className="link" aria-expanded={allTrain} data-testid="thumbs-all" onClick={() => setAllTrain(!allTrain)}>
+            {allTrain ? 'Show fewer' : `Show all ${nTrain}`}
+          </button>
+        )}
+        <button type="button" className="link" aria-expanded={showTest} aria-controls={testId} data-testid="test-toggle" onClick={() => setShowTest(!showTest)}>
+          {showTest ? 'Hide test images' : `Test images (${nTest})`}
+        </button>
+      </div>
+      {/* Kept in the page when folded, so a drop or paste on it (and the tests) still reach it. */}
+      <div id={testId} hidden={!showTest}>
+        <DropArea card={card} split="test" disabled={disabled}>
+          <Thumbs card={card} split="test" all />
+        </DropArea>
+      </div>
     </article>
   );
 }

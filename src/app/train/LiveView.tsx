@@ -63,6 +63,27 @@ function useOverlayRuns() {
   return runs.filter((r) => overlay.includes(r.id) && r.id !== active).map((r, i) => ({ run: r, color: OVERLAY_COLORS[i % OVERLAY_COLORS.length] }));
 }
 
+/** The loss chart in words, for screen readers and a glance: where it started, where it is, the lowest. */
+export function lossSummary(loss: ReadonlyArray<{ step: number; loss: number }>): string {
+  if (loss.length === 0) return 'No steps yet: the loss appears here once training starts.';
+  const last = loss[loss.length - 1];
+  const min = loss.reduce((a, p) => (p.loss < a.loss ? p : a), loss[0]);
+  return `Loss ${loss[0].loss.toFixed(3)} at step ${loss[0].step}, ${last.loss.toFixed(3)} at step ${last.step} (lowest ${min.loss.toFixed(3)} at step ${min.step}).`;
+}
+
+/** The accuracy chart in words: each split's accuracy after the last epoch, and its best. */
+export function accuracySummary(epochs: ReadonlyArray<Record<string, number>>, splits: readonly string[]): string {
+  if (epochs.length === 0) return 'No epochs yet: accuracy on each split appears here after every epoch.';
+  const last = epochs[epochs.length - 1];
+  const parts = splits
+    .filter((s) => typeof last[s] === 'number')
+    .map((s) => {
+      const best = Math.max(...epochs.map((p) => (typeof p[s] === 'number' ? p[s] : -Infinity)));
+      return `${s} ${last[s].toFixed(1)}% (best ${best.toFixed(1)}%)`;
+    });
+  return `After epoch ${last.epoch}: ${parts.join(', ')}.`;
+}
+
 export function LossChart() {
   const raw = useTrainStore((s) => s.history.loss);
   const others = useOverlayRuns().filter((o) => o.run.loss.length);
@@ -83,7 +104,10 @@ export function LossChart() {
           {smoothing.toFixed(2)}
         </label>
       </figcaption>
-      <ResponsiveContainer width="100%" height={220}>
+      <p className="chart-summary" data-testid="loss-summary">
+        {lossSummary(raw)}
+      </p>
+      <ResponsiveContainer width="100%" height={170}>
         <LineChart data={loss} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis dataKey="step" type="number" domain={[1, 'dataMax']} allowDecimals={false} />
@@ -120,16 +144,25 @@ export function AccuracyChart() {
   return (
     <figure className="chart" data-testid="acc-chart" data-points={history.epochs.length} data-overlays={others.length}>
       <figcaption>
-        Accuracy per epoch (%) · reference lines on{' '}
-        <select aria-label="Reference split" value={ref} onChange={(e) => setRefSplit(e.target.value)}>
-          {available.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
+        Accuracy per epoch (%)
+        {available.length > 0 && (
+          <>
+            {' '}
+            · reference lines on{' '}
+            <select aria-label="Reference split" value={ref} onChange={(e) => setRefSplit(e.target.value)}>
+              {available.map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
+            </select>
+          </>
+        )}
       </figcaption>
-      <ResponsiveContainer width="100%" height={240}>
+      <p className="chart-summary" data-testid="acc-summary">
+        {accuracySummary(history.epochs, splits)}
+      </p>
+      <ResponsiveContainer width="100%" height={190}>
         <LineChart data={history.epochs} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis dataKey="epoch" type="number" domain={[1, 'dataMax']} allowDecimals={false} />

@@ -75,7 +75,10 @@ function referenceValue(ref: ReferenceNumbers | null, split: string, key: string
   return typeof at === 'number' ? `${at.toFixed(1)}%` : `${at.mean.toFixed(1)} ± ${at.std.toFixed(1)}%`;
 }
 
-/** Browser numbers next to the PyTorch reference of the same task (public/samples/baselines.json). */
+/**
+ * This browser's numbers, next to the PyTorch reference of the same task (public/samples/baselines.json) only when
+ * the caller found that it belongs to this model and these classes (reference-match.ts); otherwise null.
+ */
 export function ComparisonTable({ reference }: { reference: ReferenceNumbers | null }) {
   const { baselines, snapshot, setup } = useTrainStore();
   if (!setup || !baselines.hand) return null;
@@ -92,7 +95,7 @@ export function ComparisonTable({ reference }: { reference: ReferenceNumbers | n
   ];
   return (
     <section className="results-panel results-wide">
-      <h3>Accuracy: this browser vs PyTorch {reference ? `(${shots} shots, baselines.json)` : ''}</h3>
+      <h3>{reference ? `Accuracy: this browser vs PyTorch (${shots} shots, baselines.json)` : 'Accuracy in this browser'}</h3>
       <table className="comparison" data-testid="comparison">
         <thead>
           <tr>

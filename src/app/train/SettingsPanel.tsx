@@ -4,7 +4,16 @@ import type { TrainSettings } from '../../coop/settings';
 import { useTrainStore } from '../store/train-store';
 import { counts } from './class-cards';
 
-function NumberField({ label, k, step, min, hint }: { label: string; k: keyof TrainSettings; step?: number; min?: number; hint?: string }) {
+/** One line under a control that says what it does. */
+function Explain({ id, children }: { id: string; children: React.ReactNode }) {
+  return (
+    <p className="hint explain" id={id}>
+      {children}
+    </p>
+  );
+}
+
+function NumberField({ label, k, step, min, hint, describedBy }: { label: string; k: keyof TrainSettings; step?: number; min?: number; hint?: string; describedBy?: string }) {
   const value = useTrainStore((s) => s.settings[k]) as number;
   const setSettings = useTrainStore((s) => s.setSettings);
   return (
@@ -13,6 +22,7 @@ function NumberField({ label, k, step, min, hint }: { label: string; k: keyof Tr
       <input
         type="number"
         data-testid={`setting-${k}`}
+        aria-describedby={describedBy}
         value={Number.isFinite(value) ? value : ''}
         step={step ?? 'any'}
         min={min}
@@ -30,37 +40,41 @@ export function SettingsPanel({ disabled }: { disabled: boolean }) {
   const shots = cards.length ? Math.min(...cards.map((c) => counts(c).train)) : 0;
   return (
     <fieldset className="settings" disabled={disabled}>
-      <legend>Prompt design and training</legend>
+      <legend>Prompt design</legend>
       <label className="setting">
         <span>Context init</span>
-        <select data-testid="setting-init" value={settings.init} onChange={(e) => setSettings({ init: e.target.value as TrainSettings['init'] })}>
-          <option value="random">random N(0, 0.02²), seeded</option>
+        <select data-testid="setting-init" aria-describedby="explain-init" value={settings.init} onChange={(e) => setSettings({ init: e.target.value as TrainSettings['init'] })}>
+          <option value="random">random N(0, 0.02²), seeded (paper default)</option>
           <option value="words">from words</option>
         </select>
       </label>
+      <Explain id="explain-init">Where the learned words start: random vectors, or the embeddings of a phrase such as "a photo of a".</Explain>
       {settings.init === 'words' ? (
         <label className="setting">
           <span>Init words (M = their token count)</span>
-          <input value={settings.initWords} onChange={(e) => setSettings({ initWords: e.target.value })} />
+          <input value={settings.initWords} aria-describedby="explain-m" onChange={(e) => setSettings({ initWords: e.target.value })} />
         </label>
       ) : (
-        <NumberField label="Context vectors M" k="nCtx" step={1} min={1} />
+        <NumberField label="Context vectors M" k="nCtx" step={1} min={1} describedBy="explain-m" />
       )}
+      <Explain id="explain-m">M learned word vectors stand before the class name; more can fit more, and overfit more (paper default 16).</Explain>
       <label className="setting checkbox">
-        <input type="checkbox" data-testid="setting-csc" checked={settings.csc} onChange={(e) => setSettings({ csc: e.target.checked })} />
+        <input type="checkbox" data-testid="setting-csc" aria-describedby="explain-csc" checked={settings.csc} onChange={(e) => setSettings({ csc: e.target.checked })} />
         <span>Class-specific context (CSC)</span>
       </label>
+      <Explain id="explain-csc">Off: one context shared by every class (unified, paper default). On: each class learns its own, which suits fine-grained classes.</Explain>
       {settings.csc && settings.init === 'words' && <p className="hint note">{CSC_WORD_INIT_NOTE}</p>}
       <label className="setting">
         <span>Class token position</span>
-        <select data-testid="setting-position" value={position} onChange={(e) => setPosition(e.target.value as typeof position)}>
-          <option value="end">end: [V]…[V] name.</option>
+        <select data-testid="setting-position" aria-describedby="explain-position" value={position} onChange={(e) => setPosition(e.target.value as typeof position)}>
+          <option value="end">end: [V]…[V] name. (paper default)</option>
           <option value="middle">middle: [V]… name [V]….</option>
           <option value="front">front: name [V]…[V].</option>
         </select>
       </label>
+      <Explain id="explain-position">Where the class name sits among the learned words.</Explain>
       <details>
-        <summary data-testid="settings-more">Optimizer and schedule (CoOp defaults)</summary>
+        <summary data-testid="settings-more">Optimizer and schedule (the paper's defaults)</summary>
         <NumberField label="Learning rate" k="lr" />
         <NumberField label="Momentum" k="momentum" />
         <NumberField label="Weight decay" k="weightDecay" />

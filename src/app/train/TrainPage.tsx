@@ -12,6 +12,8 @@ import { OpenDataset } from './OpenDataset';
 import { AccuracyChart, LossChart, RunStats } from './LiveView';
 import { NearestTokens } from './NearestTokens';
 import { PredictPanel } from './PredictPanel';
+import { PromptMap } from './PromptMap';
+import { referenceApplies } from './reference-match';
 import { RunsPanel } from './RunsPanel';
 import { SessionPanel } from './SessionPanel';
 import { ComparisonTable, PerClassResults } from './Results';
@@ -64,16 +66,6 @@ function EmptyHint() {
   );
 }
 
-function EngineBadge() {
-  const engine = useTrainStore((s) => s.engine);
-  if (!engine) return null;
-  return (
-    <span className={`badge engine-${engine.kind}`} data-testid="engine-badge" data-engine={engine.kind} title={engine.detail}>
-      text engine: {engine.kind === 'webgpu' ? 'WGSL (WebGPU)' : `CPU, ${engine.threads ?? 1} thread${(engine.threads ?? 1) > 1 ? 's' : ''}`}
-    </span>
-  );
-}
-
 export function TrainPage() {
   const runtime = useModelStore((s) => s.runtime);
   const modelError = useModelStore((s) => s.deviceLost);
@@ -108,73 +100,89 @@ export function TrainPage() {
 
   return (
     <div className="train-page">
-      <section className="panel train-data">
-        <div className="button-row">
-          <button type="button" data-testid="load-demo" disabled={busy || demoLoading} onClick={() => void onLoadDemo()}>
-            {demoLoading ? 'Loading demo…' : 'Load demo'}
-          </button>
-          <OpenDataset disabled={busy || demoLoading} />
+      {/* Keyboard users reach Train without walking every class card's controls; shown when focused. */}
+      <button type="button" className="skip-link" onClick={() => document.querySelector<HTMLButtonElement>('[data-testid="train"]')?.focus()}>
+        Skip to Train
+      </button>
+      <div className="train-top">
+        <section className="panel train-data" aria-labelledby="train-classes-title">
+          <div className="panel-head">
+            <h2 id="train-classes-title">1 · Classes</h2>
+            <button type="button" data-testid="load-demo" disabled={busy || demoLoading} onClick={() => void onLoadDemo()}>
+              {demoLoading ? 'Loading demo…' : 'Load demo'}
+            </button>
+          </div>
           {st.extraSets.map((e) => (
-            <span key={e.name} className="badge muted" data-testid={`extra-${e.name}`}>
-              second test set "{e.name}": {e.items.length} images
-            </span>
+            <p key={e.name} className="hint" data-testid={`extra-${e.name}`}>
+              A second test set, "{e.name}": {e.items.length} images.
+            </p>
           ))}
-        </div>
-        {demoError && <p className="banner error">{demoError}</p>}
-        {restored && st.cards.length === 0 && !demoLoading && <EmptyHint />}
-        <ClassCards disabled={busy} />
-      </section>
+          {demoError && <p className="banner error">{demoError}</p>}
+          {restored && st.cards.length === 0 && !demoLoading && <EmptyHint />}
+          <ClassCards disabled={busy} />
+        </section>
 
-      <aside className="panel train-side">
-        <SessionPanel busy={busy} />
-        <SettingsPanel disabled={busy} />
-        <Controls />
-        <EngineBadge />
-        {!hasGpu && (
-          <p className="banner error" data-testid="no-webgpu">
-            This browser has no WebGPU: training runs on the CPU fallback (much slower), and images are encoded with WASM.
-          </p>
-        )}
-        {modelError && (
-          <p className="banner error" role="alert">
-            {modelError}
-          </p>
-        )}
-        {st.problems.length > 0 && (
-          <ul className="problems banner error" role="alert" data-testid="train-problems">
-            {st.problems.map((p) => (
-              <li key={p}>{p}</li>
-            ))}
-          </ul>
-        )}
-        {st.fileErrors.length > 0 && (
-          <div className="banner error" data-testid="file-errors">
-            <p>These files were left out:</p>
-            <ul>
-              {st.fileErrors.map((p) => (
+        <section className="panel train-side" aria-labelledby="train-training-title">
+          <h2 id="train-training-title">2 · Training</h2>
+          <Controls />
+          {st.preparing && <ProgressBar value={st.preparing.done} max={st.preparing.total} label={`${st.preparing.label}: ${st.preparing.done} of ${st.preparing.total}${eta}`} />}
+          {!hasGpu && (
+            <p className="hint note" data-testid="no-webgpu">
+              This browser has no WebGPU: training and encoding run on the CPU (slower).
+            </p>
+          )}
+          {modelError && (
+            <p className="banner error" role="alert">
+              {modelError}
+            </p>
+          )}
+          {st.problems.length > 0 && (
+            <ul className="problems banner error" role="alert" data-testid="train-problems">
+              {st.problems.map((p) => (
                 <li key={p}>{p}</li>
               ))}
             </ul>
-          </div>
-        )}
-        {(st.runError || st.history.error) && (
-          <p className="banner error" role="alert" data-testid="run-error">
-            {st.runError ?? st.history.error}{st.snapshot ? ' The learned context up to this point is kept.' : ''}
-          </p>
-        )}
-        {st.setup?.note && <p className="hint note">{st.setup.note}</p>}
-        {st.preparing && <ProgressBar value={st.preparing.done} max={st.preparing.total} label={`${st.preparing.label}: ${st.preparing.done} of ${st.preparing.total}${eta}`} />}
-      </aside>
+          )}
+          {st.fileErrors.length > 0 && (
+            <div className="banner error" data-testid="file-errors">
+              <p>These files were left out:</p>
+              <ul>
+                {st.fileErrors.map((p) => (
+                  <li key={p}>{p}</li>
+                ))}
+              </ul>
+            </div>
+          )}
+          {(st.runError || st.history.error) && (
+            <p className="banner error" role="alert" data-testid="run-error">
+              {st.runError ?? st.history.error}{st.snapshot ? ' The learned context up to this point is kept.' : ''}
+            </p>
+          )}
+          {st.setup?.note && <p className="hint note">{st.setup.note}</p>}
+          <SettingsPanel disabled={busy} />
+          <SessionPanel busy={busy} />
+        </section>
 
-      <section className="panel train-live">
-        <RunsPanel busy={busy} />
-        <RunStats />
-        <LossChart />
-        <AccuracyChart />
+        <section className="panel train-live" aria-labelledby="train-live-title">
+          <h2 id="train-live-title">3 · Loss and accuracy</h2>
+          <RunStats />
+          <LossChart />
+          <AccuracyChart />
+        </section>
+      </div>
+
+      <section className="panel train-map" aria-labelledby="prompt-map-title">
+        <PromptMap />
       </section>
 
+      {st.runs.length > 0 && (
+        <section className="panel train-runs">
+          <RunsPanel busy={busy} />
+        </section>
+      )}
+
       <section className="panel train-results">
-        <ComparisonTable reference={reference} />
+        <ComparisonTable reference={reference && runtime && st.setup && referenceApplies(reference, runtime.model.manifest, st.setup.classNames) ? reference : null} />
         <MethodsPanel runtime={runtime} busy={busy} />
         <PerClassResults />
         {runtime && <PredictPanel runtime={runtime} />}

@@ -7,8 +7,9 @@ import { fetchSampleIndex, loadSampleSplit } from '../samples/samples';
 import { newId, type ClassCard } from './class-cards';
 import type { ExtraSet } from '../store/train-store';
 import { cardImage } from '../store/train-store';
+import type { ReferenceIdentity } from './reference-match';
 
-export interface ReferenceNumbers {
+export interface ReferenceNumbers extends ReferenceIdentity {
   views?: number;
   seeds?: number;
   zero_shot_template?: string;
