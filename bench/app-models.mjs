@@ -6,7 +6,7 @@
  * Numbers only; nothing is asserted. Slow on SwiftShader (tens of minutes for the stand-in):
  *
  *   npm run build && E2E_PORT=4182 node bench/app-models.mjs [--models toy,standin] [--images 4] [--k 3,10] [--steps 2]
- *     [--eps webgpu,wasm] [--engines webgpu,cpu]
+ *     [--eps webgpu,wasm] [--ep-threads 1,2] [--engines webgpu,cpu,reference]
  *
  * It prints one JSON line per measurement and writes them all to bench/out/app-models.json.
  */
@@ -30,6 +30,8 @@ const IMAGES = Number(arg('images', 4));
 const KS = arg('k', '3,10').split(',').map(Number);
 const STEPS = Number(arg('steps', 2));
 const EPS = arg('eps', 'webgpu,wasm').split(',').filter(Boolean);
+// WASM EP threads to compare (?ep-threads=N); empty: the app's own choice (every core where isolated).
+const EP_THREADS = arg('ep-threads', '').split(',').filter(Boolean).map(Number);
 const ENGINES = arg('engines', 'webgpu,cpu').split(',').filter(Boolean);
 const CLASSES = ['disc', 'box', 'wedge', 'sparkle', 'plus', 'donut', 'valentine', 'kite'];
 const results = [];
@@ -104,17 +106,18 @@ async function load(context, model, query, hash = 'zero-shot') {
   return { page, seconds: (Date.now() - t) / 1000, ...(await longTasks(page)) };
 }
 
-async function encodeRate(context, model, ep) {
-  const { page, ...loaded } = await load(context, model, `&ep=${ep}`);
+async function encodeRate(context, model, ep, threads) {
+  const { page, ...loaded } = await load(context, model, `&ep=${ep}${threads ? `&ep-threads=${threads}` : ''}`);
   const mem = await memory(page);
-  record({ model: model.name, what: 'load', ep, ...loaded, ...mem });
+  const epThreads = await page.evaluate(() => document.querySelector('[data-testid="ep-badge"]')?.textContent ?? null);
+  record({ model: model.name, what: 'load', ep, ...(threads ? { ep_threads: threads } : {}), status: epThreads, ...loaded, ...mem });
   await page.fill('[data-testid="classes"]', CLASSES.slice(0, 3).join('\n'));
   const files = CLASSES.slice(0, IMAGES).map((c) => join(root, `public/samples/test/${c}/000.jpg`));
   const t = Date.now();
   await page.setInputFiles('[data-testid="file-input"]', files);
   await waitForResults(page, files.length, 3_600_000);
   const s = (Date.now() - t) / 1000;
-  record({ model: model.name, what: 'encode', ep, images: files.length, seconds: s, images_per_s: files.length / s });
+  record({ model: model.name, what: 'encode', ep, ...(threads ? { ep_threads: threads } : {}), images: files.length, seconds: s, images_per_s: files.length / s });
   await page.close();
 }
 
@@ -224,7 +227,7 @@ try {
     models.push({ name, query: `&model=${name}` });
   }
   for (const model of models) {
-    for (const ep of EPS) await encodeRate(launched.context, model, ep);
+    for (const ep of EPS) for (const threads of EP_THREADS.length && ep === 'wasm' ? EP_THREADS : [0]) await encodeRate(launched.context, model, ep, threads);
     for (const engine of ENGINES) await trainSteps(launched.context, model, engine);
   }
 } finally {

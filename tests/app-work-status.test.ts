@@ -41,5 +41,8 @@ describe('the status line in plain words', () => {
     expect(wasmThreads(true, 32)).toBe(16);
     expect(wasmThreads(true, 2)).toBe(2);
     expect(wasmThreads(false, 8)).toBe(1);
+    expect(wasmThreads(true, 8, '1')).toBe(1);
+    expect(wasmThreads(true, 8, 'x')).toBe(8);
+    expect(wasmThreads(false, 8, '4')).toBe(1);
   });
 });

@@ -5,6 +5,7 @@
  * here they block this worker, not the page. One worker holds one model's encoders; the page terminates it to
  * release them (which also hands back all of ORT's wasm memory, which a wasm heap never shrinks to otherwise).
  */
+import { askOrtThreads } from './ort-env';
 import { errorMessage } from '../worker/protocol';
 import { onGpuDeviceLost } from '../gpu-device';
 import { backendInfo } from './backend';
@@ -35,6 +36,8 @@ async function handle(req: EncodersRequest): Promise<Answer> {
     case 'open': {
       if (encoders) throw new Error('This encoders worker already holds a model; open another model in a new worker');
       // The page transferred the bytes: this worker holds the only copy, and drops it once the sessions exist.
+      // ?ep-threads=N sets the WASM EP's threads (to compare; by default every core where the page is isolated).
+      askOrtThreads(new URLSearchParams(req.search).get('ep-threads'));
       const chosen = await chooseEncoders(req.files, req.search);
       encoders = chosen.encoders;
       const reply: EncodersReply = { id, type: 'opened', backend: backendInfo(encoders.backend), choice: chosen.choice, hasLastHiddenState: encoders.text.hasLastHiddenState };

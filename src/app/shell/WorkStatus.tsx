@@ -41,7 +41,11 @@ export function WorkStatus() {
   const engine = useTrainStore((s) => s.engine);
   const progress = useTrainStore((s) => s.history.progress);
   const liveEncode = useLiveEncodeRate();
-  const threads = wasmThreads(typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated, typeof navigator !== 'undefined' ? navigator.hardwareConcurrency : 1);
+  const threads = wasmThreads(
+    typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated,
+    typeof navigator !== 'undefined' ? navigator.hardwareConcurrency : 1,
+    typeof location !== 'undefined' ? new URLSearchParams(location.search).get('ep-threads') : null,
+  );
   const encoding = encodingWords(ep, threads, liveEncode);
   const training = trainingWords(engine, progress?.stepsPerSec);
   return (

@@ -139,10 +139,13 @@ export function gemm(pa: usize, pb: usize, c: usize, ldc: i32, m: i32, n: i32, k
         let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
         let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
         let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
-        for (let p = 0; p < kc; p++) {
-          const b0 = v128.load(bp);
-          const b1 = v128.load(bp, 16);
-          let a = v128.load32_splat(ap);
+        let b0: v128, b1: v128, a: v128;
+        // Two k-steps per iteration (immediate offsets, one pointer update): less loop overhead per 24 multiply-adds.
+        let p = 0;
+        for (; p + 2 <= kc; p += 2) {
+          b0 = v128.load(bp, 0);
+          b1 = v128.load(bp, 16);
+          a = v128.load32_splat(ap, 0);
           c00 = madd(a, b0, c00);
           c01 = madd(a, b1, c01);
           a = v128.load32_splat(ap, 4);
@@ -160,8 +163,50 @@ export function gemm(pa: usize, pb: usize, c: usize, ldc: i32, m: i32, n: i32, k
           a = v128.load32_splat(ap, 20);
           c50 = madd(a, b0, c50);
           c51 = madd(a, b1, c51);
-          ap += MR << 2;
-          bp += NR << 2;
+          b0 = v128.load(bp, 32);
+          b1 = v128.load(bp, 48);
+          a = v128.load32_splat(ap, 24);
+          c00 = madd(a, b0, c00);
+          c01 = madd(a, b1, c01);
+          a = v128.load32_splat(ap, 28);
+          c10 = madd(a, b0, c10);
+          c11 = madd(a, b1, c11);
+          a = v128.load32_splat(ap, 32);
+          c20 = madd(a, b0, c20);
+          c21 = madd(a, b1, c21);
+          a = v128.load32_splat(ap, 36);
+          c30 = madd(a, b0, c30);
+          c31 = madd(a, b1, c31);
+          a = v128.load32_splat(ap, 40);
+          c40 = madd(a, b0, c40);
+          c41 = madd(a, b1, c41);
+          a = v128.load32_splat(ap, 44);
+          c50 = madd(a, b0, c50);
+          c51 = madd(a, b1, c51);
+          ap += (MR << 3);
+          bp += (NR << 3);
+        }
+        if (p < kc) {
+          b0 = v128.load(bp, 0);
+          b1 = v128.load(bp, 16);
+          a = v128.load32_splat(ap, 0);
+          c00 = madd(a, b0, c00);
+          c01 = madd(a, b1, c01);
+          a = v128.load32_splat(ap, 4);
+          c10 = madd(a, b0, c10);
+          c11 = madd(a, b1, c11);
+          a = v128.load32_splat(ap, 8);
+          c20 = madd(a, b0, c20);
+          c21 = madd(a, b1, c21);
+          a = v128.load32_splat(ap, 12);
+          c30 = madd(a, b0, c30);
+          c31 = madd(a, b1, c31);
+          a = v128.load32_splat(ap, 16);
+          c40 = madd(a, b0, c40);
+          c41 = madd(a, b1, c41);
+          a = v128.load32_splat(ap, 20);
+          c50 = madd(a, b0, c50);
+          c51 = madd(a, b1, c51);
         }
         const i = t * MR;
         const mr = min(MR, m - i);
