@@ -42,7 +42,10 @@ export const countText = (n: number): string => (Number.isFinite(n) ? Math.round
 
 /** Refuses `actual` bytes over `limit`. */
 export function checkBytes(what: string, actual: number, limit: number, advice = ''): void {
-  if (actual > limit) throw new TooLargeError(what, bytesText(actual), bytesText(limit), advice);
+  if (actual <= limit) return;
+  // Just over the limit reads the same rounded: then both in bytes.
+  const [a, l] = bytesText(actual) === bytesText(limit) ? [`${countText(actual)} bytes`, `${countText(limit)} bytes`] : [bytesText(actual), bytesText(limit)];
+  throw new TooLargeError(what, a, l, advice);
 }
 
 /** Refuses a count over `limit`; `unit` names what is counted ("entries", "merges"). */

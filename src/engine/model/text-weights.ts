@@ -104,7 +104,7 @@ export function textConfigFromJson(json: unknown): TextConfig {
   if (cfg.D % cfg.H !== 0) throw new TextTowerError(`config.json: hidden_size ${cfg.D} is not divisible by num_attention_heads ${cfg.H}`);
   const bytes = textWeightBytes(cfg);
   if (bytes > LIMITS.textWeightBytes) {
-    throw new TooLargeError(`the text tower config.json declares (D=${cfg.D}, layers=${cfg.L}, vocab=${cfg.V}, MLP=${cfg.F})`, `${bytesText(bytes)} of weights`, bytesText(LIMITS.textWeightBytes));
+    throw new TooLargeError(`config.json's text tower (D=${cfg.D}, layers=${cfg.L}, vocab=${cfg.V}, MLP=${cfg.F})`, `${bytesText(bytes)} of weights`, bytesText(LIMITS.textWeightBytes));
   }
   return cfg;
 }
