@@ -15,7 +15,7 @@ import { byteMutations, jsonMutations, mutateBytes, mutateJson } from './mutate'
 
 const DIR = 'public/models/toy-clip';
 const JSON_FILES = ['config.json', 'preprocessor_config.json', 'tokenizer.json', 'manifest.json'] as const;
-const original = Object.fromEntries(JSON_FILES.map((f) => [f, readFileSync(`${DIR}/${f}`)])) as Record<(typeof JSON_FILES)[number], Uint8Array>;
+const original = Object.fromEntries(JSON_FILES.map((f) => [f, readFileSync(`${DIR}/${f}`)])) as unknown as Record<(typeof JSON_FILES)[number], Uint8Array>;
 const parsed = Object.fromEntries(JSON_FILES.map((f) => [f, JSON.parse(new TextDecoder().decode(original[f]))])) as Record<(typeof JSON_FILES)[number], Record<string, unknown>>;
 
 /** A model folder in memory; it reports sizes and honours maxBytes as the real sources do. */

@@ -73,7 +73,7 @@ describe('hostile project files are refused before anything inflates', () => {
   it('a total over the cap, each entry within its own', () => {
     const many: Record<string, Uint8Array> = { ...files };
     for (let i = 0; i < 25; i++) many[`images/x${i}.png`] = new Uint8Array(4);
-    let zip = zipSync(many);
+    let zip: Uint8Array = zipSync(many);
     for (let i = 0; i < 25; i++) zip = declare(zip, `images/x${i}.png`, { original: 99 * 2 ** 20, compressed: 99 * 2 ** 20 });
     expect(err(zip)).toMatch(/^p\.zip inflated \(all entries together\) is 2\.4 GiB, over the limit of 2 GiB; split the project, or save it with fewer images/);
   });
