@@ -182,8 +182,8 @@ function unexportedSummary(): string | null {
   const t = useTrainStore.getState();
   const images = t.cards.reduce((n, c) => n + c.images.length, 0) + t.extraSets.reduce((n, e) => n + e.items.length, 0);
   if (!images && !t.runs.length) return null;
-  const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
-  return `${plural(t.cards.length, 'class').replace('classs', 'classes')}, ${plural(images, 'image')}, ${plural(t.runs.length, 'run')}`;
+  const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  return `${count(t.cards.length, 'class', 'classes')}, ${count(images, 'image', 'images')}, ${count(t.runs.length, 'run', 'runs')}`;
 }
 
 function writeHash(): void {
