@@ -10,6 +10,7 @@ import { LIMITS } from '../../src/input-limits';
 import { readProject, writeProject } from '../../src/session/project-file';
 import { FP, project } from '../helpers/project-fixture';
 import { byteMutations, jsonMutations, mutateBytes, mutateJson, timed } from './mutate';
+import { pngHeader } from './png';
 
 const opts = { fileName: 'p.zip', hasModel: (folder: string) => folder === 'toy-clip', promptModel: () => ({ id: 'toy-clip', fingerprint: FP, width: 4 }) };
 const err = (b: Uint8Array) => {
@@ -34,17 +35,6 @@ function declare(zip: Uint8Array, entry: string, sizes: { original?: number; com
   if (sizes.compressed !== undefined) v.setUint32(rec + 20, sizes.compressed, true);
   if (sizes.original !== undefined) v.setUint32(rec + 24, sizes.original, true);
   return out;
-}
-
-/** A PNG signature and IHDR declaring width × height (the rest of the file need not exist for the header check). */
-export function pngHeader(width: number, height: number): Uint8Array {
-  const b = new Uint8Array(33);
-  b.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
-  const v = new DataView(b.buffer);
-  v.setUint32(16, width);
-  v.setUint32(20, height);
-  b.set([8, 6, 0, 0, 0], 24);
-  return b;
 }
 
 let valid: Uint8Array;
