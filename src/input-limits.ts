@@ -61,8 +61,8 @@ export const LIMITS = {
   projectJsonBytes: 64 * MiB,
   /** One image in a project: the app decodes at most 50 megapixels; real photos are a few MB. */
   projectImageBytes: 100 * MiB,
-  /** One run's prompt file inside a project (same as a prompt file alone). */
-  projectPromptBytes: 64 * MiB,
+  /** One run's prompt file inside a project: the same as a prompt file alone (below). */
+  projectPromptBytes: 128 * MiB,
   /** Everything a project inflates to: ImageNet 16-shot at full resolution is about 1.8 GB. */
   projectTotalBytes: 2 * GiB,
   /**
