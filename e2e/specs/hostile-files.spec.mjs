@@ -109,6 +109,24 @@ test('hostile files are refused with their limit, and the session survives them 
     assert.match(asked ?? '', /^Opening valid\.zip replaces the current session \(\d+ classes, \d+ images, 0 runs\), which has changes not saved as a project file\. Replace it\?/);
     assert.deepEqual(await storedSession(page), demo, 'Cancel keeps the demo');
 
+    // OK, but the browser refuses the writes (the quota): the one transaction is aborted and the demo stays, whole.
+    await page.evaluate(() => {
+      const put = IDBObjectStore.prototype.put;
+      window.__restorePut = () => (IDBObjectStore.prototype.put = put);
+      IDBObjectStore.prototype.put = function () {
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      };
+    });
+    page.once('dialog', (d) => void d.accept());
+    await page.setInputFiles('[data-testid="open-project-input"]', files.valid.path);
+    await page.waitForFunction(() => document.querySelector('[data-testid="project-error"]')?.textContent.startsWith('valid.zip could not be stored'), null, { timeout: 60_000 });
+    const quota = await page.textContent('[data-testid="project-error"]');
+    log(`  valid.zip over a full storage: ${quota}`);
+    assert.match(quota, /storage for this site is full.*Everything saved before is kept\..*The current session is unchanged\.$/);
+    await page.evaluate(() => window.__restorePut());
+    assert.deepEqual(await storedSession(page), demo, 'a replace the browser refused leaves the demo stored');
+    assert.equal(await page.$$eval('[data-testid="class-card"]', (c) => c.length), demo.classes.length, 'and on the page');
+
     at('prompt and project refusals done');
     // An image whose header claims 60,000 × 60,000 pixels, on the zero-shot page (after a reload: the session is restored).
     await page.goto(`${baseUrl}${QUICK}#zero-shot`);
