@@ -71,6 +71,8 @@ export const LIMITS = {
    */
   projectRatio: 100,
   projectRatioFloorBytes: 1 * MiB,
+  /** All entries together inflate to at most ratio × the file's size plus this (small projects' JSON compresses well). */
+  projectTotalFloorBytes: 64 * MiB,
 
   // ---- prompt files (src/coop/prompt-file.ts) ----
   /**

@@ -156,8 +156,12 @@ function checkZipEntries(bytes: Uint8Array, name: string): ZipEntry[] {
     },
   });
   let total = 0;
+  let stored = 0;
   for (const e of entries) {
     const what = `${e.name} in ${name}`;
+    // A declared compressed size larger than the file is a lie the ratio check below would otherwise believe.
+    stored += e.size;
+    if (stored > bytes.length) throw new Error(`its central directory declares ${bytesText(stored)} of entries in a file of ${bytesText(bytes.length)}`);
     checkBytes(`${what} (inflated)`, e.originalSize, entryLimit(e.name), 'the file is not a project this app can open');
     if (e.originalSize > LIMITS.projectRatioFloorBytes && e.originalSize > e.size * LIMITS.projectRatio) {
       throw new TooLargeError(
@@ -170,6 +174,17 @@ function checkZipEntries(bytes: Uint8Array, name: string): ZipEntry[] {
     total += e.originalSize;
   }
   checkBytes(`${name} inflated (all entries together)`, total, LIMITS.projectTotalBytes, 'split the project, or save it with fewer images');
+  // Small entries are exempt from the ratio check one by one, not together: what all of them inflate to is held to
+  // the ratio times the file's size (plus room for a small project's JSON), so a small file never allocates much.
+  const byRatio = bytes.length * LIMITS.projectRatio + LIMITS.projectTotalFloorBytes;
+  if (total > byRatio) {
+    throw new TooLargeError(
+      `${name} inflated (all entries together)`,
+      bytesText(total),
+      `${bytesText(byRatio)} for a file of ${bytesText(bytes.length)} (${LIMITS.projectRatio}:1, plus ${bytesText(LIMITS.projectTotalFloorBytes)})`,
+      'the file is made to exhaust memory (a zip bomb), not a project',
+    );
+  }
   return entries;
 }
 
