@@ -148,7 +148,13 @@ const refuse = (message: string): never => {
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 const show = (v: unknown) => {
-  const s = JSON.stringify(v);
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    // A value nested deeper than the stack (a hostile file) cannot be shown, only named.
+    return Array.isArray(v) ? 'a deeply nested array' : 'a deeply nested value';
+  }
   return s === undefined ? String(v) : s.length > 40 ? `${s.slice(0, 40)}…` : s;
 };
 
@@ -349,6 +355,7 @@ export function parsePromptFile(text: string, model: PromptModel): ParseResult {
     return { ok: true, prompt: readPrompt(doc, model) };
   } catch (e) {
     if (e instanceof TooLargeError) return { ok: false, error: `This prompt's ${e.message}.` };
+    if (e instanceof RangeError && /call stack/i.test(e.message)) return { ok: false, error: 'This file nests its values deeper than any prompt file: it is not one this app wrote.' };
     if (e instanceof Refusal) {
       const msg = e.message;
       return { ok: false, error: msg.charAt(0).toUpperCase() + msg.slice(1) + (/[.!?]$/.test(msg) ? '' : '.') };

@@ -308,6 +308,7 @@ export function readProject(bytes: Uint8Array, opts: ReadOptions): ReadResult {
     }
     return { ok: true, project: { workspace, images: [...images.values()], runs, model } };
   } catch (e) {
+    if (e instanceof RangeError && /call stack/i.test(e.message)) return fail(`project.json in ${name} nests its values deeper than any project: it is not one this app wrote.`);
     return fail(`${name} is damaged: ${(e as Error).message}.`);
   }
 }

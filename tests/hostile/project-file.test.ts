@@ -135,3 +135,11 @@ describe('mutated valid projects (fast-check)', () => {
     console.log(`project file, project.json mutations: slowest case ${slowest.ms.toFixed(1)} ms`);
   });
 });
+
+describe('deeply nested project.json', () => {
+  it('a run nested 200,000 deep is refused with a message, not a stack overflow', () => {
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+    const text = JSON.stringify({ ...json, runs: ['DEEP'] }).replace('"DEEP"', deep);
+    expect(err(zipSync({ ...files, 'project.json': [strToU8(text), { level: 0 }] }))).toBe('project.json in p.zip nests its values deeper than any project: it is not one this app wrote.');
+  });
+});

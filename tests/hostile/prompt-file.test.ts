@@ -86,3 +86,14 @@ describe('mutated valid prompt files (fast-check)', () => {
     console.log(`prompt file, byte mutations: slowest case ${slowest.ms.toFixed(1)} ms`);
   });
 });
+
+describe('deeply nested values', () => {
+  it('a value nested 200,000 deep anywhere is refused, never a stack overflow out of the parser', () => {
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+    for (const key of ['created', 'class_token_position', 'context', 'training', 'nearest_tokens', 'metrics']) {
+      const text = JSON.stringify({ ...doc(false), [key]: 'DEEP' }).replace('"DEEP"', deep);
+      const r = parsePromptFile(text, toy);
+      expect(r.ok, key).toBe(false);
+    }
+  });
+});
