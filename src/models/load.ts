@@ -17,7 +17,7 @@ import { onnxFramingProblem } from '../engine/model/onnx-reader';
 import { loadPreprocessorConfig, type PreprocessConfig } from '../preprocess/config';
 import { tokenizerFromHfJson, type ClipTokenizer, type HfTokenizerJson } from '../tokenizer';
 import { checkBytes, LIMITS, TooLargeError } from '../input-limits';
-import { ModelFileError, parseJsonFile } from './errors';
+import { ModelFileError, parseJsonFile, showValue } from './errors';
 import type { ModelSource, ReadOptions } from './source';
 import { bundledSource } from './sources/bundled';
 import { MODEL_FILES, towerPath, type ModelIndexEntry, type ModelManifest, type Tower, type TowerDtype } from './types';
@@ -111,7 +111,7 @@ function checkClipConfig(config: unknown, file: string): asserts config is Json 
   if (type !== 'clip') {
     throw new ModelFileError(
       file,
-      `has model_type ${JSON.stringify(type ?? null)}, not "clip"; this app learns prompts for CLIP models only: ` +
+      `has model_type ${showValue(type ?? null)}, not "clip"; this app learns prompts for CLIP models only: ` +
         'choose a CLIP model (e.g. Xenova/clip-vit-base-patch32)',
     );
   }
@@ -127,7 +127,7 @@ function checkClipConfig(config: unknown, file: string): asserts config is Json 
   ];
   const given = dims.filter(([, v]) => v !== undefined);
   for (const [where, v] of given) {
-    if (!positiveInt(v)) throw new ModelFileError(file, `${where} must be a positive integer (got ${JSON.stringify(v)}); fix or replace the file`);
+    if (!positiveInt(v)) throw new ModelFileError(file, `${where} must be a positive integer (got ${showValue(v)}); fix or replace the file`);
   }
   const text = (config.text_config as Json).projection_dim ?? config.projection_dim;
   const vision = (config.vision_config as Json).projection_dim ?? config.projection_dim;

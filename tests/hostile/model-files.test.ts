@@ -98,3 +98,22 @@ describe('mutated model files (fast-check)', () => {
     );
   });
 });
+
+describe('deeply nested values in model files', () => {
+  it('a value nested 200,000 deep in any of the JSON files ends in our own error, never a stack overflow', async () => {
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+    const cases: Array<[(typeof JSON_FILES)[number], string]> = [
+      ['config.json', 'model_type'],
+      ['config.json', 'projection_dim'],
+      ['manifest.json', 'id'],
+      ['manifest.json', 'embed_dim'],
+      ['preprocessor_config.json', 'crop_size'],
+      ['tokenizer.json', 'model'],
+    ];
+    for (const [file, key] of cases) {
+      const text = JSON.stringify({ ...parsed[file], [key]: 'DEEP' }).replace('"DEEP"', deep);
+      const e = await describeModel(withFile(file, new TextEncoder().encode(text))).then(() => null, (x: unknown) => x);
+      expect(e instanceof ModelFileError || e instanceof TooLargeError, `${file} ${key}: ${String(e)}`).toBe(true);
+    }
+  });
+});
