@@ -4,14 +4,14 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ArgError, parseArgs, str } from './args';
-import { clearCacheDir } from './cache-dir';
-import { defaultCacheDir } from './image-features';
+import { ArgError, parseArgs } from './args';
+import { CACHE_OPTIONS, runCache } from './cache';
 import { EVAL_OPTIONS, runEval } from './eval';
 import { PREDICT_OPTIONS, runPredict } from './predict';
 import { runTrain, TRAIN_OPTIONS } from './train';
 
 export const USAGE = `usage:
+  npm run coop -- cache clear [--cache DIR]   (deletes cached image features; only from a directory it made)
   npm run coop -- train --model DIR --data DIR [--shots 1,2,4,8,16] [--seeds 1,2,3] [--csc [both]]
         [--position end|middle|front] [--n-ctx M] [--init random|"a photo of a"] [--epochs auto|N] [--views 8]
         [--lr 0.002] [--batch-size 32] [--engine auto|wgsl|cpu] [--threads N] [--ep cpu|cuda [--ep-strict]] [--out DIR]
@@ -19,7 +19,6 @@ export const USAGE = `usage:
         [--method coop,kgcoop,prograd,tip,tip-f] [--kg-weight 8] [--prograd-lambda 1] [--prograd-t 1]
   npm run coop -- eval --model DIR --prompt FILE --data DIR [--split S] [--engine auto|wgsl|cpu] [--ep cpu|cuda]
   npm run coop -- predict --model DIR --prompt FILE [--top 5] IMAGE…
-  npm run coop -- cache clear [--cache DIR]   (deletes cached image features; only from a directory it made)
 `;
 
 const SWIFTSHADER_DIR = '/usr/lib/chromium';
@@ -42,6 +41,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (cmd === 'train' || cmd === 'eval' || cmd === 'predict') withVulkanEnv(rest);
     switch (cmd) {
+      case 'cache':
+        runCache(parseArgs(rest, CACHE_OPTIONS));
+        return 0;
       case 'train':
         await runTrain(parseArgs(rest, TRAIN_OPTIONS));
         return 0;
@@ -51,17 +53,6 @@ export async function main(argv: string[]): Promise<number> {
       case 'predict':
         await runPredict(parseArgs(rest, PREDICT_OPTIONS));
         return 0;
-      case 'cache': {
-        const p = parseArgs(rest, { cache: 'value' });
-        if (p.positional.join(' ') !== 'clear') throw new ArgError(`cache: say what to do ('cache clear'), got '${p.positional.join(' ')}'`);
-        const dir = str(p, 'cache') ?? defaultCacheDir();
-        const { removed, kept } = clearCacheDir(dir);
-        process.stdout.write(
-          `${removed.length ? `Cleared ${dir}: removed ${removed.length} model folder(s) (${removed.join(', ')}).` : `Nothing to clear in ${dir}.`}` +
-            `${kept.length ? ` Kept ${kept.length} entr${kept.length === 1 ? 'y' : 'ies'} that are not ours: ${kept.slice(0, 5).join(', ')}${kept.length > 5 ? ', …' : ''}.` : ''}\n`,
-        );
-        return 0;
-      }
       case undefined:
       case '--help':
       case 'help':
