@@ -183,14 +183,14 @@ describe('decodeImage (browser APIs stubbed)', () => {
     new DataView(png.buffer).setUint32(16, 10000);
     new DataView(png.buffer).setUint32(20, 8000);
     await expect(decodeImage(new Blob([png]), 'big.png')).rejects.toThrow(
-      'big.png is 10000×8000 (80 megapixels), over the 50 megapixels limit',
+      'big.png is 10000×8000 (80 megapixels), over the limit of 50 megapixels',
     );
     expect(close).not.toHaveBeenCalled();
   });
 
   it('refuses huge images whose header it cannot read, after decoding', async () => {
     const close = stubBrowser(9000, 6000);
-    await expect(decodeImage(new Blob([new Uint8Array(64)]), 'odd.bmp')).rejects.toThrow(/9000×6000.*over the 50/);
+    await expect(decodeImage(new Blob([new Uint8Array(64)]), 'odd.bmp')).rejects.toThrow(/9000×6000.*over the limit of 50/);
     expect(close).toHaveBeenCalledOnce();
   });
 });

@@ -87,7 +87,7 @@ export async function trainData({ context, log }) {
     const left = await page.$$eval('[data-testid="file-errors"] li', (lis) => lis.map((l) => l.textContent));
     log(`  left out: ${left.join(' | ')}`);
     assert.ok(left.some((m) => m === 'notes.txt is not an image the browser can decode'), 'the text file is named');
-    assert.ok(left.some((m) => /^huge\.png is 10000×10000 \(100 megapixels\), over the 50 megapixels limit$/.test(m)), 'the huge image is named with its size');
+    assert.ok(left.some((m) => /^huge\.png is 10000×10000 \(100 megapixels\), over the limit of 50 megapixels$/.test(m)), 'the huge image is named with its size');
     const summary = await page.textContent('[data-testid="class-card"]:nth-of-type(1) [data-testid="counts"]');
     assert.match(summary, /2 unusable/, `the card counts the unusable files (${summary})`);
     assert.equal(await page.$$eval('[data-testid="class-card"]:nth-of-type(1) .thumb-item.broken', (l) => l.length), 2, 'broken thumbnails are marked');

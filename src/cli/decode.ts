@@ -3,7 +3,8 @@
  * app's own preprocessing and augmentation take over. EXIF orientation is applied, as the app's decoder does.
  */
 import type Sharp from 'sharp';
-import { MAX_IMAGE_PIXELS } from '../preprocess';
+import { TooLargeError } from '../input-limits';
+import { MAX_IMAGE_PIXELS, sniffImageSize } from '../preprocess';
 
 // Imported on first use (a variable specifier, so bundlers leave the native module alone): a command whose image
 // features all come from the cache never decodes, and runs where sharp is not installed (src/cli/image-features.ts).
@@ -27,6 +28,12 @@ export interface NodeImage {
 }
 
 export async function decodeFile(bytes: Uint8Array, name: string): Promise<NodeImage> {
+  // The header's declared size first, so the message says the size and the limit (sharp's own only says "exceeds").
+  const declared = sniffImageSize(bytes.subarray(0, 256 * 1024));
+  if (declared && declared.width * declared.height > MAX_IMAGE_PIXELS) {
+    const mp = (n: number) => `${Math.round(n / 1e5) / 10} megapixels`;
+    throw new TooLargeError(name, `${declared.width}×${declared.height} (${mp(declared.width * declared.height)})`, mp(MAX_IMAGE_PIXELS));
+  }
   const sharp = await loadSharp();
   let out: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {

@@ -17,6 +17,7 @@ import type * as Ort from 'onnxruntime-node';
 import { imageKeyFromHash, imageViewSeed, makeViews } from '../coop/augment';
 import { normalizeRows } from '../coop/zero-shot';
 import { preprocessPixels } from '../preprocess';
+import { prepareCacheDir } from './cache-dir';
 import { decodeFile, loadSharp } from './decode';
 import type { CliModel } from './model-dir';
 import { Progress } from './progress';
@@ -150,7 +151,14 @@ export class ImageFeatureExtractor {
     return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
   }
 
+  private cachePrepared = false;
+
   private writeCached(p: string, f: Float32Array): void {
+    if (!this.cachePrepared) {
+      this.cachePrepared = true;
+      const note = prepareCacheDir(this.cacheDir);
+      if (note) this.opts.log(note);
+    }
     mkdirSync(path.dirname(p), { recursive: true });
     // Written under a temporary name and renamed, so a killed run never leaves a truncated feature behind.
     const tmp = `${p}.${process.pid}.tmp`;

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ArgError, parseArgs } from './args';
+import { CACHE_OPTIONS, runCache } from './cache';
 import { EVAL_OPTIONS, runEval } from './eval';
 import { MERGE_OPTIONS, runMerge } from './merge';
 import { PREDICT_OPTIONS, runPredict } from './predict';
@@ -12,6 +13,7 @@ import { runSplit, SPLIT_OPTIONS } from './split';
 import { runTrain, TRAIN_OPTIONS } from './train';
 
 export const USAGE = `usage:
+  npm run coop -- cache clear [--cache DIR]   (deletes cached image features; only from a directory it made)
   npm run coop -- train --model DIR --data DIR [--shots 1,2,4,8,16] [--seeds 1,2,3] [--csc [both]]
         [--position end|middle|front] [--n-ctx M] [--init random|"a photo of a"] [--epochs auto|N] [--views 8]
         [--lr 0.002] [--batch-size 32] [--engine auto|wgsl|cpu|reference] [--threads N] [--ep cpu|cuda [--ep-strict]] [--out DIR]
@@ -45,6 +47,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (cmd === 'train' || cmd === 'eval' || cmd === 'predict') withVulkanEnv(rest);
     switch (cmd) {
+      case 'cache':
+        runCache(parseArgs(rest, CACHE_OPTIONS));
+        return 0;
       case 'train':
         await runTrain(parseArgs(rest, TRAIN_OPTIONS));
         return 0;

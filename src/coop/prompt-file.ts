@@ -6,6 +6,7 @@
  * Context vectors only mean something to the text encoder they were trained through, so a file names its model and
  * a fingerprint of that model's text weights, and is refused by any other model.
  */
+import { bytesText, LIMITS, TooLargeError } from '../input-limits';
 import type { ContextVectors } from './context-init';
 import type { Neighbor } from './nearest-tokens';
 import type { ClassTokenPosition, TrainSettings } from './settings';
@@ -147,7 +148,13 @@ const refuse = (message: string): never => {
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 const show = (v: unknown) => {
-  const s = JSON.stringify(v);
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    // A value nested deeper than the stack (a hostile file) cannot be shown, only named.
+    return Array.isArray(v) ? 'a deeply nested array' : 'a deeply nested value';
+  }
   return s === undefined ? String(v) : s.length > 40 ? `${s.slice(0, 40)}…` : s;
 };
 
@@ -194,23 +201,34 @@ function readVector(v: unknown, dim: number, out: Float32Array, offset: number, 
   }
 }
 
+/**
+ * Reads the context: its shape (K x M x width as the header says) is checked in full before the Float32Array is
+ * allocated, so the allocation is never larger than the arrays the file really holds.
+ */
 function readContext(raw: unknown, nCtx: number, dim: number, classNames: string[] | null): ContextVectors {
   const sets = classNames ? classNames.length : 1;
-  const data = new Float32Array(sets * nCtx * dim);
-  const vectors = (list: unknown, s: number, owner: string) => {
+  const lists: unknown[][] = [];
+  const vectors = (list: unknown, owner: string) => {
     if (!Array.isArray(list)) refuse(`${owner ? `the context of class '${owner}'` : '"context"'} must be an array of vectors, got ${show(list)}`);
     const l = list as unknown[];
     if (l.length !== nCtx) refuse(`${owner ? `class '${owner}' has` : '"context" has'} ${l.length} context vectors, but n_ctx is ${nCtx}`);
-    l.forEach((vec, m) => readVector(vec, dim, data, (s * nCtx + m) * dim, `context vector ${m}${owner ? ` of class '${owner}'` : ''}`));
+    l.forEach((vec, m) => {
+      const name = `context vector ${m}${owner ? ` of class '${owner}'` : ''}`;
+      if (!Array.isArray(vec)) refuse(`${name} must be an array of ${dim} numbers, got ${show(vec)}`);
+      if ((vec as unknown[]).length !== dim) refuse(`${name} has ${(vec as unknown[]).length} values, but embed_dim is ${dim}`);
+    });
+    lists.push(l);
   };
   if (classNames) {
     if (!Array.isArray(raw)) refuse(`"context" must be an array with one entry per class (csc is true), got ${show(raw)}`);
     const r = raw as unknown[];
     if (r.length !== classNames.length) refuse(`"context" has ${r.length} class entries, but there are ${classNames.length} class names`);
-    r.forEach((list, s) => vectors(list, s, classNames[s]));
+    r.forEach((list, s) => vectors(list, classNames[s]));
   } else {
-    vectors(raw, 0, '');
+    vectors(raw, '');
   }
+  const data = new Float32Array(sets * nCtx * dim);
+  lists.forEach((l, s) => l.forEach((vec, m) => readVector(vec, dim, data, (s * nCtx + m) * dim, `context vector ${m}${classNames ? ` of class '${classNames[s]}'` : ''}`)));
   return { data, nCtx, dim, cscClasses: classNames ? classNames.length : 0 };
 }
 
@@ -287,6 +305,7 @@ function readPrompt(doc: unknown, model: PromptModel): LearnedPrompt {
   const dim = int(d, 'embed_dim', 1);
   if (dim !== model.width) refuse(`this prompt's vectors have width ${dim}, but '${model.id}' uses token width ${model.width}`);
   const nCtx = int(d, 'n_ctx', 1);
+  if (nCtx > LIMITS.promptNCtx) throw new TooLargeError('"n_ctx"', String(nCtx), `${LIMITS.promptNCtx} (CLIP reads 77 tokens)`, 'no prompt has that many context vectors');
   const csc = bool(d, 'csc');
   const position = oneOf(d, 'class_token_position', POSITIONS);
   const initRaw = field(d, 'init', '');
@@ -295,6 +314,7 @@ function readPrompt(doc: unknown, model: PromptModel): LearnedPrompt {
   const init: PromptInit = kind === 'words' ? { kind, words: str(initRaw as Json, 'words', 'init ') } : { kind };
   const namesRaw = field(d, 'class_names', '');
   if (!Array.isArray(namesRaw) || namesRaw.length === 0) refuse(`"class_names" must be a non-empty array of names, got ${show(namesRaw)}`);
+  if ((namesRaw as unknown[]).length > LIMITS.classes) throw new TooLargeError('"class_names"', `${(namesRaw as unknown[]).length} names`, `${LIMITS.classes} classes`);
   const classNames = (namesRaw as unknown[]).map((n, i) => {
     if (typeof n !== 'string' || n.trim() === '') refuse(`class name ${i} must be a non-empty string, got ${show(n)}`);
     return n as string;
@@ -313,8 +333,18 @@ function readPrompt(doc: unknown, model: PromptModel): LearnedPrompt {
   return { model: { id, fingerprint }, context, position, init, classNames, training, metrics, nearestTokens, created };
 }
 
+/** Refuses a prompt file by its size before it is read as text (File.size, or a file's stat on the command line). */
+export function promptFileSizeProblem(bytes: number, name: string): string | null {
+  if (bytes <= LIMITS.promptFileBytes) return null;
+  return `${new TooLargeError(name, bytesText(bytes), bytesText(LIMITS.promptFileBytes), 'no prompt file is that large (class-specific context for 1000 classes is about 90 MB)').message}.`;
+}
+
 /** Reads and validates a prompt file for the loaded model; the error says what is wrong and where. */
 export function parsePromptFile(text: string, model: PromptModel): ParseResult {
+  // Characters, not bytes: a cap a little above the byte cap for text that is all ASCII (as prompt files are).
+  if (text.length > LIMITS.promptFileBytes) {
+    return { ok: false, error: `${new TooLargeError('This file', `${bytesText(text.length)} of text`, bytesText(LIMITS.promptFileBytes), 'no prompt file is that large').message}.` };
+  }
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -324,6 +354,8 @@ export function parsePromptFile(text: string, model: PromptModel): ParseResult {
   try {
     return { ok: true, prompt: readPrompt(doc, model) };
   } catch (e) {
+    if (e instanceof TooLargeError) return { ok: false, error: `This prompt's ${e.message}.` };
+    if (e instanceof RangeError && /call stack/i.test(e.message)) return { ok: false, error: 'This file nests its values deeper than any prompt file: it is not one this app wrote.' };
     if (e instanceof Refusal) {
       const msg = e.message;
       return { ok: false, error: msg.charAt(0).toUpperCase() + msg.slice(1) + (/[.!?]$/.test(msg) ? '' : '.') };

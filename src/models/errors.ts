@@ -17,3 +17,18 @@ export function parseJsonFile(text: string, file: string): unknown {
     throw new ModelFileError(file, `is not valid JSON: ${(e as Error).message}; replace it with the file as published`);
   }
 }
+
+/**
+ * A value from a file, for a message: JSON, cut to `max` characters. A file made to hurt can hold a value nested
+ * deeper than JSON.stringify's stack or megabytes long; neither may break or flood the message.
+ */
+export function showValue(v: unknown, max = 80): string {
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    return Array.isArray(v) ? '(a deeply nested array)' : '(a deeply nested value)';
+  }
+  if (s === undefined) return String(v);
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}

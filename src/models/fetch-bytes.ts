@@ -1,4 +1,5 @@
 import { ModelFileError } from './errors';
+import { checkReadSize, type ReadOptions } from './source';
 
 /**
  * Fetches a file as bytes, streaming so a progress bar can move while large ONNX files arrive.
@@ -9,6 +10,7 @@ export async function fetchBytes(
   file: string,
   onBytes: (delta: number) => void = () => {},
   signal?: AbortSignal,
+  limit: Pick<ReadOptions, 'maxBytes' | 'maxBytesAdvice'> = {},
 ): Promise<Uint8Array> {
   let response: Response;
   try {
@@ -25,6 +27,9 @@ export async function fetchBytes(
   if ((response.headers.get('content-type') ?? '').includes('text/html') && !file.endsWith('.html')) {
     throw new ModelFileError(file, 'is missing (the server answered with an HTML page); add the file to the model folder, or choose another model');
   }
+  // A server that says the size is held to it before the body is read; one that does not, as the bytes arrive.
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared)) checkReadSize(file, declared, limit);
   if (!response.body) {
     const buf = new Uint8Array(await response.arrayBuffer());
     onBytes(buf.byteLength);
@@ -38,6 +43,10 @@ export async function fetchBytes(
     if (done) break;
     chunks.push(value);
     total += value.byteLength;
+    if (limit.maxBytes !== undefined && total > limit.maxBytes) {
+      void reader.cancel();
+      checkReadSize(file, total, limit);
+    }
     onBytes(value.byteLength);
   }
   if (chunks.length === 1) return chunks[0];

@@ -12,11 +12,12 @@
  * the logit scale defaults to 100 (OpenAI's trained logit_scale.exp(); the ONNX files do not hold it).
  * A manifest, where present, still wins.
  */
-import { loadTextWeights, type TextWeights } from '../engine/model/text-weights';
+import { loadTextWeights, maxTextModelBytes, textConfigFromJson, type TextWeights } from '../engine/model/text-weights';
 import { onnxFramingProblem } from '../engine/model/onnx-reader';
 import { loadPreprocessorConfig, type PreprocessConfig } from '../preprocess/config';
 import { tokenizerFromHfJson, type ClipTokenizer, type HfTokenizerJson } from '../tokenizer';
-import { ModelFileError, parseJsonFile } from './errors';
+import { checkBytes, LIMITS, TooLargeError } from '../input-limits';
+import { ModelFileError, parseJsonFile, showValue } from './errors';
 import type { ModelSource, ReadOptions } from './source';
 import { bundledSource } from './sources/bundled';
 import { MODEL_FILES, towerPath, type ModelIndexEntry, type ModelManifest, type Tower, type TowerDtype } from './types';
@@ -84,8 +85,16 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const positiveInt = (v: unknown): number | undefined => (Number.isInteger(v) && (v as number) > 0 ? (v as number) : undefined);
 
+/** The size a model folder's JSON file may have: CLIP's tokenizer.json is 2.2 MB, the others a few KB. */
+const jsonLimit = (path: string) => (path === MODEL_FILES.tokenizer ? LIMITS.tokenizerJsonBytes : LIMITS.modelJsonBytes);
+
 async function readJson(source: ModelSource, path: string, opts: DescribeOptions): Promise<unknown> {
-  const bytes = await source.read(path, opts);
+  const file = source.describe(path);
+  const limit = jsonLimit(path);
+  const advice = 'use the file as published with the model';
+  // Refused by its declared size where the source knows it, else as its bytes arrive; checked again here for any source.
+  const bytes = await source.read(path, { ...opts, maxBytes: limit, maxBytesAdvice: advice });
+  checkBytes(file, bytes.byteLength, limit, advice);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -102,7 +111,7 @@ function checkClipConfig(config: unknown, file: string): asserts config is Json 
   if (type !== 'clip') {
     throw new ModelFileError(
       file,
-      `has model_type ${JSON.stringify(type ?? null)}, not "clip"; this app learns prompts for CLIP models only: ` +
+      `has model_type ${showValue(type ?? null)}, not "clip"; this app learns prompts for CLIP models only: ` +
         'choose a CLIP model (e.g. Xenova/clip-vit-base-patch32)',
     );
   }
@@ -118,7 +127,7 @@ function checkClipConfig(config: unknown, file: string): asserts config is Json 
   ];
   const given = dims.filter(([, v]) => v !== undefined);
   for (const [where, v] of given) {
-    if (!positiveInt(v)) throw new ModelFileError(file, `${where} must be a positive integer (got ${JSON.stringify(v)}); fix or replace the file`);
+    if (!positiveInt(v)) throw new ModelFileError(file, `${where} must be a positive integer (got ${showValue(v)}); fix or replace the file`);
   }
   const text = (config.text_config as Json).projection_dim ?? config.projection_dim;
   const vision = (config.vision_config as Json).projection_dim ?? config.projection_dim;
@@ -139,6 +148,7 @@ function buildTokenizer(json: unknown, config: Json, file: string): ClipTokenize
   try {
     tokenizer = tokenizerFromHfJson(json as HfTokenizerJson);
   } catch (e) {
+    if (e instanceof TooLargeError) throw new TooLargeError(`${file} ${e.what}`, e.actual, e.limit, 'use the tokenizer.json published with the model');
     throw new ModelFileError(file, `cannot be read as a CLIP tokenizer (${(e as Error).message}); use the tokenizer.json published with the model`);
   }
   // The text tower pools at argmax(token ids), which is only the EOS position if EOS has the largest id.
@@ -302,9 +312,26 @@ export async function readTower(
   opts: ReadOptions = {},
 ): Promise<TowerBytes> {
   const file = pickTowerFile(desc, tower, dtype);
-  const bytes = await source.read(file.path, opts);
+  const bytes = await source.read(file.path, { ...opts, ...towerLimit(desc, tower) });
   checkOnnxBytes(bytes, file.file, file.size);
   return { ...file, bytes };
+}
+
+/**
+ * The most bytes a tower file may have. The text tower's follow from config.json (its weights in fp32 and room for the
+ * graph), so a file declaring far more is refused before its bytes are held; the image tower, which onnxruntime
+ * reads, is held to the largest text tower's size (a ViT-bigG image tower is ~7 GB, beyond what a page holds anyway).
+ */
+function towerLimit(desc: ModelDescription, tower: Tower): ReadOptions {
+  if (tower === 'text') {
+    try {
+      const cfg = textConfigFromJson(desc.config);
+      return { maxBytes: maxTextModelBytes(cfg), maxBytesAdvice: `a text tower of config.json's shape (D=${cfg.D}, layers=${cfg.L}, vocab=${cfg.V}) holds no more; use the files as published` };
+    } catch {
+      // The config is refused with its own message where the weights are read (textWeightsOf).
+    }
+  }
+  return { maxBytes: LIMITS.textWeightBytes + LIMITS.onnxOverheadBytes, maxBytesAdvice: 'no CLIP tower this app runs is that large' };
 }
 
 /** Throws a ModelFileError naming the file when the bytes are not a whole ONNX file. */
@@ -322,6 +349,7 @@ export function textWeightsOf(text: TowerBytes, desc: ModelDescription): TextWei
     return loadTextWeights(text.bytes, desc.config, text.file);
   } catch (e) {
     if (e instanceof ModelFileError) throw e;
+    if (e instanceof TooLargeError) throw new TooLargeError(e.what.startsWith(text.file) ? e.what : `${text.file}: ${e.what}`, e.actual, e.limit, 'use the files as published');
     const msg = (e as Error).message;
     const detail = msg.startsWith(text.file) ? msg.slice(text.file.length + 1) : `cannot be read as a CLIP text tower (${msg})`;
     throw new ModelFileError(text.file, `${detail}\n(use the file as published; if it is, this engine does not understand its layout)`);

@@ -10,10 +10,24 @@
  * `onnx/vision_model_quantized.onnx`, and optionally our `manifest.json`.
  */
 
+import { checkBytes } from '../input-limits';
+
 export interface ReadOptions {
   /** Called with each chunk's byte count as it arrives (progress bars). */
   onBytes?: (delta: number) => void;
   signal?: AbortSignal;
+  /**
+   * The most bytes the caller accepts: a larger file is refused with a TooLargeError before its bytes are held
+   * (by its declared size where the source knows it, else as the bytes arrive).
+   */
+  maxBytes?: number;
+  /** Why the limit is what it is, for the message. */
+  maxBytesAdvice?: string;
+}
+
+/** Refuses a file of `size` bytes over the reader's `maxBytes`; `file` is its display name. */
+export function checkReadSize(file: string, size: number, options: ReadOptions): void {
+  if (options.maxBytes !== undefined) checkBytes(file, size, options.maxBytes, options.maxBytesAdvice);
 }
 
 export type SourceKind = 'bundled' | 'hub' | 'folder' | 'stored' | 'disk';

@@ -1,4 +1,4 @@
-import { ModelFileError } from './errors.ts';
+import { ModelFileError, showValue } from './errors.ts';
 import { displayPath, MODEL_FILES, type ModelManifest } from './types.ts';
 
 type Json = Record<string, unknown>;
@@ -17,7 +17,7 @@ export function validateManifest(json: unknown, folder: string, file = displayPa
   if (!isObject(json)) throw new ModelFileError(file, `must hold a JSON object${FIX}`);
   const need = (field: string, ok: (v: unknown) => boolean, what: string) => {
     if (!ok(json[field])) {
-      const got = json[field] === undefined ? 'it is missing' : `got ${JSON.stringify(json[field])}`;
+      const got = json[field] === undefined ? 'it is missing' : `got ${showValue(json[field])}`;
       throw new ModelFileError(file, `field "${field}" must be ${what} (${got})${FIX}`);
     }
   };
@@ -81,8 +81,8 @@ export function checkManifestAgainstConfigs(
     if (mine !== theirs) {
       throw new ModelFileError(
         manifestFile,
-        `disagrees with ${names[source]}: manifest ${String(manifestField)} is ${JSON.stringify(mine)} ` +
-          `but ${names[source]} ${path} is ${JSON.stringify(theirs)}${FIX}`,
+        `disagrees with ${names[source]}: manifest ${String(manifestField)} is ${showValue(mine)} ` +
+          `but ${names[source]} ${path} is ${showValue(theirs)}${FIX}`,
       );
     }
   }

@@ -1,3 +1,4 @@
+import { TooLargeError } from '../input-limits';
 import { sniffImageSize } from './imageSize';
 
 /** Larger images are refused: decoding one as RGBA would take over 200 MB before any resizing. */
@@ -17,7 +18,7 @@ export interface DecodedImage {
 function checkSize(name: string, width: number, height: number): void {
   if (width * height > MAX_IMAGE_PIXELS) {
     const mp = (n: number) => `${Math.round(n / 1e5) / 10} megapixels`;
-    throw new Error(`${name} is ${width}×${height} (${mp(width * height)}), over the ${mp(MAX_IMAGE_PIXELS)} limit`);
+    throw new TooLargeError(name, `${width}×${height} (${mp(width * height)})`, mp(MAX_IMAGE_PIXELS));
   }
 }
 

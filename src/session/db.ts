@@ -124,3 +124,28 @@ export async function clearAll(): Promise<void> {
   const tx = d.transaction(['meta', 'images', 'runs'], 'readwrite');
   await Promise.all([tx.objectStore('meta').clear(), tx.objectStore('images').clear(), tx.objectStore('runs').clear(), tx.done]);
 }
+
+/**
+ * The whole session replaced by another (an opened project), in one transaction: if any write fails (the quota), the
+ * transaction is aborted and the session saved before is still there, whole.
+ */
+export async function replaceSession(ws: WorkspaceRecord, images: StoredImage[], runs: RunRecord[]): Promise<void> {
+  const d = await db();
+  const tx = d.transaction(['meta', 'images', 'runs'], 'readwrite');
+  const done = tx.done.catch((e: unknown) => Promise.reject(e));
+  done.catch(() => {});
+  try {
+    await Promise.all([tx.objectStore('meta').clear(), tx.objectStore('images').clear(), tx.objectStore('runs').clear()]);
+    for (const i of images) await tx.objectStore('images').put(i);
+    for (const r of runs) await tx.objectStore('runs').put(r);
+    await tx.objectStore('meta').put(ws, 'workspace');
+    await done;
+  } catch (e) {
+    try {
+      tx.abort();
+    } catch {
+      // already aborted by the browser
+    }
+    throw e;
+  }
+}

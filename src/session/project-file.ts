@@ -7,6 +7,9 @@
  */
 import { strFromU8, strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
 import { parsePromptFile, serializePromptFile, type LearnedPrompt } from '../coop/prompt-file';
+import { bytesText, checkBytes, checkCount, LIMITS, TooLargeError } from '../input-limits';
+import { MAX_IMAGE_PIXELS } from '../preprocess/decode';
+import { sniffImageSize } from '../preprocess/imageSize';
 import type { RunRecord, StoredImage, WorkspaceRecord } from './records';
 import { checkRun, checkWorkspace, WORKSPACE_VERSION } from './records';
 
@@ -120,23 +123,121 @@ export interface ReadOptions {
 const MIME: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', bmp: 'image/bmp' };
 const mimeByExt = (name: string) => MIME[name.split('.').pop()?.toLowerCase() ?? ''] ?? 'application/octet-stream';
 
+/** One entry of a zip's central directory, as fflate reports it before inflating anything. */
+interface ZipEntry {
+  name: string;
+  /** Bytes stored in the zip. */
+  size: number;
+  /** Bytes it declares to inflate to. */
+  originalSize: number;
+  compression: number;
+}
+
+/** The limit an entry is held to, by what it is in a project. */
+function entryLimit(entry: string): number {
+  if (entry === 'project.json') return LIMITS.projectJsonBytes;
+  if (entry.endsWith('.prompt.json')) return LIMITS.projectPromptBytes;
+  return LIMITS.projectImageBytes;
+}
+
+/**
+ * Reads the central directory only (fflate's filter sees each entry's declared sizes and inflates none) and refuses
+ * a zip that would inflate past the limits: too many entries, an entry larger than anything a project holds, a
+ * total over the cap, or a compression ratio no real image or JSON has. A zip that lies in its central directory
+ * cannot get past this either: fflate inflates each entry into a buffer of the declared size and no larger.
+ */
+function checkZipEntries(bytes: Uint8Array, name: string): ZipEntry[] {
+  const entries: ZipEntry[] = [];
+  unzipSync(bytes, {
+    filter: (f) => {
+      entries.push({ name: f.name, size: f.size, originalSize: f.originalSize, compression: f.compression });
+      checkCount(`${name}`, entries.length, LIMITS.projectEntries, 'entries', 'no project holds that many files');
+      return false;
+    },
+  });
+  let total = 0;
+  let stored = 0;
+  for (const e of entries) {
+    const what = `${e.name} in ${name}`;
+    // A declared compressed size larger than the file is a lie the ratio check below would otherwise believe.
+    stored += e.size;
+    if (stored > bytes.length) throw new Error(`its central directory declares ${bytesText(stored)} of entries in a file of ${bytesText(bytes.length)}`);
+    checkBytes(`${what} (inflated)`, e.originalSize, entryLimit(e.name), 'the file is not a project this app can open');
+    if (e.originalSize > LIMITS.projectRatioFloorBytes && e.originalSize > e.size * LIMITS.projectRatio) {
+      throw new TooLargeError(
+        `${what}, compressed ${Math.round(e.originalSize / Math.max(1, e.size))}:1 (${bytesText(e.size)} inflating to ${bytesText(e.originalSize)}),`,
+        'a compression ratio no image or project.json has',
+        `${LIMITS.projectRatio}:1`,
+        'the file is made to exhaust memory (a zip bomb), not a project',
+      );
+    }
+    total += e.originalSize;
+  }
+  checkBytes(`${name} inflated (all entries together)`, total, LIMITS.projectTotalBytes, 'split the project, or save it with fewer images');
+  // Small entries are exempt from the ratio check one by one, not together: what all of them inflate to is held to
+  // the ratio times the file's size (plus room for a small project's JSON), so a small file never allocates much.
+  const byRatio = bytes.length * LIMITS.projectRatio + LIMITS.projectTotalFloorBytes;
+  if (total > byRatio) {
+    throw new TooLargeError(
+      `${name} inflated (all entries together)`,
+      bytesText(total),
+      `${bytesText(byRatio)} for a file of ${bytesText(bytes.length)} (${LIMITS.projectRatio}:1, plus ${bytesText(LIMITS.projectTotalFloorBytes)})`,
+      'the file is made to exhaust memory (a zip bomb), not a project',
+    );
+  }
+  return entries;
+}
+
+/** The image files named in project.json (classes and test sets) and the runs' prompt files. */
+function listedFiles(json: Record<string, unknown>): Set<string> {
+  const out = new Set<string>();
+  const add = (f: unknown) => typeof f === 'string' && out.add(f);
+  const list = (v: unknown) => (Array.isArray(v) ? (v as unknown[]) : []);
+  const field = (v: unknown, k: string) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined);
+  for (const c of list(json.classes)) for (const i of list(field(c, 'images'))) add(field(i, 'file'));
+  for (const e of list(json.extraSets)) for (const i of list(field(e, 'items'))) add(field(i, 'file'));
+  for (const r of list(json.runs)) add(field(r, 'promptFile'));
+  return out;
+}
+
+/** Refuses an image whose header declares more pixels than the app decodes, before it is stored or decoded. */
+function checkImageHeader(data: Uint8Array, what: string): void {
+  const size = sniffImageSize(data.subarray(0, 256 * 1024));
+  if (size && size.width * size.height > MAX_IMAGE_PIXELS) {
+    throw new TooLargeError(
+      `${what}`,
+      `${size.width}×${size.height} pixels by its header (${Math.round(size.width * size.height / 1e6)} megapixels)`,
+      `${MAX_IMAGE_PIXELS / 1e6} megapixels`,
+      'the app decodes no larger image',
+    );
+  }
+}
+
 export function readProject(bytes: Uint8Array, opts: ReadOptions): ReadResult {
   const name = opts.fileName;
   const fail = (error: string): ReadResult => ({ ok: false, error });
   if (bytes[0] === 0x7b /* { */) return fail(`${name} is a JSON file, not a project (a zip): if it is a learned prompt, use Import JSON.`);
+  let entries: ZipEntry[];
+  try {
+    entries = checkZipEntries(bytes, name);
+  } catch (e) {
+    if (e instanceof TooLargeError) return fail(`${e.message}. Nothing was opened; the current session is kept.`);
+    return fail(`${name} is not a readable zip file (damaged or cut short: ${(e as Error).message}). Save the project again from where it came from.`);
+  }
+  if (!entries.some((e) => e.name === 'project.json')) return fail(`${name} is a zip without project.json: it is not a CoOp Playground project.`);
   let files: Record<string, Uint8Array>;
   try {
-    files = unzipSync(bytes);
+    files = Object.assign(Object.create(null), unzipSync(bytes, { filter: (f) => f.name === 'project.json' }));
   } catch (e) {
     return fail(`${name} is not a readable zip file (damaged or cut short: ${(e as Error).message}). Save the project again from where it came from.`);
   }
-  if (!files['project.json']) return fail(`${name} is a zip without project.json: it is not a CoOp Playground project.`);
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(strFromU8(files['project.json']));
   } catch (e) {
     return fail(`project.json in ${name} is not valid JSON (${(e as Error).message}): the file is damaged.`);
   }
+  if (!json || typeof json !== 'object' || Array.isArray(json)) return fail(`project.json in ${name} is not a JSON object: it is not a CoOp Playground project.`);
   if (json?.format !== PROJECT_FORMAT) return fail(`${name} is a "${String(json?.format)}" file, not a CoOp Playground project (format "${PROJECT_FORMAT}").`);
   if (json.version !== PROJECT_VERSION) {
     const newer = typeof json.version === 'number' && json.version > PROJECT_VERSION;
@@ -147,9 +248,19 @@ export function readProject(bytes: Uint8Array, opts: ReadOptions): ReadResult {
   if (!opts.hasModel(model.folder, model.id)) {
     return fail(`${name} was made with the model "${model.id}" (folder "${model.folder}"), which is not available here. Add that model with the model picker, then open the project again.`);
   }
+  try {
+    const wanted = listedFiles(json);
+    Object.assign(files, unzipSync(bytes, { filter: (f) => f.name !== 'project.json' && wanted.has(f.name) }));
+    for (const [file, data] of Object.entries(files)) if (file !== 'project.json' && !file.endsWith('.prompt.json')) checkImageHeader(data, `${file} in ${name}`);
+  } catch (e) {
+    if (e instanceof TooLargeError) return fail(`${e.message}. Nothing was opened; the current session is kept.`);
+    return fail(`${name} is not a readable zip file (damaged or cut short: ${(e as Error).message}). Save the project again from where it came from.`);
+  }
+  // Own entries only: an entry named "__proto__" or "constructor" must not reach Object.prototype.
+  const has = (file: unknown): file is string => typeof file === 'string' && Object.hasOwn(files, file) && files[file] instanceof Uint8Array;
   const images = new Map<string, StoredImage>();
   const image = (file: unknown, imgName: unknown): string => {
-    if (typeof file !== 'string' || !files[file]) throw new Error(`${String(file)} is listed in project.json but missing from the zip`);
+    if (!has(file)) throw new Error(`${String(file)} is listed in project.json but missing from the zip`);
     if (!images.has(file)) images.set(file, { key: file, name: String(imgName ?? file), blob: new Blob([files[file] as Uint8Array<ArrayBuffer>], { type: (opts.mimeOf ?? mimeByExt)(file) }) });
     return file;
   };
@@ -185,7 +296,7 @@ export function readProject(bytes: Uint8Array, opts: ReadOptions): ReadResult {
       const bad = checkRun(run);
       if (bad) return fail(`run "${String(raw.name)}" in ${name} has ${bad}: the file is damaged.`);
       if (typeof promptFile === 'string') {
-        if (!files[promptFile]) return fail(`${promptFile} is listed in project.json but missing from ${name}: the file is damaged.`);
+        if (!has(promptFile)) return fail(`${promptFile} is listed in project.json but missing from ${name}: the file is damaged.`);
         if (checkModel && run.view) {
           const parsed = parsePromptFile(strFromU8(files[promptFile]), checkModel);
           if (!parsed.ok) return fail(`The prompt file ${promptFile} in ${name} is refused: ${parsed.error}`);
@@ -197,6 +308,7 @@ export function readProject(bytes: Uint8Array, opts: ReadOptions): ReadResult {
     }
     return { ok: true, project: { workspace, images: [...images.values()], runs, model } };
   } catch (e) {
+    if (e instanceof RangeError && /call stack/i.test(e.message)) return fail(`project.json in ${name} nests its values deeper than any project: it is not one this app wrote.`);
     return fail(`${name} is damaged: ${(e as Error).message}.`);
   }
 }

@@ -4,6 +4,7 @@
  * plain `#train` links keep working. Images never go into the URL.
  */
 import type { ClassTokenPosition, TrainSettings } from '../coop/settings';
+import { LIMITS } from '../input-limits';
 
 export interface HashSettings {
   settings: Partial<TrainSettings>;
@@ -14,8 +15,14 @@ const POSITIONS: readonly ClassTokenPosition[] = ['end', 'middle', 'front'];
 
 /** The section named in the hash ('' when none). */
 export function hashSection(hash: string): string {
-  const first = hash.replace(/^#/, '').split('&')[0];
-  return first.includes('=') ? '' : decodeURIComponent(first);
+  const first = hash.replace(/^#/, '').split('&', 1)[0];
+  if (first.includes('=') || first.length > 100) return '';
+  try {
+    return decodeURIComponent(first);
+  } catch {
+    // A link with a stray % ("#train%") names no section; the page shows its default one.
+    return '';
+  }
 }
 
 function positiveInt(v: string, max: number): number | undefined {
@@ -25,6 +32,8 @@ function positiveInt(v: string, max: number): number | undefined {
 
 /** The settings a hash carries; values that do not parse are left out (the page keeps its own). */
 export function parseHashSettings(hash: string): HashSettings {
+  // A link is typed or pasted by a person: one far longer than any settings hash is not read at all.
+  if (hash.length > LIMITS.hashChars) return { settings: {} };
   const params = new URLSearchParams(hash.replace(/^#/, '').split('&').filter((p) => p.includes('=')).join('&'));
   const settings: Partial<TrainSettings> = {};
   const set = <K extends keyof TrainSettings>(k: K, v: TrainSettings[K] | undefined) => {
@@ -38,7 +47,7 @@ export function parseHashSettings(hash: string): HashSettings {
   const init = get('init');
   if (init === 'random' || init === 'words') set('init', init);
   const words = get('words');
-  if (words !== undefined && words.trim()) set('initWords', words);
+  if (words !== undefined && words.trim() && words.length <= LIMITS.hashWordsChars) set('initWords', words);
   const lr = get('lr');
   if (lr !== undefined && Number.isFinite(Number(lr)) && Number(lr) > 0) set('lr', Number(lr));
   const epochs = get('epochs');

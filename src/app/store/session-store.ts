@@ -21,6 +21,7 @@ import {
   type WorkspaceRecord,
 } from '../../session';
 import { WORKSPACE_VERSION } from '../../session/records';
+import { bytesText, LIMITS, TooLargeError } from '../../input-limits';
 import { autosaveTimer } from '../../session/autosave';
 import type { ExtraSet } from './train-store';
 import { cardImage, useTrainStore } from './train-store';
@@ -49,7 +50,11 @@ interface SessionState {
   restore(): Promise<void>;
   refreshStorage(): Promise<void>;
   saveProject(): Promise<{ bytes: Uint8Array; name: string } | null>;
-  openProject(file: File): Promise<void>;
+  /**
+   * Opens a project file in place of the session. A file that is refused changes nothing. Over work not saved as a
+   * project file, `confirmReplace` is asked first (false keeps the session); without it, the project replaces it.
+   */
+  openProject(file: File, confirmReplace?: (message: string) => boolean): Promise<void>;
   clearAll(): Promise<void>;
 }
 
@@ -148,6 +153,39 @@ export function saved(): Promise<void> {
   return autosave.flushNow();
 }
 
+/**
+ * Whether the session as it is now is in a project file (saved as one, or opened from one), kept across reloads so a
+ * restored session that was never exported still counts as unsaved work.
+ */
+const EXPORTED_KEY = 'coop-playground:session-exported';
+let exported = (() => {
+  try {
+    return localStorage.getItem(EXPORTED_KEY) === '1';
+  } catch {
+    return false;
+  }
+})();
+
+function markExported(value: boolean): void {
+  if (exported === value) return;
+  exported = value;
+  try {
+    localStorage.setItem(EXPORTED_KEY, value ? '1' : '0');
+  } catch {
+    // Storage refused (private mode): the flag lives for this page only.
+  }
+}
+
+/** "3 classes, 40 images, 2 runs" when the session holds work that is not in a project file; null otherwise. */
+function unexportedSummary(): string | null {
+  if (exported) return null;
+  const t = useTrainStore.getState();
+  const images = t.cards.reduce((n, c) => n + c.images.length, 0) + t.extraSets.reduce((n, e) => n + e.items.length, 0);
+  if (!images && !t.runs.length) return null;
+  const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  return `${count(t.cards.length, 'class', 'classes')}, ${count(images, 'image', 'images')}, ${count(t.runs.length, 'run', 'runs')}`;
+}
+
 function writeHash(): void {
   const t = useTrainStore.getState();
   const hash = formatHash(hashSection(location.hash), t.settings, t.position);
@@ -161,10 +199,12 @@ function watch(): void {
   useTrainStore.subscribe((s, prev) => {
     if (s.cards !== prev.cards || s.extraSets !== prev.extraSets || s.holdOut !== prev.holdOut || s.settings !== prev.settings || s.position !== prev.position || s.activeRunId !== prev.activeRunId || s.overlay !== prev.overlay) {
       workspaceDirty = true;
+      if (s.cards !== prev.cards || s.extraSets !== prev.extraSets) markExported(false);
       scheduleSave();
     }
     if (s.runs !== prev.runs) {
       runsDirty = true;
+      markExported(false);
       scheduleSave();
     }
     if (s.settings !== prev.settings || s.position !== prev.position) writeHash();
@@ -300,6 +340,7 @@ export const useSessionStore = create<SessionState>()((set, get) => ({
         model: { folder: model.folder, id: model.model.manifest.id, fingerprint: String(model.model.manifest.text_model_sha256 ?? '') },
       });
       const stamp = new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
+      markExported(true);
       set({ projectMessage: `Saved the project: ${ws.classes.length} classes, ${images.size} images, ${t.runs.length} runs.` });
       return { bytes, name: `coop-project-${stamp}.zip` };
     } catch (e) {
@@ -310,11 +351,17 @@ export const useSessionStore = create<SessionState>()((set, get) => ({
     }
   },
 
-  async openProject(file) {
+  async openProject(file, confirmReplace) {
     set({ projectBusy: `Opening ${file.name}`, projectError: null, projectMessage: null });
     const train = useTrainStore.getState();
+    // Whatever goes wrong below, the session on the page and in the browser is the one from before.
+    const kept = ' The current session is unchanged.';
     try {
       await train.track(`Opening ${file.name}`, (async () => {
+        // By its size before the browser reads it into memory.
+        if (file.size > LIMITS.projectTotalBytes) {
+          throw new TooLargeError(file.name, bytesText(file.size), bytesText(LIMITS.projectTotalBytes), 'no project this app writes is that large');
+        }
         const bytes = new Uint8Array(await file.arrayBuffer());
         const models = useModelStore.getState();
         const runtime = models.runtime;
@@ -329,22 +376,38 @@ export const useSessionStore = create<SessionState>()((set, get) => ({
         });
         if (!result.ok) throw new Error(result.error);
         const p = result.project;
+        // Work not saved as a project file is never replaced without asking.
+        const unsaved = unexportedSummary();
+        if (unsaved && confirmReplace && !confirmReplace(`Opening ${file.name} replaces the current session (${unsaved}), which has changes not saved as a project file. Replace it?\n\nCancel keeps the current session; Save project first to keep a copy of it.`)) {
+          set({ projectMessage: `Kept the current session; ${file.name} was not opened.` });
+          return;
+        }
         const images = new Map(p.images.map((i) => [i.key, i]));
         const problems: string[] = [];
         const { cards, extraSets } = fromRecords(p.workspace, images, problems);
-        // The project replaces the session: what was saved before goes, in one transaction, and the project is written.
-        await sessionDb.clearAll();
-        savedImageKeys = new Set();
+        // Whatever the session still had pending is written first, so a failed replace leaves it whole.
+        await saved();
+        // The project replaces the session in one transaction: all of it is written, or nothing changes.
+        try {
+          await sessionDb.replaceSession({ ...p.workspace, model: p.model.folder }, p.images, p.runs);
+        } catch (e) {
+          const info = isQuotaError(e) ? await storageInfo() : undefined;
+          throw new Error(`${file.name} could not be stored: ${saveErrorMessage('the project', e, info)}`);
+        }
+        savedImageKeys = new Set(p.images.map((i) => i.key));
         savedRuns.clear();
         useTrainStore.getState().restore({ cards, extraSets, holdOut: p.workspace.holdOut, settings: p.workspace.settings, position: p.workspace.position, runs: p.runs, activeRunId: p.workspace.activeRunId, overlay: p.workspace.overlay });
+        for (const r of useTrainStore.getState().runs) savedRuns.set(r.id, r);
+        // The workspace as the page builds it (its model, its keys) is saved once more; its images are already stored.
         workspaceDirty = true;
-        runsDirty = true;
         await saved();
+        markExported(true);
         await selectModel(p.model.folder);
         set({ projectMessage: `Opened ${file.name}: ${cards.length} classes, ${p.images.length} images, ${p.runs.length} runs.`, problems });
       })());
     } catch (e) {
-      set({ projectError: (e as Error).message });
+      const msg = (e as Error).message;
+      set({ projectError: /session is (kept|unchanged)\.$/.test(msg) ? msg : `${msg}${/[.!?]$/.test(msg) ? '' : '.'}${kept}` });
     } finally {
       set({ projectBusy: null });
     }

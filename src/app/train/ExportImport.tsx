@@ -1,5 +1,5 @@
 import { useRef } from 'react';
-import { promptFileName, serializePromptFile, type LearnedPrompt } from '../../coop/prompt-file';
+import { promptFileName, promptFileSizeProblem, serializePromptFile, type LearnedPrompt } from '../../coop/prompt-file';
 import type { ModelRuntime } from '../store/model-store';
 import { useTrainStore } from '../store/train-store';
 
@@ -61,7 +61,11 @@ export function ExportImport({ runtime, busy }: { runtime: ModelRuntime; busy: b
           onChange={async (e) => {
             const f = e.target.files?.[0];
             e.target.value = '';
-            if (f) await importPrompt(await f.text(), runtime);
+            if (!f) return;
+            // Refused by its size before the browser reads it into one string.
+            const tooLarge = promptFileSizeProblem(f.size, f.name);
+            if (tooLarge) useTrainStore.setState({ importError: tooLarge });
+            else await importPrompt(await f.text(), runtime);
           }}
         />
       </div>

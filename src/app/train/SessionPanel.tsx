@@ -42,7 +42,8 @@ export function SessionPanel({ busy }: { busy: boolean }) {
           onChange={(e) => {
             const f = e.target.files?.[0];
             e.target.value = '';
-            if (f) void s.openProject(f);
+            // Asked in the browser's own dialog, as Clear all is.
+            if (f) void s.openProject(f, (message) => window.confirm(message));
           }}
         />
         <button type="button" data-testid="clear-all" disabled={busy || !!s.projectBusy} onClick={clear}>

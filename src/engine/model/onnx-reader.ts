@@ -59,7 +59,25 @@ export interface OnnxModel {
   graph: OnnxGraph;
 }
 
+import { countText, LIMITS, TooLargeError } from '../../input-limits';
 import { halfBytesToFloat, halfToFloat } from './half';
+
+/** A file that is not an ONNX model this reader can parse (damaged, cut short, or another format). */
+export class OnnxFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OnnxFormatError';
+  }
+}
+
+/** What a caller knows the model may hold, checked against each tensor's declared dims before its data is read. */
+export interface OnnxReadLimits {
+  /** The most elements one tensor may declare (e.g. the largest weight of a text tower of the config's shape). */
+  maxTensorElements?: number;
+  /** Why, for the message (e.g. "the largest weight of a text tower with D=512, vocab=49408"). */
+  why?: string;
+}
+
 
 const WIRE_VARINT = 0;
 const WIRE_I64 = 1;
@@ -160,17 +178,20 @@ function forEachField(r: Reader, fn: (field: number, wire: number) => boolean | 
   }
 }
 
-function readTensor(r: Reader): OnnxTensor {
+function readTensor(r: Reader, limits: OnnxReadLimits): OnnxTensor {
   const t: OnnxTensor = { name: '', dims: [], dataType: 0 };
   let rawSpan: [number, number] | undefined;
   const floats: number[] = [];
   let floatSpan: [number, number] | undefined;
-  // int32_data: where a float16 tensor stored without raw_data keeps its bits (one value per int32).
+  // int32_data: where a float16 tensor stored without raw_data keeps its bits (one value per int32). Packed, it is
+  // kept as a span and decoded only once the dims are checked (one byte per value would otherwise become 8).
   const int32s: number[] = [];
+  const int32Spans: Array<[number, number]> = [];
   forEachField(r, (field, wire) => {
     switch (field) {
       case 1:
         r.repeatedVarint(wire, t.dims, true);
+        if (t.dims.length > LIMITS.onnxTensorRank) throw new OnnxFormatError(`ONNX: a tensor has ${t.dims.length} dims or more (at most ${LIMITS.onnxTensorRank} are read)`);
         return true;
       case 2:
         t.dataType = r.varint();
@@ -180,7 +201,8 @@ function readTensor(r: Reader): OnnxTensor {
         else floats.push(r.f32());
         return true;
       case 5:
-        r.repeatedVarint(wire, int32s);
+        if (wire === WIRE_LEN) int32Spans.push(r.span());
+        else r.repeatedVarint(wire, int32s);
         return true;
       case 8:
         t.name = r.string();
@@ -194,7 +216,22 @@ function readTensor(r: Reader): OnnxTensor {
     }
     return false;
   });
+  if (t.dims.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new OnnxFormatError(`ONNX: tensor '${t.name}' has dims [${t.dims}]; dims are whole numbers ≥ 0`);
   const count = t.dims.reduce((a, b) => a * b, 1);
+  // Declared dims against what the caller knows the model holds, before any of its data is decoded or copied.
+  if (limits.maxTensorElements !== undefined && count > limits.maxTensorElements) {
+    throw new TooLargeError(`tensor '${t.name}' with dims [${t.dims.join(', ')}]`, `${countText(count)} elements`, `${countText(limits.maxTensorElements)} elements${limits.why ? ` (${limits.why})` : ''}`);
+  }
+  if (t.dataType === OnnxDataType.FLOAT16 && !t.external && !rawSpan && int32Spans.length) {
+    const bytes = int32Spans.reduce((n, [s, e]) => n + e - s, 0);
+    // Each packed value takes at least one byte: more values than bytes cannot be, fewer than count is refused below.
+    if (int32s.length + bytes >= count) {
+      for (const [s, e] of int32Spans) {
+        const sub = new Reader(r.bytes, s, e);
+        while (!sub.done && int32s.length <= count) int32s.push(sub.varint());
+      }
+    }
+  }
   if (t.dataType === OnnxDataType.FLOAT) {
     if (rawSpan) t.float = floatView(r.bytes, rawSpan[0], rawSpan[1] - rawSpan[0]);
     else if (floatSpan) t.float = floatView(r.bytes, floatSpan[0], floatSpan[1] - floatSpan[0]);
@@ -227,7 +264,7 @@ function floatView(bytes: Uint8Array, start: number, len: number): Float32Array 
   return new Float32Array(bytes.buffer.slice(abs, abs + len));
 }
 
-function readAttribute(r: Reader): OnnxAttribute {
+function readAttribute(r: Reader, limits: OnnxReadLimits): OnnxAttribute {
   const a: OnnxAttribute = { name: '' };
   forEachField(r, (field, wire) => {
     switch (field) {
@@ -244,7 +281,7 @@ function readAttribute(r: Reader): OnnxAttribute {
         a.s = r.string();
         return true;
       case 5:
-        a.t = readTensor(r.sub());
+        a.t = readTensor(r.sub(), limits);
         return true;
       case 7: {
         a.floats ??= [];
@@ -264,7 +301,7 @@ function readAttribute(r: Reader): OnnxAttribute {
   return a;
 }
 
-function readNode(r: Reader): OnnxNode {
+function readNode(r: Reader, limits: OnnxReadLimits): OnnxNode {
   const n: OnnxNode = { name: '', opType: '', inputs: [], outputs: [], attributes: [] };
   forEachField(r, (field) => {
     switch (field) {
@@ -281,7 +318,7 @@ function readNode(r: Reader): OnnxNode {
         n.opType = r.string();
         return true;
       case 5:
-        n.attributes.push(readAttribute(r.sub()));
+        n.attributes.push(readAttribute(r.sub(), limits));
         return true;
     }
     return false;
@@ -302,15 +339,15 @@ function readValueInfoName(r: Reader): string {
   return name;
 }
 
-function readGraph(r: Reader): OnnxGraph {
+function readGraph(r: Reader, limits: OnnxReadLimits): OnnxGraph {
   const g: OnnxGraph = { nodes: [], initializers: new Map(), inputs: [], outputs: [] };
   forEachField(r, (field) => {
     switch (field) {
       case 1:
-        g.nodes.push(readNode(r.sub()));
+        g.nodes.push(readNode(r.sub(), limits));
         return true;
       case 5: {
-        const t = readTensor(r.sub());
+        const t = readTensor(r.sub(), limits);
         g.initializers.set(t.name, t);
         return true;
       }
@@ -326,8 +363,11 @@ function readGraph(r: Reader): OnnxGraph {
   return g;
 }
 
-/** Parses an ONNX ModelProto. `data` is kept alive by the returned tensor views. */
-export function readOnnxModel(data: ArrayBuffer | Uint8Array): OnnxModel {
+/**
+ * Parses an ONNX ModelProto. `data` is kept alive by the returned tensor views. A file that is not ONNX throws
+ * OnnxFormatError; a tensor declaring more than `limits` allow throws TooLargeError.
+ */
+export function readOnnxModel(data: ArrayBuffer | Uint8Array, limits: OnnxReadLimits = {}): OnnxModel {
   const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
   const r = new Reader(bytes);
   const model: OnnxModel = { irVersion: 0, producerName: '', opsetVersion: 0, graph: undefined as unknown as OnnxGraph };
@@ -341,7 +381,7 @@ export function readOnnxModel(data: ArrayBuffer | Uint8Array): OnnxModel {
           model.producerName = r.string();
           return true;
         case 7:
-          model.graph = readGraph(r.sub());
+          model.graph = readGraph(r.sub(), limits);
           return true;
         case 8: {
           // OperatorSetIdProto {domain = 1, version = 2}; the default domain is ''.
@@ -361,9 +401,10 @@ export function readOnnxModel(data: ArrayBuffer | Uint8Array): OnnxModel {
       return false;
     });
   } catch (e) {
-    throw new Error(`Not a readable ONNX model: ${(e as Error).message}`);
+    if (e instanceof TooLargeError) throw e;
+    throw new OnnxFormatError(`Not a readable ONNX model: ${(e as Error).message}`);
   }
-  if (!model.graph) throw new Error('Not a readable ONNX model: no graph in the file');
+  if (!model.graph) throw new OnnxFormatError('Not a readable ONNX model: no graph in the file');
   return model;
 }
 

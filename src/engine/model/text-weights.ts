@@ -10,8 +10,17 @@
  * Every linear weight is returned as [in, out] (ONNX MatMul layout), which is what the
  * ops' linear kernels expect.
  */
+import { bytesText, countText, LIMITS, TooLargeError } from '../../input-limits';
 import type { Arr } from '../ops/tensor';
 import { readOnnxModel, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor } from './onnx-reader';
+
+/** A config or an ONNX graph that is not a CLIP text tower this engine reads. */
+export class TextTowerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TextTowerError';
+  }
+}
 
 export interface TextConfig {
   /** hidden_size */
@@ -72,20 +81,31 @@ export function textConfigFromJson(json: unknown): TextConfig {
   const num = (v: unknown, what: string, fallback?: number): number => {
     if (typeof v === 'number' && Number.isFinite(v)) return v;
     if (fallback !== undefined) return fallback;
-    throw new Error(`config.json: text_config.${what} is missing or not a number`);
+    throw new TextTowerError(`config.json: text_config.${what} is missing or not a number`);
   };
-  const D = num(t.hidden_size, 'hidden_size');
+  // Sizes are checked before anything is sized from them: a config declaring 10^9 layers is refused, not looped over.
+  const size = (v: unknown, what: string, max: number, fallback?: number): number => {
+    const n = num(v, what, fallback);
+    if (!Number.isInteger(n) || n < 1) throw new TextTowerError(`config.json: text_config.${what} is ${n}; it must be a whole number ≥ 1`);
+    if (n > max) throw new TooLargeError(`config.json text_config.${what}`, countText(n), countText(max));
+    return n;
+  };
+  const D = size(t.hidden_size, 'hidden_size', LIMITS.textWidth);
   const cfg: TextConfig = {
     D,
-    L: num(t.num_hidden_layers, 'num_hidden_layers'),
-    H: num(t.num_attention_heads, 'num_attention_heads'),
-    V: num(t.vocab_size, 'vocab_size'),
-    E: num(root.projection_dim ?? t.projection_dim, 'projection_dim'),
-    F: num(t.intermediate_size, 'intermediate_size', 4 * D),
-    P: num(t.max_position_embeddings, 'max_position_embeddings', 77),
+    L: size(t.num_hidden_layers, 'num_hidden_layers', LIMITS.textLayers),
+    H: size(t.num_attention_heads, 'num_attention_heads', LIMITS.textHeads),
+    V: size(t.vocab_size, 'vocab_size', LIMITS.vocab),
+    E: size(root.projection_dim ?? t.projection_dim, 'projection_dim', LIMITS.textWidth),
+    F: size(t.intermediate_size, 'intermediate_size', LIMITS.textMlp, 4 * D),
+    P: size(t.max_position_embeddings, 'max_position_embeddings', LIMITS.textPositions, 77),
     eps: num(t.layer_norm_eps, 'layer_norm_eps', 1e-5),
   };
-  if (cfg.D % cfg.H !== 0) throw new Error(`config.json: hidden_size ${cfg.D} is not divisible by num_attention_heads ${cfg.H}`);
+  if (cfg.D % cfg.H !== 0) throw new TextTowerError(`config.json: hidden_size ${cfg.D} is not divisible by num_attention_heads ${cfg.H}`);
+  const bytes = textWeightBytes(cfg);
+  if (bytes > LIMITS.textWeightBytes) {
+    throw new TooLargeError(`config.json's text tower (D=${cfg.D}, layers=${cfg.L}, vocab=${cfg.V}, MLP=${cfg.F})`, `${bytesText(bytes)} of weights`, bytesText(LIMITS.textWeightBytes));
+  }
   return cfg;
 }
 
@@ -95,7 +115,21 @@ export function textConfigFromJson(json: unknown): TextConfig {
  */
 export function loadTextWeights(modelBytes: ArrayBuffer | Uint8Array, configJson: unknown, file = 'text_model.onnx'): TextWeights {
   const cfg = textConfigFromJson(configJson);
-  return textWeightsFromOnnx(readOnnxModel(modelBytes), cfg, file);
+  // No tensor of a text tower is larger than its largest weight: the file's tensors are held to that before any is read.
+  const { D, V, E, F, P } = cfg;
+  const maxTensorElements = Math.max(V * D, P * D, D * F, D * E, D * D);
+  const why = `the largest weight of a text tower with D=${D}, vocab=${V}, MLP=${F}`;
+  try {
+    return textWeightsFromOnnx(readOnnxModel(modelBytes, { maxTensorElements, why }), cfg, file);
+  } catch (e) {
+    if (e instanceof TooLargeError) throw new TooLargeError(`${file}: ${e.what}`, e.actual, e.limit);
+    throw e;
+  }
+}
+
+/** The most bytes a text_model.onnx of this config can hold: its weights in fp32, and room for the graph. */
+export function maxTextModelBytes(cfg: TextConfig): number {
+  return textWeightBytes(cfg) + LIMITS.onnxOverheadBytes;
 }
 
 type Problem = string;
@@ -344,7 +378,7 @@ export function textWeightsFromOnnx(model: OnnxModel, cfg: TextConfig, file = 't
   const projection = check('text_projection', proj, [D, E], 'no MatMul consumes the pooled final_layer_norm output');
 
   if (problems.length) {
-    throw new Error(
+    throw new TextTowerError(
       `${file} is not a CLIP text tower this engine can read (config: D=${D}, layers=${L}, vocab=${V}, projection=${E}):\n- ` +
         problems.join('\n- '),
     );

@@ -9,7 +9,7 @@
  * no network.
  */
 import { ModelFileError } from '../errors';
-import type { ModelSource, ReadOptions } from '../source';
+import { checkReadSize, type ModelSource, type ReadOptions } from '../source';
 import type { FileSink, SinkWriter } from './hub';
 import { formatMB } from './transfer';
 
@@ -239,6 +239,7 @@ export class StoreSource implements ModelSource {
     const file = await this.file(path);
     if (!file) throw new ModelFileError(this.describe(path), 'is missing from the browser store: remove the model and add it again');
     options.signal?.throwIfAborted();
+    checkReadSize(this.describe(path), file.size, options);
     const bytes = new Uint8Array(await file.arrayBuffer());
     options.onBytes?.(bytes.byteLength);
     return bytes;

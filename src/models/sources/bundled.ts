@@ -47,7 +47,7 @@ export function httpFolderSource(f: HttpFolder): ModelSource {
       return Number.isFinite(n) ? n : undefined;
     },
     read(path, options: ReadOptions = {}) {
-      return fetchBytes(url(path), f.describe(path), options.onBytes, options.signal);
+      return fetchBytes(url(path), f.describe(path), options.onBytes, options.signal, options);
     },
   };
 }

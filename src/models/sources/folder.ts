@@ -4,7 +4,7 @@
  * refuse a folder that is not CLIP before the large ONNX files are touched.
  */
 import { ModelFileError } from '../errors';
-import type { ModelSource, ReadOptions } from '../source';
+import { checkReadSize, type ModelSource, type ReadOptions } from '../source';
 
 export class FolderSource implements ModelSource {
   readonly kind = 'folder' as const;
@@ -35,6 +35,7 @@ export class FolderSource implements ModelSource {
     const file = this.files.get(path);
     if (!file) throw new ModelFileError(this.describe(path), 'is missing: pick the model folder itself (the one holding config.json and onnx/)');
     options.signal?.throwIfAborted();
+    checkReadSize(this.describe(path), file.size, options);
     const bytes = new Uint8Array(await file.arrayBuffer());
     options.onBytes?.(bytes.byteLength);
     return bytes;

@@ -8,7 +8,7 @@
  */
 import { downloadFile, fileDownloadInfo, fileExists, HubApiError, type FileDownloadInfoOutput } from '@huggingface/hub';
 import { ModelFileError } from '../errors';
-import type { ModelSource, ReadOptions } from '../source';
+import { checkReadSize, type ModelSource, type ReadOptions } from '../source';
 import { formatMB } from './transfer';
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
@@ -133,6 +133,7 @@ export interface DownloadOptions extends ReadOptions {
 export async function downloadHubFile(loc: Required<HubLocation>, path: string, sink: FileSink, options: DownloadOptions = {}): Promise<number> {
   const { signal } = options;
   const info = options.info ?? (await hubFileInfo(loc, path, signal));
+  checkReadSize(hubFileUrl(loc, path), info.size, options);
   let offset = await sink.existing();
   if (offset > info.size) offset = 0;
   if (offset === info.size) return info.size;

@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import { ModelFileError } from '../errors';
-import type { ModelSource, ReadOptions } from '../source';
+import { checkReadSize, type ModelSource, type ReadOptions } from '../source';
 
 const CHUNK = 16 << 20;
 
@@ -31,6 +31,10 @@ export function nodeDirSource(dir: string): ModelSource {
         throw new ModelFileError(describe(path), `is missing; put the file there in the transformers.js layout, or pick another folder`);
       }
       // Read in chunks so progress moves and an abort stops a 300 MB read midway.
+      // A FIFO or a device would block the read or never end: only regular files are read.
+      const st = statSync(abs(path));
+      if (!st.isFile()) throw new ModelFileError(describe(path), 'is not a regular file (a device, a FIFO or a folder); put the file itself there');
+      checkReadSize(describe(path), st.size, options);
       const handle = await open(abs(path), 'r');
       try {
         const { size } = await handle.stat();
