@@ -13,7 +13,6 @@ import { runSplit, SPLIT_OPTIONS } from './split';
 import { runTrain, TRAIN_OPTIONS } from './train';
 
 export const USAGE = `usage:
-  npm run coop -- cache clear [--cache DIR]   (deletes cached image features; only from a directory it made)
   npm run coop -- train --model DIR --data DIR [--shots 1,2,4,8,16] [--seeds 1,2,3] [--csc [both]]
         [--position end|middle|front] [--n-ctx M] [--init random|"a photo of a"] [--epochs auto|N] [--views 8]
         [--lr 0.002] [--batch-size 32] [--engine auto|wgsl|cpu|reference] [--threads N] [--ep cpu|cuda [--ep-strict]] [--out DIR]
@@ -24,6 +23,7 @@ export const USAGE = `usage:
   npm run coop -- predict --model DIR --prompt FILE [--top 5] IMAGE…
   npm run coop -- merge DIR… [--out DIR]
   npm run -s coop -- split --data DIR --dataset NAME --shots K [--seed S] [--subsample all|base|new]
+  npm run coop -- cache clear [--cache DIR]   (deletes cached image features; only from a directory it made)
 `;
 
 const SWIFTSHADER_DIR = '/usr/lib/chromium';
