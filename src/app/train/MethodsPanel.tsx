@@ -6,7 +6,7 @@ import { accuracyColumns } from '../../coop/results-table';
 import type { ModelRuntime } from '../store/model-store';
 import { fitAdapter, useTrainStore } from '../store/train-store';
 
-const METHOD_COLORS: Record<Method, string> = { coop: '#2563eb', kgcoop: '#16a34a', prograd: '#d97706', tip: '#9333ea', 'tip-f': '#dc2626' };
+const METHOD_COLORS: Record<Method, string> = { coop: '#2563eb', kgcoop: '#16a34a', prograd: '#d97706', tip: '#9333ea', 'tip-f': '#dc2626', clap: '#0891b2', lpp: '#65a30d', taskres: '#be185d', 'clip-adapter': '#78716c' };
 const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)}%`);
 
 /**
