@@ -6,7 +6,9 @@
  */
 import { clapLogits, trainClap, CLAP_DEFAULTS } from './clap';
 import { clipAdapterEpochs, clipAdapterLogits, trainClipAdapter, CLIP_ADAPTER_DEFAULTS } from './clip-adapter';
+import { baseKey, subsetClasses } from './base-to-new';
 import type { AdapterEpoch } from './cosine-head';
+import { accuracy, argmaxRows } from './metrics';
 import { lpPlusPlus, lpPlusPlusLogits } from './lp-plus-plus';
 import { taskResEpochs, taskResLogits, taskResSettings, trainTaskRes } from './taskres';
 
@@ -109,4 +111,52 @@ export function fitFeatureAdapter(method: FeatureMethod, o: FeatureRunInput, onE
       };
     }
   }
+}
+
+export interface LabelledSet {
+  name: string;
+  features: Float32Array;
+  labels: Int32Array;
+}
+
+export interface FeatureFitRequest {
+  method: FeatureMethod;
+  input: FeatureRunInput;
+  /** Splits to score, labelled among all classes. */
+  evalSets: LabelledSet[];
+  /** Base-to-new: the classes trained on (the input is labelled by position among them); null otherwise. */
+  baseClasses: number[] | null;
+}
+
+export interface FeatureFitResult {
+  method: FeatureMethod;
+  /** Per split (base-to-new: '<split>/base' only; the caller adds the new classes' zero-shot fallback), in [0, 1]. */
+  accuracies: Record<string, number>;
+  /** Per epoch, the training accuracy of its batches. */
+  curve: Array<Record<string, number>>;
+  ms: number;
+  note: string;
+  weights: AdapterWeights;
+}
+
+/** Fits a method and scores it on each split: what the app's Method panel shows for it. */
+export function fitAndScore(req: FeatureFitRequest, now: () => number = () => performance.now()): FeatureFitResult {
+  const { method, input, evalSets, baseClasses } = req;
+  const dim = input.dim;
+  const curve: Array<Record<string, number>> = [];
+  const t0 = now();
+  const fit = fitFeatureAdapter(method, input, (e) => curve.push({ train: e.trainAcc }));
+  const ms = now() - t0;
+  const K = adapterClasses(fit.weights, dim);
+  const acc = (f: Float32Array, y: Int32Array) => accuracy(argmaxRows(adapterLogits(fit.weights, f, dim), y.length, K), y);
+  const accuracies: Record<string, number> = { train: acc(input.cleanFeatures, input.labels) };
+  for (const s of evalSets) {
+    if (!s.labels.length) continue;
+    if (!baseClasses) accuracies[s.name] = acc(s.features, s.labels);
+    else {
+      const b = subsetClasses(s, baseClasses, dim);
+      if (b.labels.length) accuracies[baseKey(s.name)] = acc(b.features, b.labels);
+    }
+  }
+  return { method, accuracies, curve, ms, note: fit.note, weights: fit.weights };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { adapterFileName, parseAdapterFile, serializeAdapterFile, isAdapterFile, type AdapterFile } from '../../src/coop/adapter-file';
-import { adapterLogits, fitFeatureAdapter, FEATURE_METHODS } from '../../src/coop/adapter-methods';
+import { adapterLogits, fitAndScore, fitFeatureAdapter, FEATURE_METHODS } from '../../src/coop/adapter-methods';
 import { accuracy, argmaxRows } from '../../src/coop/metrics';
 import { loadFixture } from '../helpers/fixture';
 
@@ -60,5 +60,28 @@ describe('coop-adapter files', () => {
     expect(bad((j) => (j.method = 'coop'))).toMatch(/"method" "coop" is not one of clap, lpp, taskres, clip-adapter/);
     expect(bad((j) => (j.class_names = ['a', 'a', 'b', 'c']))).toMatch(/a name twice/);
     expect(parseAdapterFile('{', model)).toMatchObject({ ok: false });
+  });
+});
+
+describe('fitAndScore (what the app shows for a feature-only method)', () => {
+  it('scores every split, and base-to-new only among the base classes', () => {
+    const input = { viewFeatures: views, nImages: N, nViews: V, dim: E, labels, nClasses: C, cleanFeatures: clean, text, anchors, shots: 3, seed: 1 };
+    const r = fitAndScore({ method: 'lpp', input, evalSets: [{ name: 'test', ...val }], baseClasses: null });
+    expect(Object.keys(r.accuracies).sort()).toEqual(['test', 'train']);
+    expect(r.accuracies.test).toBeCloseTo(accuracy(argmaxRows(adapterLogits(r.weights, val.features, E), val.labels.length, C), val.labels), 12);
+    expect(r.curve).toHaveLength(300);
+    // Base-to-new: classes 0 and 2 train (labelled 0, 1 among them); the test split is scored on their images only.
+    const keep = Array.from(labels.keys()).filter((i) => labels[i] === 0 || labels[i] === 2);
+    const sub = (a: Float32Array, rows: number[], w: number) => Float32Array.from(rows.flatMap((i) => Array.from(a.subarray(i * w, (i + 1) * w))));
+    const b = fitAndScore({
+      method: 'clip-adapter',
+      input: { ...input, viewFeatures: sub(views, keep, V * E), nImages: keep.length, labels: Int32Array.from(keep, (i) => (labels[i] === 0 ? 0 : 1)), nClasses: 2, cleanFeatures: sub(clean, keep, E), text: sub(text, [0, 2], E), anchors: undefined },
+      evalSets: [{ name: 'test', ...val }],
+      baseClasses: [0, 2],
+    });
+    expect(Object.keys(b.accuracies).sort()).toEqual(['test/base', 'train']);
+    const vb = Array.from(val.labels.keys()).filter((i) => val.labels[i] === 0 || val.labels[i] === 2);
+    const expected = accuracy(argmaxRows(adapterLogits(b.weights, sub(val.features, vb, E), E), vb.length, 2), Int32Array.from(vb, (i) => (val.labels[i] === 0 ? 0 : 1)));
+    expect(b.accuracies['test/base']).toBeCloseTo(expected, 12);
   });
 });
