@@ -328,9 +328,6 @@ export async function runTrain(p: Parsed): Promise<void> {
     if (!store.has(key)) finish({ shots, method: h.method, seed: 0, accuracy: h.acc });
   }
 
-  // Training time per table row (seconds per run), reported under the table.
-  const trainTimes = new Map<string, number[]>();
-  const timeOf = (label: string, secs: number) => trainTimes.set(label, [...(trainTimes.get(label) ?? []), secs]);
   let runsDone = 0;
   // Prompt files for the prompt methods, coop-adapter files for CLAP, LP++, TaskRes and CLIP-Adapter; Tip-Adapter(-F) none.
   let promptFiles = 0;
@@ -365,9 +362,15 @@ export async function runTrain(p: Parsed): Promise<void> {
       ...tableJson,
     };
     let md = tableMd;
-    if (trainTimes.size) {
-      md += `\nTraining time per run (mean over runs, this machine): ${[...trainTimes].map(([m, t]) => `${m} ${formatDuration((1000 * t.reduce((a, b) => a + b, 0)) / t.length)}`).join('; ')}.\n`;
-      json.train_seconds = Object.fromEntries(trainTimes);
+    // Times of this command's runs and of those loaded from an earlier one (each run stores its own), in table order.
+    const times = new Map<string, number[]>();
+    for (const r of all) if (typeof r.train_seconds === 'number') times.set(r.method, [...(times.get(r.method) ?? []), r.train_seconds]);
+    const ordered = [...times].sort(([a], [b]) => methodOrder.indexOf(a) - methodOrder.indexOf(b));
+    if (ordered.length) {
+      // Under 10 s (the feature-only methods) in hundredths: whole seconds would show them all as 0 s.
+      const fmt = (s: number) => (s < 10 ? `${s.toFixed(2)}s` : formatDuration(1000 * s));
+      md += `\nTraining time per run (mean over runs, this machine): ${ordered.map(([m, t]) => `${m} ${fmt(t.reduce((a, b) => a + b, 0) / t.length)}`).join('; ')}.\n`;
+      json.train_seconds = Object.fromEntries(ordered);
     }
     md += `\n${runsDone} of ${runsTotal} runs of this command${store.resumed ? ` (${store.resumed} more loaded from an earlier one)` : ''}${shardNote}; text engine: ${engine.detail}; image features: ${extractor.source}; wall time ${formatDuration(performance.now() - t0)}.\n`;
     writeFileSync(path.join(out, 'results.md'), md);
@@ -446,8 +449,7 @@ export async function runTrain(p: Parsed): Promise<void> {
             },
           );
           const secs = (performance.now() - tRun) / 1000;
-          timeOf(label, secs);
-          const on = (w: AdapterWeights): Predictor => (f, n) => argmaxRows(adapterLogits(w, f, dim), n, w.method === 'clap' ? w.weights.length / dim : w.text.length / dim);
+            const on = (w: AdapterWeights): Predictor => (f, n) => argmaxRows(adapterLogits(w, f, dim), n, w.method === 'clap' ? w.weights.length / dim : w.text.length / dim);
           // Base-to-new: CLIP-Adapter adapts the image features and so works with the new classes' text as well;
           // the others have weights for the base classes only and fall back to zero-shot CLIP there, as Tip-Adapter.
           const acc = baseToNew
@@ -480,7 +482,6 @@ export async function runTrain(p: Parsed): Promise<void> {
         const tRun = performance.now();
         const r = runTipAdapter(method, { viewFeatures, nImages: chosen.length, nViews: base.views, dim, labels, nClasses: poolClasses, seed, zsText: runText, logitScale: l.model.manifest.logit_scale, val: splits.find((s) => s.name === 'val'), baseIdx: baseToNew ? baseIdx : null, subset }, (e) => log(`${tag}: epoch ${e.epoch}/${e.epochs}, loss ${e.loss.toFixed(4)}, train acc ${pct(e.trainAcc)}%`));
         const secs = (performance.now() - tRun) / 1000;
-        timeOf(label, secs);
         const tipOn: Predictor = (f, n) => argmaxRows(r.logits(f), n, poolClasses);
         // New classes have no cache entries: the adapter falls back to zero-shot CLIP among the new classes.
         const acc = baseToNew
@@ -540,7 +541,6 @@ export async function runTrain(p: Parsed): Promise<void> {
           : { ...scoreText(textAll), ...(await scoreTargets((t) => learnedTextFeatures(engine, l, t.classNames, final, settings.position))) };
         const secs = (performance.now() - tRun) / 1000;
         runTimes.push(secs);
-        timeOf(label, secs);
         task.done(`${failed ? `FAILED: ${failed}; ` : ''}${method === 'prograd' ? `projected ${projected} of ${trainer.totalSteps} steps; ` : ''}loss ${lastLoss.toFixed(4)}, train ${pct(trainAcc)}%, ${Object.entries(acc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
         const runInfo = { shots, seed, method: label, train_seconds: secs, steps: trainer.position.step, epochs: trainer.maxEpochs, final_loss: lastLoss, engine: engine.kind, failed };
         runLog.push(runInfo);
