@@ -161,6 +161,15 @@ describe('the protocols, one table across datasets', () => {
     expect(json.table.blocks[0].rows[2].cells.imagenet_a).toBeNull(); // the probe has no weights for another label set
   }, 120_000);
 
+  it('fewshot with the feature-only methods: their rows, and a time per run under the block', async () => {
+    const out = path.join(tmp, 'fewshot-feature');
+    const r = await coopIn(['train', '--protocol', 'fewshot', '--datasets', 'dtd', '--model', MODEL, '--data', DATA, '--shots', '2', '--seeds', '1', '--method', 'clap,lpp,taskres,clip-adapter', '--engine', 'cpu', '--cache', cache, '--out', out, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
+    expect(json.table.blocks[0].rows.map((x: { method: string }) => x.method).slice(-4)).toEqual(['CLAP', 'LP++', 'TaskRes', 'CLIP-Adapter']);
+    expect(readFileSync(path.join(out, 'results.md'), 'utf8')).toMatch(/^Training time per run \(mean over datasets and seeds, this machine\): CLAP [\d.]+ s; LP\+\+ [\d.]+ s; TaskRes [\d.]+ s; CLIP-Adapter [\d.]+ s\.$/m);
+  }, 180_000);
+
   it('a missing dataset is named before anything trains', async () => {
     const r = await coopIn(['train', '--protocol', 'xd', '--model', MODEL, '--data', DATA, '--engine', 'cpu', '--out', path.join(tmp, 'xd')]);
     expect(r.code).toBe(1);
