@@ -35,6 +35,11 @@ export interface FeatureRunInput {
   dataset?: string | null;
   /** A few-shot validation split: LP++ picks its epoch on it. */
   val?: { features: Float32Array; labels: Int32Array } | null;
+  /**
+   * The cosine logits' multiplier: 100 by default, as the official codes (CLIP's exp(logit_scale)). The command line
+   * and the app keep 100 for every model; on the toy model its own 20.8 measured far lower (docs/methods.md).
+   */
+  logitScale?: number;
 }
 
 /** The weights of a fitted method, by name, as its exported file carries them (adapter-file.ts). */
@@ -73,31 +78,32 @@ export function adapterClasses(w: AdapterWeights, dim: number): number {
 export function fitFeatureAdapter(method: FeatureMethod, o: FeatureRunInput, onEpoch?: (e: AdapterEpoch) => void): FittedAdapter {
   const data = { viewFeatures: o.viewFeatures, nImages: o.nImages, nViews: o.nViews, dim: o.dim, labels: o.labels, nClasses: o.nClasses, seed: o.seed };
   const anchors = o.anchors ?? o.text;
+  const scale = o.logitScale ?? 100;
   switch (method) {
     case 'clap': {
-      const m = trainClap({ ...data, anchors }, onEpoch);
+      const m = trainClap({ ...data, anchors, scale }, onEpoch);
       return {
         weights: { method, weights: m.weights, scale: m.scale },
-        settings: { lr: CLAP_DEFAULTS.lr, epochs: CLAP_DEFAULTS.epochs, batch_size: CLAP_DEFAULTS.batchSize, views: o.nViews, anchors: o.anchors ? 'template mean, unnormalized' : 'normalized' },
+        settings: { lr: CLAP_DEFAULTS.lr, epochs: CLAP_DEFAULTS.epochs, batch_size: CLAP_DEFAULTS.batchSize, views: o.nViews, anchors: o.anchors ? 'template mean, unnormalized' : 'normalized', logit_scale: scale },
         note: `λ_c from ${(Math.min(...m.multipliers)).toFixed(3)} to ${(Math.max(...m.multipliers)).toFixed(3)}; ${CLAP_DEFAULTS.epochs} epochs, last kept`,
       };
     }
     case 'taskres': {
       const { alpha, lr } = taskResSettings(o.dataset);
       const epochs = taskResEpochs(o.shots);
-      const m = trainTaskRes({ ...data, text: anchors, alpha, lr, epochs }, onEpoch);
+      const m = trainTaskRes({ ...data, text: anchors, alpha, lr, epochs, scale }, onEpoch);
       return {
         weights: { method, text: anchors, residual: m.residual, alpha: m.alpha, scale: m.scale },
-        settings: { alpha, lr, epochs, batch_size: 256 },
+        settings: { alpha, lr, epochs, batch_size: 256, logit_scale: scale },
         note: `α ${alpha}, lr ${lr}, ${epochs} epochs, last kept`,
       };
     }
     case 'clip-adapter': {
       const epochs = clipAdapterEpochs(o.shots);
-      const m = trainClipAdapter({ ...data, text: o.text, epochs }, onEpoch);
+      const m = trainClipAdapter({ ...data, text: o.text, epochs, scale }, onEpoch);
       return {
         weights: { method, text: o.text, w1: m.w1, w2: m.w2, hidden: m.hidden, ratio: m.ratio, scale: m.scale },
-        settings: { ratio: m.ratio, reduction: CLIP_ADAPTER_DEFAULTS.reduction, lr: CLIP_ADAPTER_DEFAULTS.lr, epochs, batch_size: CLIP_ADAPTER_DEFAULTS.batchSize },
+        settings: { ratio: m.ratio, reduction: CLIP_ADAPTER_DEFAULTS.reduction, lr: CLIP_ADAPTER_DEFAULTS.lr, epochs, batch_size: CLIP_ADAPTER_DEFAULTS.batchSize, logit_scale: scale },
         note: `ratio ${m.ratio}, CoOp's SGD: lr ${CLIP_ADAPTER_DEFAULTS.lr}, batch ${CLIP_ADAPTER_DEFAULTS.batchSize}, ${epochs} epochs, last kept`,
       };
     }
