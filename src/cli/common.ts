@@ -41,6 +41,21 @@ export async function handTextFeatures(l: Loaded, names: readonly string[], temp
   return ensembleClassFeatures(text, names.length, templates.length, l.weights.config.E);
 }
 
+/**
+ * The class anchors CLAP and TaskRes start from, as their official code builds them: the mean over templates of the
+ * text encoder's unnormalized outputs (no normalization before or after the mean), [K, E].
+ */
+export async function handTextAnchors(l: Loaded, names: readonly string[], templates: readonly string[], engine: Pick<TextEngineLike, 'encodeTokens'>): Promise<Float32Array> {
+  const { ids, problems } = tokenizePrompts(l.model.tokenizer, names.map(promptName), templates, l.contextLength);
+  if (problems.length) throw new Error(problems.join('\n'));
+  const text = await engine.encodeTokens(ids, names.length * templates.length);
+  const E = l.weights.config.E;
+  const T = templates.length;
+  const out = new Float32Array(names.length * E);
+  for (let k = 0; k < names.length; k++) for (let t = 0; t < T; t++) for (let e = 0; e < E; e++) out[k * E + e] += text[(k * T + t) * E + e] / T;
+  return out;
+}
+
 export function initialContext(l: Loaded, settings: TrainSettings, nClasses: number) {
   const { D } = l.weights.config;
   const table = l.weights.tokenEmbedding;

@@ -1,11 +1,11 @@
-/** `coop eval`: a learned prompt's accuracy on every split of an image-folder dataset, overall and per class. */
-import { accuracy, perClassAccuracy } from '../coop/metrics';
+/** `coop eval`: a learned prompt's (or a feature-only method's exported classifier's) accuracy on every split of an image-folder dataset, overall and per class. */
+import { accuracy, argmaxRows, perClassAccuracy } from '../coop/metrics';
 import { oneOf, str, ArgError, type Parsed } from './args';
-import { learnedTextFeatures, loadAll, predict } from './common';
+import { loadAll } from './common';
 import { defaultCacheDir, ImageFeatureExtractor, type EpChoice } from './image-features';
 import { readImageFolder } from './image-folder';
 import { Progress } from './progress';
-import { readPrompt } from './prompt-load';
+import { readClassifier } from './prompt-load';
 import { chooseTextEngine, type EngineChoice } from './text-engine';
 
 export const EVAL_OPTIONS = { model: 'value', prompt: 'value', data: 'value', split: 'value', engine: 'value', ep: 'value', 'ep-strict': 'flag', cache: 'value', json: 'flag' } as const;
@@ -18,7 +18,9 @@ export async function runEval(p: Parsed): Promise<void> {
   const dataDir = str(p, 'data');
   if (!modelDir || !promptFile || !dataDir) throw new ArgError('eval needs --model DIR, --prompt FILE and --data DIR');
   const l = await loadAll(modelDir);
-  const prompt = readPrompt(promptFile, l);
+  let engine: Awaited<ReturnType<typeof chooseTextEngine>> | null = null;
+  const prompt = await readClassifier(promptFile, l, async () => (engine = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, oneOf<EngineChoice>(p, 'engine', ['auto', 'wgsl', 'cpu', 'reference'], 'cpu'), log)));
+  log(`${promptFile}: made by ${prompt.madeBy}, ${prompt.classNames.length} classes`);
   const data = readImageFolder(dataDir, str(p, 'split')?.split(','));
   for (const w of data.warnings) log(`warning: ${w}`);
   // The prompt's classes are matched to the data's by name; data classes the prompt does not know are left out.
@@ -27,9 +29,6 @@ export async function runEval(p: Parsed): Promise<void> {
   if (unknown.length) log(`warning: the prompt has no class named ${unknown.map((n) => `'${n}'`).join(', ')}; those images are left out`);
   const dim = l.model.manifest.embed_dim;
   const extractor = await ImageFeatureExtractor.create(l.model, { ep: oneOf<EpChoice>(p, 'ep', ['cpu', 'cuda'], 'cpu'), epStrict: p.opts.has('ep-strict'), cacheDir: str(p, 'cache') ?? defaultCacheDir(), log });
-  const ctx = prompt.context;
-  const engine = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, oneOf<EngineChoice>(p, 'engine', ['auto', 'wgsl', 'cpu', 'reference'], 'cpu'), log);
-  const text = await learnedTextFeatures(engine, l, prompt.classNames, ctx, prompt.position);
   const report: Record<string, { accuracy: number; n: number; per_class: Record<string, number> }> = {};
   const splits = Object.keys(data.splits).length ? data.splits : { train: data.train };
   for (const [split, items] of Object.entries(splits)) {
@@ -39,7 +38,7 @@ export async function runEval(p: Parsed): Promise<void> {
     const f = new Float32Array(keep.length * dim);
     keep.forEach((i, r) => f.set(rows[i][0]!, r * dim));
     const labels = Int32Array.from(keep, (i) => mapped[i].label);
-    const pred = predict(f, text, dim);
+    const pred = argmaxRows(prompt.logits(f, labels.length), labels.length, prompt.classNames.length);
     const per = perClassAccuracy(pred, labels, prompt.classNames.length);
     report[split] = { accuracy: accuracy(pred, labels), n: labels.length, per_class: Object.fromEntries(prompt.classNames.map((n, c) => [n, per[c]]).filter(([, a]) => Number.isFinite(a as number))) };
   }
@@ -47,7 +46,7 @@ export async function runEval(p: Parsed): Promise<void> {
     log(`skipped ${extractor.failed.size} file(s) that could not be read as images:`);
     for (const m of extractor.failed.values()) log(`  ${m}`);
   }
-  engine.dispose();
+  (engine as { dispose(): void } | null)?.dispose();
   await extractor.release();
   if (p.opts.has('json')) {
     process.stdout.write(JSON.stringify(report, null, 1) + '\n');

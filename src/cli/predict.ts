@@ -1,10 +1,13 @@
-/** `coop predict`: each image's top classes under a learned prompt, with probabilities softmax(logit_scale · cos). */
+/**
+ * `coop predict`: each image's top classes under a learned prompt (probabilities softmax(logit_scale · cos)) or a
+ * feature-only method's exported classifier (softmax of its logits).
+ */
 import { softmaxRows } from '../coop/zero-shot';
 import { ArgError, oneOf, positiveInt, str, type Parsed } from './args';
-import { learnedTextFeatures, loadAll } from './common';
+import { loadAll } from './common';
 import { defaultCacheDir, ImageFeatureExtractor } from './image-features';
 import { Progress } from './progress';
-import { readPrompt } from './prompt-load';
+import { readClassifier } from './prompt-load';
 import { chooseTextEngine, type EngineChoice } from './text-engine';
 
 export const PREDICT_OPTIONS = { model: 'value', prompt: 'value', top: 'value', ep: 'value', 'ep-strict': 'flag', engine: 'value', cache: 'value', json: 'flag' } as const;
@@ -17,17 +20,15 @@ export async function runPredict(p: Parsed): Promise<void> {
   if (!modelDir || !promptFile) throw new ArgError('predict needs --model DIR and --prompt FILE, then one or more image files');
   if (!p.positional.length) throw new ArgError('predict needs one or more image files after the options');
   const l = await loadAll(modelDir);
-  const prompt = readPrompt(promptFile, l);
+  let engine: Awaited<ReturnType<typeof chooseTextEngine>> | null = null;
+  const prompt = await readClassifier(promptFile, l, async () => (engine = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, oneOf<EngineChoice>(p, 'engine', ['wgsl', 'cpu', 'reference'], 'cpu'), log)));
+  log(`${promptFile}: made by ${prompt.madeBy}, ${prompt.classNames.length} classes`);
   const dim = l.model.manifest.embed_dim;
   const K = prompt.classNames.length;
   const top = Math.min(positiveInt(p, 'top', 5), K);
   const ep = str(p, 'ep') === 'cuda' ? 'cuda' : 'cpu';
   const extractor = await ImageFeatureExtractor.create(l.model, { ep, epStrict: p.opts.has('ep-strict'), cacheDir: str(p, 'cache') ?? defaultCacheDir(), log });
-  const ctx = prompt.context;
-  const engine = await chooseTextEngine(l.weights, l.model.manifest.logit_scale, oneOf<EngineChoice>(p, 'engine', ['wgsl', 'cpu', 'reference'], 'cpu'), log);
-  const text = await learnedTextFeatures(engine, l, prompt.classNames, ctx, prompt.position);
   const rows = await extractor.features(p.positional.map((file) => ({ file, views: [{ kind: 'clean' as const }] })), 'images', progress);
-  const scale = Math.min(l.model.manifest.logit_scale, 100);
   const out: Array<{ image: string; top?: Array<{ class: string; probability: number }>; error?: string }> = [];
   p.positional.forEach((file, i) => {
     const f = rows[i][0];
@@ -35,17 +36,12 @@ export async function runPredict(p: Parsed): Promise<void> {
       out.push({ image: file, error: extractor.failed.get(file) ?? 'could not be read' });
       return;
     }
-    const logits = new Float32Array(K);
-    for (let c = 0; c < K; c++) {
-      let s = 0;
-      for (let e = 0; e < dim; e++) s += f[e] * text[c * dim + e];
-      logits[c] = scale * s;
-    }
+    const logits = prompt.logits(f, 1);
     const prob = softmaxRows(logits, K);
     const order = Array.from({ length: K }, (_, c) => c).sort((a, b) => prob[b] - prob[a]).slice(0, top);
     out.push({ image: file, top: order.map((c) => ({ class: prompt.classNames[c], probability: prob[c] })) });
   });
-  engine.dispose();
+  (engine as { dispose(): void } | null)?.dispose();
   await extractor.release();
   if (p.opts.has('json')) {
     process.stdout.write(JSON.stringify(out, null, 1) + '\n');

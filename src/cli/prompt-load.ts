@@ -1,15 +1,63 @@
-/** Reads a learned prompt file for a model with the app's own parser; a file for another model is refused. */
+/**
+ * Reads what `coop train` exports, with the app's own parsers: a learned prompt (coop-prompt) or a feature-only
+ * method's classifier (coop-adapter: CLAP, LP++, TaskRes, CLIP-Adapter). A file for another model is refused, and so
+ * is one larger than any real prompt file (checked before it is read).
+ */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { FEATURE_METHOD_NAMES, isAdapterFile, parseAdapterFile } from '../coop/adapter-file';
+import { adapterLogits } from '../coop/adapter-methods';
 import { parsePromptFile, promptFileSizeProblem, type LearnedPrompt } from '../coop/prompt-file';
-import type { Loaded } from './common';
+import type { TextEngineLike } from '../worker/text-engine';
+import { learnedTextFeatures, type Loaded } from './common';
 
-export function readPrompt(file: string, l: Loaded): LearnedPrompt {
+/** The file's text, once it is known to be a regular file of a prompt file's size at most. */
+function readBounded(file: string): string {
   if (!existsSync(file)) throw new Error(`--prompt ${file} does not exist`);
   const st = statSync(file);
   if (!st.isFile()) throw new Error(`--prompt ${file} is not a regular file`);
   const tooLarge = promptFileSizeProblem(st.size, `--prompt ${file}`);
   if (tooLarge) throw new Error(tooLarge);
-  const r = parsePromptFile(readFileSync(file, 'utf8'), { id: l.model.manifest.id, fingerprint: l.model.textFingerprint, width: l.weights.config.D });
+  return readFileSync(file, 'utf8');
+}
+
+export function readPrompt(file: string, l: Loaded): LearnedPrompt {
+  const r = parsePromptFile(readBounded(file), { id: l.model.manifest.id, fingerprint: l.model.textFingerprint, width: l.weights.config.D });
   if (!r.ok) throw new Error(`--prompt ${file}: ${r.error}`);
   return r.prompt;
+}
+
+/** A classifier read from a file: its classes, what made it, and its logits [n, K] on L2-normalized image features. */
+export interface Classifier {
+  classNames: string[];
+  madeBy: string;
+  logits(features: Float32Array, n: number): Float32Array;
+}
+
+export async function readClassifier(file: string, l: Loaded, engine: () => Promise<TextEngineLike>): Promise<Classifier> {
+  const text = readBounded(file);
+  const dim = l.model.manifest.embed_dim;
+  if (isAdapterFile(text)) {
+    const r = parseAdapterFile(text, { id: l.model.manifest.id, imageFingerprint: l.model.visionFingerprint, dim });
+    if (!r.ok) throw new Error(`--prompt ${file}: ${r.error}`);
+    const w = r.file.weights;
+    return { classNames: r.file.classNames, madeBy: FEATURE_METHOD_NAMES[w.method], logits: (f) => adapterLogits(w, f, dim) };
+  }
+  const prompt = readPrompt(file, l);
+  const classText = await learnedTextFeatures(await engine(), l, prompt.classNames, prompt.context, prompt.position);
+  const scale = Math.min(l.model.manifest.logit_scale, 100);
+  const K = prompt.classNames.length;
+  return {
+    classNames: prompt.classNames,
+    madeBy: 'a learned prompt',
+    logits: (f, n) => {
+      const out = new Float32Array(n * K);
+      for (let r = 0; r < n; r++)
+        for (let c = 0; c < K; c++) {
+          let s = 0;
+          for (let e = 0; e < dim; e++) s += f[r * dim + e] * classText[c * dim + e];
+          out[r * K + c] = scale * s;
+        }
+      return out;
+    },
+  };
 }

@@ -16,14 +16,16 @@ import { parsePromptFile, promptFileName, serializePromptFile, type LearnedPromp
 import type { RunRecord } from '../coop/results-table';
 import { withDefaults, type ClassTokenPosition, type TrainSettings } from '../coop/settings';
 import { CoopTrainer } from '../coop/trainer';
-import { DEFAULT_METHOD_SETTINGS, learnsPrompt, METHOD_LABELS, parseMethods, type Method, type MethodSettings } from '../coop/method-settings';
+import { adapterLogits, fitFeatureAdapter, type AdapterWeights } from '../coop/adapter-methods';
+import { adapterFileName, parseAdapterFile, serializeAdapterFile, type AdapterFile } from '../coop/adapter-file';
+import { DEFAULT_METHOD_SETTINGS, isFeatureMethod, learnsPrompt, METHOD_LABELS, parseMethods, type Method, type MethodSettings } from '../coop/method-settings';
 import { methodLossAndGrad, promptMethodConfig } from '../coop/prompt-methods';
 import { buildTipCache, searchTipParams, tipLogits, trainTipAdapterF, TIP_ADAPTER_DEFAULTS, TIP_ADAPTER_F_DEFAULTS, type TipParams } from '../coop/tip-adapter';
 import { argmaxRows } from '../coop/metrics';
 import { baseToNewAccuracies, classSplitFirst, subsetClasses, type Predictor } from '../coop/base-to-new';
 import type { TextEngineLike } from '../worker/text-engine';
 import { ArgError, intList, oneOf, positiveInt, positiveNumber, str, type Parsed } from './args';
-import { handTextFeatures, initialContext, learnedTextFeatures, loadAll, predict, promptSpec, type Loaded } from './common';
+import { handTextAnchors, handTextFeatures, initialContext, learnedTextFeatures, loadAll, predict, promptSpec, type Loaded } from './common';
 import { defaultCacheDir, ImageFeatureExtractor, type EpChoice } from './image-features';
 import { DATASET_NAMES } from './datasets/catalog';
 import { coopRecipe } from './datasets/recipes';
@@ -326,11 +328,8 @@ export async function runTrain(p: Parsed): Promise<void> {
     if (!store.has(key)) finish({ shots, method: h.method, seed: 0, accuracy: h.acc });
   }
 
-  // Training time per table row (seconds per run), reported under the table.
-  const trainTimes = new Map<string, number[]>();
-  const timeOf = (label: string, secs: number) => trainTimes.set(label, [...(trainTimes.get(label) ?? []), secs]);
   let runsDone = 0;
-  // Tip-Adapter(-F) learn no prompt: only the prompt methods write files.
+  // Prompt files for the prompt methods, coop-adapter files for CLAP, LP++, TaskRes and CLIP-Adapter; Tip-Adapter(-F) none.
   let promptFiles = 0;
   const runTimes: number[] = [];
   /** Per CoOp run: training time (image encoding apart), steps, final loss; for benchmarks and the GPU check. */
@@ -363,9 +362,15 @@ export async function runTrain(p: Parsed): Promise<void> {
       ...tableJson,
     };
     let md = tableMd;
-    if (trainTimes.size) {
-      md += `\nTraining time per run (mean over runs, this machine): ${[...trainTimes].map(([m, t]) => `${m} ${formatDuration((1000 * t.reduce((a, b) => a + b, 0)) / t.length)}`).join('; ')}.\n`;
-      json.train_seconds = Object.fromEntries(trainTimes);
+    // Times of this command's runs and of those loaded from an earlier one (each run stores its own), in table order.
+    const times = new Map<string, number[]>();
+    for (const r of all) if (typeof r.train_seconds === 'number') times.set(r.method, [...(times.get(r.method) ?? []), r.train_seconds]);
+    const ordered = [...times].sort(([a], [b]) => methodOrder.indexOf(a) - methodOrder.indexOf(b));
+    if (ordered.length) {
+      // Under 10 s (the feature-only methods) in hundredths: whole seconds would show them all as 0 s.
+      const fmt = (s: number) => (s < 10 ? `${s.toFixed(2)}s` : formatDuration(1000 * s));
+      md += `\nTraining time per run (mean over runs, this machine): ${ordered.map(([m, t]) => `${m} ${fmt(t.reduce((a, b) => a + b, 0) / t.length)}`).join('; ')}.\n`;
+      json.train_seconds = Object.fromEntries(ordered);
     }
     md += `\n${runsDone} of ${runsTotal} runs of this command${store.resumed ? ` (${store.resumed} more loaded from an earlier one)` : ''}${shardNote}; text engine: ${engine.detail}; image features: ${extractor.source}; wall time ${formatDuration(performance.now() - t0)}.\n`;
     writeFileSync(path.join(out, 'results.md'), md);
@@ -426,10 +431,57 @@ export async function runTrain(p: Parsed): Promise<void> {
         const label = configLabel({ ...base, csc: false }, method);
         if (!isTodo(shots, seed, label)) continue;
         const tag = `[${runsDone + 1}/${runsTotal}] ${label}, ${shots} shot${shots > 1 ? 's' : ''}, seed ${seed}`;
+        const runText = await handText(runNames, [source.zsTemplate]);
+        const valSplit = splits.find((s) => s.name === 'val');
+        const val = valSplit && baseToNew ? subset(valSplit, baseIdx) : valSplit;
+        if (isFeatureMethod(method)) {
+          // CLAP and TaskRes start from the official anchors: the template mean of the unnormalized text features
+          // (ImageNet: CoOp's 7 templates and its own; otherwise the dataset's template alone).
+          const anchors = method === 'clap' || method === 'taskres' ? await handTextAnchors(l, runNames, source.kind === 'coop' && source.name === 'imagenet' ? source.ensemble : [source.zsTemplate], engine) : undefined;
+          let task: ReturnType<Progress['task']> | null = null;
+          const tRun = performance.now();
+          const fit = fitFeatureAdapter(
+            method,
+            { viewFeatures, nImages: chosen.length, nViews: base.views, dim, labels, nClasses: poolClasses, cleanFeatures: cleanF, text: runText, anchors, shots, seed, dataset: source.kind === 'coop' ? source.name : null, val },
+            (e) => {
+              task ??= progress.task(tag, e.epochs, 'epochs');
+              task.advance(1, `epoch ${e.epoch}/${e.epochs}, loss ${e.loss.toFixed(4)}, train acc ${pct(e.trainAcc)}%`);
+            },
+          );
+          const secs = (performance.now() - tRun) / 1000;
+            const on = (w: AdapterWeights): Predictor => (f, n) => argmaxRows(adapterLogits(w, f, dim), n, w.method === 'clap' ? w.weights.length / dim : w.text.length / dim);
+          // Base-to-new: CLIP-Adapter adapts the image features and so works with the new classes' text as well;
+          // the others have weights for the base classes only and fall back to zero-shot CLIP there, as Tip-Adapter.
+          const acc = baseToNew
+            ? baseToNewAccuracies(splits, classSplit, dim, on(fit.weights), fit.weights.method === 'clip-adapter' ? on({ ...fit.weights, text: await zsNewText() }) : byText(await zsNewText()))
+            : Object.fromEntries(splits.filter((s) => s.labels.length).map((s) => [s.name, accuracy(on(fit.weights)(s.features, s.labels.length), s.labels)]));
+          const trainAcc = accuracy(on(fit.weights)(cleanF, labels.length), labels);
+          // The fitted classifier in its own file (docs/prompt-format.md, coop-adapter), read back before it counts.
+          const file: AdapterFile = {
+            model: { id: l.model.manifest.id, imageFingerprint: l.model.visionFingerprint },
+            classNames: [...runNames],
+            weights: fit.weights,
+            settings: { ...fit.settings, shots, seed },
+            metrics: { train_acc: trainAcc, ...Object.fromEntries(Object.entries(acc).map(([s, a]) => [`${s.replace('/', '_')}_acc`, a])) },
+            created: new Date().toISOString(),
+          };
+          const text = serializeAdapterFile(file, dim);
+          const back = parseAdapterFile(text, { id: file.model.id, imageFingerprint: file.model.imageFingerprint, dim });
+          if (!back.ok) throw new Error(`the ${label} file does not read back: ${back.error}`);
+          const where = path.join(out, 'prompts', `${shots}shot`, `${method}-seed${seed}.json`);
+          mkdirSync(path.dirname(where), { recursive: true });
+          writeFileSync(where, text);
+          promptFiles++;
+          (task as ReturnType<Progress['task']> | null)?.done(`${fit.note}; train ${pct(trainAcc)}%`);
+          finish({ shots, method: label, seed, accuracy: acc }, { train_seconds: secs, detail: { shots, seed, method: label, train_seconds: secs, ...fit.settings } });
+          runsDone++;
+          log(`${tag}: ${formatDuration(secs * 1000)} (${fit.note}); ${Object.entries(acc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}; → ${where} (${adapterFileName(file)} in the app)`);
+          writeOutputs();
+          continue;
+        }
         const tRun = performance.now();
-        const r = runTipAdapter(method, { viewFeatures, nImages: chosen.length, nViews: base.views, dim, labels, nClasses: poolClasses, seed, zsText: await handText(runNames, [source.zsTemplate]), logitScale: l.model.manifest.logit_scale, val: splits.find((s) => s.name === 'val'), baseIdx: baseToNew ? baseIdx : null, subset }, (e) => log(`${tag}: epoch ${e.epoch}/${e.epochs}, loss ${e.loss.toFixed(4)}, train acc ${pct(e.trainAcc)}%`));
+        const r = runTipAdapter(method, { viewFeatures, nImages: chosen.length, nViews: base.views, dim, labels, nClasses: poolClasses, seed, zsText: runText, logitScale: l.model.manifest.logit_scale, val: splits.find((s) => s.name === 'val'), baseIdx: baseToNew ? baseIdx : null, subset }, (e) => log(`${tag}: epoch ${e.epoch}/${e.epochs}, loss ${e.loss.toFixed(4)}, train acc ${pct(e.trainAcc)}%`));
         const secs = (performance.now() - tRun) / 1000;
-        timeOf(label, secs);
         const tipOn: Predictor = (f, n) => argmaxRows(r.logits(f), n, poolClasses);
         // New classes have no cache entries: the adapter falls back to zero-shot CLIP among the new classes.
         const acc = baseToNew
@@ -489,7 +541,6 @@ export async function runTrain(p: Parsed): Promise<void> {
           : { ...scoreText(textAll), ...(await scoreTargets((t) => learnedTextFeatures(engine, l, t.classNames, final, settings.position))) };
         const secs = (performance.now() - tRun) / 1000;
         runTimes.push(secs);
-        timeOf(label, secs);
         task.done(`${failed ? `FAILED: ${failed}; ` : ''}${method === 'prograd' ? `projected ${projected} of ${trainer.totalSteps} steps; ` : ''}loss ${lastLoss.toFixed(4)}, train ${pct(trainAcc)}%, ${Object.entries(acc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
         const runInfo = { shots, seed, method: label, train_seconds: secs, steps: trainer.position.step, epochs: trainer.maxEpochs, final_loss: lastLoss, engine: engine.kind, failed };
         runLog.push(runInfo);

@@ -20,3 +20,7 @@ export * from './prograd';
 export * from './prompt-methods';
 export * from './method-settings';
 export * from './tip-adapter';
+export * from './clap';
+export * from './lp-plus-plus';
+export * from './taskres';
+export * from './clip-adapter';

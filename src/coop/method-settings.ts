@@ -1,11 +1,12 @@
 /**
  * The few-shot methods offered beside CoOp, their names as people write them, and their own settings with the
- * official defaults (kgcoop.ts, prograd.ts, tip-adapter.ts cite where each comes from).
+ * official defaults (kgcoop.ts, prograd.ts, tip-adapter.ts, clap.ts, lp-plus-plus.ts, taskres.ts, clip-adapter.ts cite
+ * where each comes from).
  */
 import { KGCOOP_DEFAULT_WEIGHT } from './kgcoop';
 import { PROGRAD_DEFAULTS } from './prograd';
 
-export const METHODS = ['coop', 'kgcoop', 'prograd', 'tip', 'tip-f'] as const;
+export const METHODS = ['coop', 'kgcoop', 'prograd', 'tip', 'tip-f', 'clap', 'lpp', 'taskres', 'clip-adapter'] as const;
 export type Method = (typeof METHODS)[number];
 
 export const METHOD_LABELS: Readonly<Record<Method, string>> = Object.freeze({
@@ -14,7 +15,19 @@ export const METHOD_LABELS: Readonly<Record<Method, string>> = Object.freeze({
   prograd: 'ProGrad',
   tip: 'Tip-Adapter',
   'tip-f': 'Tip-Adapter-F',
+  clap: 'CLAP',
+  lpp: 'LP++',
+  taskres: 'TaskRes',
+  'clip-adapter': 'CLIP-Adapter',
 });
+
+/** What people also type for a method. */
+const ALIASES: Readonly<Record<string, Method>> = Object.freeze({ 'lp++': 'lpp', 'tip-adapter': 'tip', 'tip-adapter-f': 'tip-f', clipadapter: 'clip-adapter' });
+
+/** The feature-only methods of adapter-methods.ts (CLAP, LP++, TaskRes, CLIP-Adapter): cached features in, a classifier out. */
+export function isFeatureMethod(m: Method): m is 'clap' | 'lpp' | 'taskres' | 'clip-adapter' {
+  return m === 'clap' || m === 'lpp' || m === 'taskres' || m === 'clip-adapter';
+}
 
 /** Methods that learn a prompt through the text encoder (the CoOp trainer); the others work on image features. */
 export function learnsPrompt(m: Method): m is 'coop' | 'kgcoop' | 'prograd' {
@@ -41,7 +54,7 @@ export function parseMethods(list: string): Method[] {
   for (const raw of list.split(',')) {
     const name = raw.trim().toLowerCase();
     if (!name) continue;
-    const m = (METHODS as readonly string[]).includes(name) ? (name as Method) : undefined;
+    const m = (METHODS as readonly string[]).includes(name) ? (name as Method) : ALIASES[name];
     if (!m) throw new Error(`unknown method '${raw.trim()}': use one or more of ${METHODS.join(', ')}, separated by commas`);
     if (!out.includes(m)) out.push(m);
   }

@@ -39,7 +39,7 @@ export function deriveSeed(...parts: number[]): number {
 }
 
 /** Purpose tags for deriveSeed, so the streams for different jobs never coincide. */
-export const STREAM = { context: 1, sampler: 2, augment: 3, fewshot: 4 } as const;
+export const STREAM = { context: 1, sampler: 2, augment: 3, fewshot: 4, adapterInit: 5, adapterSampler: 6 } as const;
 
 export function createRng(seed: number): Rng {
   let a = seed >>> 0;

@@ -198,6 +198,32 @@ describe('coop train --method', () => {
     expect(readdirSync(path.join(o, 'prompts', '2shot')).sort()).toEqual(['kgcoop-unified-seed1.json', 'prograd-unified-seed1.json']);
   }, 180_000);
 
+  it('fits CLAP, LP++, TaskRes and CLIP-Adapter on cached features: rows, times, coop-adapter files that eval and predict read back', async () => {
+    const data = tinyData('feature-methods');
+    const o = path.join(tmp, 'out-feature-methods');
+    const r = await coopIn(['train', '--model', MODEL, '--data', data, '--shots', '2', '--seeds', '1', '--engine', 'cpu', '--method', 'clap,lp++,taskres,clip-adapter', '--out', o, '--cache', cache, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(readFileSync(path.join(o, 'results.json'), 'utf8'));
+    const names = ['CLAP', 'LP++', 'TaskRes', 'CLIP-Adapter'];
+    expect(json.table.blocks[0].rows.map((x: { method: string }) => x.method).slice(-4)).toEqual(names);
+    expect(Object.keys(json.train_seconds).sort()).toEqual([...names].sort());
+    const files = readdirSync(path.join(o, 'prompts', '2shot')).sort();
+    expect(files).toEqual(['clap-seed1.json', 'clip-adapter-seed1.json', 'lpp-seed1.json', 'taskres-seed1.json']);
+    for (const f of files) {
+      const j = JSON.parse(readFileSync(path.join(o, 'prompts', '2shot', f), 'utf8'));
+      expect([j.format, j.method]).toEqual(['coop-adapter', f.replace('-seed1.json', '')]);
+    }
+    // The exported classifier classifies again: eval gives the accuracy the run recorded.
+    const file = path.join(o, 'prompts', '2shot', 'clip-adapter-seed1.json');
+    const ev = await coopIn(['eval', '--model', MODEL, '--prompt', file, '--data', data, '--split', 'test', '--cache', cache, '--json']);
+    expect(ev.code, ev.stderr).toBe(0);
+    expect(ev.stderr).toMatch(/made by CLIP-Adapter, 2 classes/);
+    expect(JSON.parse(ev.stdout).test.accuracy).toBeCloseTo(JSON.parse(readFileSync(file, 'utf8')).metrics.test_acc, 9);
+    const pr = await coopIn(['predict', '--model', MODEL, '--prompt', path.join(o, 'prompts', '2shot', 'lpp-seed1.json'), '--cache', cache, '--json', path.join(data, 'test', 'box', '000.jpg')]);
+    expect(pr.code, pr.stderr).toBe(0);
+    expect(JSON.parse(pr.stdout)[0].top.map((t: { class: string }) => t.class).sort()).toEqual(['box', 'disc']);
+  }, 180_000);
+
   it('names the known methods on a typo', async () => {
     const r = await coopIn(['train', '--model', MODEL, '--data', tinyData('typo'), '--method', 'coop,tipf', '--engine', 'cpu', '--out', path.join(tmp, 'o-typo'), '--cache', cache]);
     expect(r.code).toBe(2);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import published from '../../src/cli/datasets/published/cocoop-2022.json';
-import { buildProtocolTable, rowName } from '../../src/cli/datasets/protocol-table';
+import { buildProtocolTable, protocolMarkdown, rowName } from '../../src/cli/datasets/protocol-table';
 
 describe('protocol tables', () => {
   it('fewshot: datasets as columns, mean ± std over seeds, the average of the per-dataset means', () => {
@@ -21,6 +21,17 @@ describe('protocol tables', () => {
     expect(coop.cells.average!.mean).toBeCloseTo(75, 9);
     expect(t.blocks[0].rows.find((r) => r.method === 'zero-shot CLIP')!.cells.average!.mean).toBeCloseTo(35, 9);
     expect(rowName('prompt ensembling (8 templates)')).toBe('prompt ensembling');
+  });
+
+  it('a time per run under each block, for the rows whose runs recorded one', () => {
+    const rec = (seed: number, method: string, secs?: number) => ({ shots: 16, seed, method, accuracy: { test: 0.5 }, ...(secs === undefined ? {} : { train_seconds: secs }) });
+    const t = buildProtocolTable('fewshot', [
+      { dataset: 'dtd', records: [rec(1, 'CLAP', 1), rec(2, 'CLAP', 2), rec(1, 'CoOp', 100), rec(0, 'zero-shot CLIP ("{} texture.")')] },
+      { dataset: 'eurosat', records: [rec(1, 'CLAP', 3), rec(1, 'CoOp', 200)] },
+    ]);
+    expect(t.blocks[0].rows.find((r) => r.method === 'CLAP')!.seconds).toBeCloseTo(2, 9);
+    expect(t.blocks[0].rows.find((r) => r.method === 'zero-shot CLIP')!.seconds).toBeUndefined();
+    expect(protocolMarkdown(t, 'x')).toContain('Training time per run (mean over datasets and seeds, this machine): CLAP 2.00 s; CoOp 150 s.');
   });
 
   it('xd: the average is over the targets only', () => {

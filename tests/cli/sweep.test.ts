@@ -142,7 +142,10 @@ describe('the protocols, one table across datasets', () => {
     for (const i of [0, 1]) expect((await coopIn(args(path.join(tmp, `b2n-${i}`), `${i}/2`))).code).toBe(0);
     const m = await coopIn(['merge', path.join(tmp, 'b2n-0'), path.join(tmp, 'b2n-1'), '--out', path.join(tmp, 'b2n-merged')]);
     expect(m.code, m.stderr).toBe(0);
-    expect(readFileSync(path.join(tmp, 'b2n-merged', 'results.md'), 'utf8')).toBe(readFileSync(path.join(tmp, 'b2n', 'results.md'), 'utf8'));
+    // The same table, accuracy for accuracy; the time-per-run lines are measurements of different runs.
+    const untimed = (f: string) => readFileSync(f, 'utf8').replace(/^Training time per run .*$/gm, '');
+    expect(untimed(path.join(tmp, 'b2n-merged', 'results.md'))).toBe(untimed(path.join(tmp, 'b2n', 'results.md')));
+    expect(readFileSync(path.join(tmp, 'b2n-merged', 'results.md'), 'utf8')).toMatch(/^Training time per run \(mean over datasets and seeds, this machine\): .*CoOp unified end/m);
     expect(m.stderr).toMatch(/protocol base2new, 2 dataset\(s\)/);
   }, 180_000);
 
@@ -157,6 +160,15 @@ describe('the protocols, one table across datasets', () => {
     expect(json.table.blocks[0].rows[3].cells.imagenet_a.mean).toBeGreaterThanOrEqual(0);
     expect(json.table.blocks[0].rows[2].cells.imagenet_a).toBeNull(); // the probe has no weights for another label set
   }, 120_000);
+
+  it('fewshot with the feature-only methods: their rows, and a time per run under the block', async () => {
+    const out = path.join(tmp, 'fewshot-feature');
+    const r = await coopIn(['train', '--protocol', 'fewshot', '--datasets', 'dtd', '--model', MODEL, '--data', DATA, '--shots', '2', '--seeds', '1', '--method', 'clap,lpp,taskres,clip-adapter', '--engine', 'cpu', '--cache', cache, '--out', out, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
+    expect(json.table.blocks[0].rows.map((x: { method: string }) => x.method).slice(-4)).toEqual(['CLAP', 'LP++', 'TaskRes', 'CLIP-Adapter']);
+    expect(readFileSync(path.join(out, 'results.md'), 'utf8')).toMatch(/^Training time per run \(mean over datasets and seeds, this machine\): CLAP [\d.]+ s; LP\+\+ [\d.]+ s; TaskRes [\d.]+ s; CLIP-Adapter [\d.]+ s\.$/m);
+  }, 180_000);
 
   it('a missing dataset is named before anything trains', async () => {
     const r = await coopIn(['train', '--protocol', 'xd', '--model', MODEL, '--data', DATA, '--engine', 'cpu', '--out', path.join(tmp, 'xd')]);

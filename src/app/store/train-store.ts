@@ -32,6 +32,8 @@ import {
 } from '../train/class-cards';
 import { handBaselines, type HandBaselines } from '../train/baselines';
 import { cleanFeatures, viewFeatures } from '../train/features';
+import { featureSetup, fitFeatureMethod, keepFeatureSetup } from '../train/feature-adapters';
+import type { FeatureFitResult, FeatureMethod } from '../../coop/adapter-methods';
 import { applyEvent, EMPTY_HISTORY, type History } from '../train/history';
 import { promptTokens } from '../train/prompt-tokens';
 import { TrainWorkerClient } from '../train/worker-client';
@@ -222,6 +224,18 @@ export async function fitAdapter(method: 'tip' | 'tip-f'): Promise<AdapterResult
   const zsAcc = s.baselines.hand!.zeroShot.accuracy;
   const fallback = Object.fromEntries(Object.entries(zsAcc).filter(([k]) => k.endsWith('/new')));
   return { ...r.result, accuracies: { ...r.result.accuracies, ...fallback } };
+}
+
+/** CLAP, LP++, TaskRes or CLIP-Adapter on the current setup's cached features, in a worker of their own. */
+export async function fitFeature(method: FeatureMethod): Promise<FeatureFitResult> {
+  const s = useTrainStore.getState();
+  const zs = s.baselines.hand?.zeroShot.text;
+  const fs = featureSetup();
+  if (!s.setup || s.setup.evalOnly || !zs || !fs || fs.key !== s.setup.key) throw new Error('Press Train once first: it encodes the images and views the adapters fit on.');
+  const r = await fitFeatureMethod(method, fs, zs, s.setup.settings.seed);
+  // Base-to-new: as Tip-Adapter, zero-shot CLIP among the new classes (the zero-shot baseline's new-class numbers).
+  const fallback = Object.fromEntries(Object.entries(s.baselines.hand!.zeroShot.accuracy).filter(([k]) => k.endsWith('/new')));
+  return { ...r, accuracies: { ...r.accuracies, ...fallback } };
 }
 
 function textWidth(runtime: ModelRuntime): number {
@@ -504,6 +518,8 @@ export const useTrainStore = create<TrainState>()((set, get) => {
         key,
       },
     });
+    // CLAP, LP++, TaskRes and CLIP-Adapter fit on these same features on the page's side (feature-adapters.ts).
+    if (!evalOnly) keepFeatureSetup({ key: setupKey(get(), runtime.key), viewFeatures: views.features, nViews, dim, train: trainSet, nClasses: trainNames.length, evalSets, baseClasses: b2n ? split.base : null });
     set({
       preparing: null,
       history: { ...(keptHistory ?? EMPTY_HISTORY), status: 'ready' },

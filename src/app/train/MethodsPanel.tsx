@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { learnsPrompt, METHOD_LABELS, METHODS, type Method } from '../../coop/method-settings';
+import { isFeatureMethod, learnsPrompt, METHOD_LABELS, METHODS, type Method } from '../../coop/method-settings';
 import { adapterOutcome, useMethodStore } from '../store/method-store';
 import { accuracyColumns } from '../../coop/results-table';
 import type { ModelRuntime } from '../store/model-store';
-import { fitAdapter, useTrainStore } from '../store/train-store';
+import { fitAdapter, fitFeature, useTrainStore } from '../store/train-store';
 
-const METHOD_COLORS: Record<Method, string> = { coop: '#2563eb', kgcoop: '#16a34a', prograd: '#d97706', tip: '#9333ea', 'tip-f': '#dc2626' };
+const METHOD_COLORS: Record<Method, string> = { coop: '#2563eb', kgcoop: '#16a34a', prograd: '#d97706', tip: '#9333ea', 'tip-f': '#dc2626', clap: '#0891b2', lpp: '#65a30d', taskres: '#be185d', 'clip-adapter': '#78716c' };
 const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)}%`);
 
 /**
@@ -34,7 +34,8 @@ function runEnded(): { ended: Promise<string>; cancel: () => void; started: () =
 /**
  * The method picker, "Compare all" and one table of every method's accuracy on the current data, with their curves.
  * CoOp, KgCoOp and ProGrad train through the Train button (the same trainer, another loss); Tip-Adapter(-F) fit in
- * the worker on the cached image features.
+ * the worker on the cached image features; CLAP, LP++, TaskRes and CLIP-Adapter on the same features in a worker of
+ * their own (feature-adapters.ts).
  */
 export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; busy: boolean }) {
   const { method, settings, outcomes, outcomesKey, comparing, setMethod, setSettings, record, setComparing } = useMethodStore();
@@ -54,11 +55,17 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
     record(m, { accuracies: s.snapshot.accuracies, curve, ms: s.history.progress?.elapsedMs ?? 0, note: `${s.setup.maxEpochs} epochs` }, dataKeyOf(s.setup.key));
   }, [status, record]);
 
-  const fit = async (m: 'tip' | 'tip-f') => {
+  const fit = async (m: Exclude<Method, 'coop' | 'kgcoop' | 'prograd'>) => {
     setError(null);
     try {
+      const key = dataKeyOf(useTrainStore.getState().setup?.key ?? '');
+      if (isFeatureMethod(m)) {
+        const r = await fitFeature(m);
+        record(m, { accuracies: r.accuracies, curve: r.curve, ms: r.ms, note: r.note }, key);
+        return;
+      }
       const r = await fitAdapter(m);
-      record(m, adapterOutcome(r), dataKeyOf(useTrainStore.getState().setup?.key ?? ''));
+      record(m, adapterOutcome(r), key);
     } catch (e) {
       setError((e as Error).message);
     }
@@ -83,7 +90,7 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
         const how = await run.ended;
         if (how !== 'done') throw new Error(`${METHOD_LABELS[m]} ${how}: Compare all stopped there`);
       }
-      for (const m of ['tip', 'tip-f'] as const) {
+      for (const m of ['tip', 'tip-f', 'clap', 'lpp', 'taskres', 'clip-adapter'] as const) {
         setComparing(`fitting ${METHOD_LABELS[m]}`);
         await fit(m);
       }
@@ -140,11 +147,11 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
         <p className="hint">{METHOD_LABELS[method]} learns the prompt with the Train button (same trainer and settings as CoOp).</p>
       ) : (
         <p>
-          <button type="button" disabled={busy || !setup || !!comparing} onClick={() => void fit(method as 'tip' | 'tip-f')} data-testid="fit-adapter">
+          <button type="button" disabled={busy || !setup || !!comparing} onClick={() => void fit(method as Exclude<Method, 'coop' | 'kgcoop' | 'prograd'>)} data-testid="fit-adapter">
             Fit {METHOD_LABELS[method]}
           </button>{' '}
           <span className="hint">
-            Tip-Adapter and Tip-Adapter-F train in seconds on the cached image features alone (no pass through the text encoder).
+            {METHOD_LABELS[method]} trains in seconds on the cached image features alone (no pass through the text encoder), with its official settings (docs/methods.md).
             {!setup && ' Press Train once first: it encodes the images and views they use.'}
           </span>
         </p>
@@ -153,7 +160,7 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
         <button type="button" disabled={!runtime || busy || !!comparing} onClick={() => void compareAll()} data-testid="compare-all">
           Compare all
         </button>{' '}
-        <span className="hint">{comparing ?? 'trains CoOp, KgCoOp and ProGrad in turn, then fits both adapters, on the same data'}</span>
+        <span className="hint">{comparing ?? 'trains CoOp, KgCoOp and ProGrad in turn, then fits Tip-Adapter(-F), CLAP, LP++, TaskRes and CLIP-Adapter, on the same data'}</span>
       </p>
       {error && <p className="error">{error}</p>}
       {rows.length > 0 && (
@@ -186,7 +193,7 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
           </table>
           {baseToNew && (
             <p className="hint">
-              Base-to-new: base = base-class images among the base classes, new = new-class images among the new classes (learned unified context; Tip-Adapter falls back to zero-shot CLIP there), H = their harmonic mean.
+              Base-to-new: base = base-class images among the base classes, new = new-class images among the new classes (learned unified context; Tip-Adapter(-F), CLAP, LP++, TaskRes and CLIP-Adapter fall back to zero-shot CLIP there), H = their harmonic mean.
             </p>
           )}
           {chart.length > 0 && (

@@ -31,7 +31,8 @@ export interface PCell {
 export interface ProtocolTable {
   protocol: Protocol;
   columns: string[];
-  blocks: Array<{ shots: number; rows: Array<{ method: string; cells: Record<string, PCell | null>; published?: boolean }> }>;
+  /** seconds: the mean training time of the row's runs (datasets and seeds together), where the runs recorded it. */
+  blocks: Array<{ shots: number; rows: Array<{ method: string; cells: Record<string, PCell | null>; published?: boolean; seconds?: number }> }>;
   source: string;
 }
 
@@ -91,7 +92,8 @@ export function buildProtocolTable(protocol: Protocol, jobs: readonly ProtocolJo
         for (const t of targets) cells[t] = cell(mine, t);
         cells.average = meanOf(targets.map((t) => cells[t]));
       }
-      return { method: row, cells };
+      const secs = mine.map((r) => (r as { train_seconds?: number }).train_seconds).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+      return { method: row, cells, ...(secs.length ? { seconds: secs.reduce((a, b) => a + b, 0) / secs.length } : {}) };
     }),
   }));
   // Published numbers: CoCoOp's tables are 16-shot; they sit in the 16-shot block (or the only block).
@@ -138,6 +140,10 @@ export function formatPCell(c: PCell | null): string {
   return c.runs.length > 1 && Number.isFinite(c.std) && c.seeds.length > 1 ? `${c.mean.toFixed(1)} ± ${c.std.toFixed(1)}` : c.mean.toFixed(c.seeds.length || !Number.isFinite(c.std) ? 1 : 2);
 }
 
+function formatSeconds(s: number): string {
+  return s < 10 ? `${s.toFixed(2)} s` : s < 600 ? `${s.toFixed(0)} s` : `${(s / 60).toFixed(1)} min`;
+}
+
 export function protocolMarkdown(t: ProtocolTable, title: string): string {
   const lines = [`## ${title}`, ''];
   for (const b of t.blocks) {
@@ -145,6 +151,8 @@ export function protocolMarkdown(t: ProtocolTable, title: string): string {
     lines.push(`| method | ${t.columns.join(' | ')} |`, `| --- |${t.columns.map(() => ' --- |').join('')}`);
     for (const r of b.rows) lines.push(`| ${r.method} | ${t.columns.map((c) => formatPCell(r.cells[c] ?? null)).join(' | ')} |`);
     lines.push('');
+    const timed = b.rows.filter((r) => r.seconds !== undefined);
+    if (timed.length) lines.push(`Training time per run (mean over datasets and seeds, this machine): ${timed.map((r) => `${r.method} ${formatSeconds(r.seconds!)}`).join('; ')}.`, '');
   }
   if (t.blocks.some((b) => b.rows.some((r) => r.published))) lines.push(`Published rows: ${t.source}`, '');
   lines.push('Cells: accuracy %, mean ± std over seeds (population std); average: the mean of the per-dataset means' + (t.protocol === 'base2new' ? "; H: harmonic mean of the mean base and mean new accuracies (the average's H of the averaged base and new)" : t.protocol === 'fewshot' ? '' : ' over the target datasets') + '.', '');
