@@ -112,6 +112,9 @@ export function TrainPage() {
               {demoLoading ? 'Loading demo…' : 'Load demo'}
             </button>
           </div>
+          <div className="button-row">
+            <OpenDataset disabled={busy || demoLoading} />
+          </div>
           {st.extraSets.map((e) => (
             <p key={e.name} className="hint" data-testid={`extra-${e.name}`}>
               A second test set, "{e.name}": {e.items.length} images.
