@@ -52,7 +52,7 @@ export function PerClassResults() {
               <tr key={names[t]}>
                 <th>{names[t]}</th>
                 {row.map((v, p) => (
-                  <td key={p} className={p === t ? 'diag' : undefined} style={{ background: v ? `rgba(${p === t ? '22,163,74' : '220,38,38'},${(0.15 + (0.75 * v) / max).toFixed(2)})` : undefined }}>
+                  <td key={p} className={p === t ? 'diag' : undefined} style={{ background: v ? `rgba(${p === t ? '22,163,74' : '220,38,38'},${(0.1 + (0.6 * v) / max).toFixed(2)})` : undefined }}>
                     {v || ''}
                   </td>
                 ))}
