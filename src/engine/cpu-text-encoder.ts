@@ -18,6 +18,7 @@ import { l2NormalizeBackwardCpu, l2NormalizeForwardCpu } from './ops/l2norm/cpu'
 import { linearBackwardCpu, linearForwardCpu } from './ops/linear/cpu';
 import { referenceKernels, type CpuKernels } from './ops/kernels';
 import { like, type Arr, type IndexArr } from './ops/tensor';
+import { addInPlaceCpu } from './ops/add/cpu';
 import type { TextConfig, TextLayerWeights, TextWeights } from './model/text-weights';
 import type { EngineMode } from './plan';
 import type { SecondTextGrad, TextFeatureGrad } from './text-engine';
@@ -212,6 +213,8 @@ export interface EncoderLossResult {
   dEmbeddings: Arr;
   /** The same for the second upstream gradient, when one was asked for. */
   dEmbeddings2?: Arr;
+  /** Chunks of classes the step ran in (1: all at once; more: all but the last recomputed for backward). */
+  chunks: number;
 }
 
 /** Forward to the CoOp loss and backward to the input embeddings. */
@@ -226,13 +229,31 @@ export function encoderLossCpu(w: TextWeights, input: EncoderLossInput, kern: Cp
     const f = transformerForwardCpu(w, xp, 1, P, undefined, kern);
     pre = { kv: { P, k: f.saved.map((s) => s.k), v: f.saved.map((s) => s.v) }, saved: f.saved };
   }
-  const own = like(emb, K * S * D);
-  for (let k = 0; k < K; k++) own.set(emb.subarray((k * T + P) * D, (k * T + T) * D), k * S * D);
-  const x0 = addPositions(w, own, K, S, P);
-  const fw = transformerForwardCpu(w, x0, K, S, pre?.kv, kern);
   const eosRel = Array.from(eos, (e) => e - P);
-  const head = headForwardCpu(w, fw.out, eosRel, K, S, kern);
-  const txt = l2NormalizeForwardCpu(head.feats, K, E);
+  // Classes in chunks when the kernel set bounds its activations (the WASM engine's arena): every chunk's forward
+  // gives its text features, the last chunk's activations stay live, and the others are recomputed for backward, as
+  // the WGSL planner does. One chunk (the reference, or a step within budget) computes everything once.
+  const per = classesPerChunk(kern, w.config, K, S);
+  const chunks: [number, number][] = [];
+  for (let k0 = 0; k0 < K; k0 += per) chunks.push([k0, Math.min(K, k0 + per)]);
+  const forwardChunk = (k0: number, k1: number) => {
+    const c = k1 - k0;
+    const own = like(emb, c * S * D);
+    for (let k = k0; k < k1; k++) own.set(emb.subarray((k * T + P) * D, (k * T + T) * D), (k - k0) * S * D);
+    const fw = transformerForwardCpu(w, addPositions(w, own, c, S, P), c, S, pre?.kv, kern);
+    const rel = eosRel.slice(k0, k1);
+    return { fw, head: headForwardCpu(w, fw.out, rel, c, S, kern), rel, c };
+  };
+  const feats = like(emb, K * E);
+  let live: ReturnType<typeof forwardChunk> | undefined;
+  for (const [i, [k0, k1]] of chunks.entries()) {
+    const mark = kern.mark?.();
+    const f = forwardChunk(k0, k1);
+    feats.set(f.head.feats, k0 * E);
+    if (i === chunks.length - 1) live = f;
+    else if (mark !== undefined) kern.release!(mark);
+  }
+  const txt = l2NormalizeForwardCpu(feats, K, E);
   const img = like(emb, input.imageFeatures.length);
   img.set(input.imageFeatures);
   const N = input.labels.length;
@@ -249,23 +270,54 @@ export function encoderLossCpu(w: TextWeights, input: EncoderLossInput, kern: Cp
     for (let i = 0; i < K * E; i++) out[i] += tg.add[i];
     return out;
   };
-  /** The backward through the kept activations of the one forward (the WGSL engine runs the same per chunk). */
-  const backward = (dTxt: Arr): Arr => {
-    const dFeats = l2NormalizeBackwardCpu(dTxt, head.feats, K, E);
-    const dxL = headBackwardCpu(w, head, dFeats, eosRel, K, S, kern);
-    const bw = transformerBackwardCpu(w, fw.saved, dxL, K, S, pre?.kv, undefined, kern);
-    const dEmb = like(emb, K * T * D);
-    for (let k = 0; k < K; k++) dEmb.set(bw.dx.subarray(k * S * D, (k + 1) * S * D), (k * T + P) * D);
-    if (pre) {
-      const pb = transformerBackwardCpu(w, pre.saved, like(emb, P * D), 1, P, undefined, { dk: bw.dkp, dv: bw.dvp }, kern);
-      dEmb.set(pb.dx, 0);
+  const dFeats1 = l2NormalizeBackwardCpu(upstream(input.textGrad, 'textGrad'), feats, K, E);
+  // ProGrad's KL gradient needs this forward's logits: formed now, sent through the same activations per chunk.
+  const dFeats2 = input.secondGrad ? l2NormalizeBackwardCpu(upstream(input.secondGrad(ce.logits), 'the second text gradient'), feats, K, E) : undefined;
+  const grads = [dFeats1, ...(dFeats2 ? [dFeats2] : [])].map((dFeats) => ({
+    dFeats,
+    dEmb: like(emb, K * T * D),
+    // The prefix's key/value gradients, summed over every chunk's classes (JavaScript arrays: they outlive chunks).
+    dkp: pre ? w.layers.map(() => like(emb, P * D)) : [],
+    dvp: pre ? w.layers.map(() => like(emb, P * D)) : [],
+  }));
+  /** Each upstream gradient back through one chunk's kept activations; what outlives the chunk is copied out. */
+  const backwardChunk = (f: ReturnType<typeof forwardChunk>, k0: number) => {
+    for (const g of grads) {
+      const dxL = headBackwardCpu(w, f.head, g.dFeats.subarray(k0 * E, (k0 + f.c) * E), f.rel, f.c, S, kern);
+      const bw = transformerBackwardCpu(w, f.fw.saved, dxL, f.c, S, pre?.kv, undefined, kern);
+      for (let k = 0; k < f.c; k++) g.dEmb.set(bw.dx.subarray(k * S * D, (k + 1) * S * D), ((k0 + k) * T + P) * D);
+      if (pre)
+        for (let l = 0; l < w.layers.length; l++) {
+          addInPlaceCpu(g.dkp[l], bw.dkp[l]);
+          addInPlaceCpu(g.dvp[l], bw.dvp[l]);
+        }
     }
-    return dEmb;
   };
-  const dEmb = backward(upstream(input.textGrad, 'textGrad'));
-  // ProGrad's KL gradient needs this forward's logits: formed now, sent through the same activations.
-  const second = input.secondGrad ? backward(upstream(input.secondGrad(ce.logits), 'the second text gradient')) : undefined;
-  return { loss: ce.loss, logits: ce.logits, textFeatures: txt, dEmbeddings: dEmb, ...(second ? { dEmbeddings2: second } : {}) };
+  backwardChunk(live!, chunks[chunks.length - 1][0]);
+  for (const [k0, k1] of chunks.slice(0, -1)) {
+    const mark = kern.mark?.();
+    backwardChunk(forwardChunk(k0, k1), k0);
+    if (mark !== undefined) kern.release!(mark);
+  }
+  if (pre) {
+    for (const g of grads) {
+      const pb = transformerBackwardCpu(w, pre.saved, like(emb, P * D), 1, P, undefined, { dk: g.dkp, dv: g.dvp }, kern);
+      g.dEmb.set(pb.dx, 0);
+    }
+  }
+  return { loss: ce.loss, logits: ce.logits, textFeatures: txt, dEmbeddings: grads[0].dEmb, ...(dFeats2 ? { dEmbeddings2: grads[1].dEmb } : {}), chunks: chunks.length };
+}
+
+/**
+ * Classes per chunk: all of them unless the kernel set bounds its activations (`activationBudget`, the WASM arena),
+ * then as many as fit half of it (the live chunk and one recomputed chunk are held at once). A class's activations
+ * per position and layer: about 48·D + 8·F floats (saved tensors and the arena's temporaries; 6.4 MiB a class was
+ * measured at ViT-B/32 with 4 positions, this says 7.7).
+ */
+export function classesPerChunk(kern: CpuKernels, cfg: TextConfig, K: number, S: number): number {
+  if (!kern.activationBudget || !kern.release) return K;
+  const perClass = 4 * (48 * cfg.D + 8 * cfg.F) * S * cfg.L;
+  return Math.max(1, Math.min(K, Math.floor(kern.activationBudget / 2 / perClass)));
 }
 
 export interface CoopStepInput {
@@ -290,6 +342,8 @@ export interface CoopStepResult {
   positions: number;
   T: number;
   prefix: number;
+  /** Chunks of classes (1 unless the kernel set's activation budget asked for more). */
+  chunks: number;
 }
 
 /** How many positions a path computes per class and how many lead the prompts in common. */
@@ -326,5 +380,6 @@ export function coopStepCpu(w: TextWeights, input: CoopStepInput, mode: EngineMo
     positions: P + layout.K * (T - P),
     T,
     prefix: P,
+    chunks: r.chunks,
   };
 }

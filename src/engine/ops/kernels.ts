@@ -28,6 +28,14 @@ export interface CpuKernels {
   add(a: Arr, b: Arr): Arr;
   /** a += b, returning a. */
   addInPlace(a: Arr, b: Arr): Arr;
+  /**
+   * Bytes of activations a step may hold; with `mark`/`release`, the composition runs classes in chunks within it.
+   * Absent: unbounded (the reference allocates JavaScript arrays, which the collector frees).
+   */
+  activationBudget?: number;
+  /** A position in the kernel set's allocations, and freeing everything allocated after it (its views die). */
+  mark?(): number;
+  release?(mark: number): void;
 }
 
 export const referenceKernels: CpuKernels = {

@@ -71,6 +71,16 @@ export class WasmKernels implements CpuKernels {
     return this.pool?.threads ?? 1;
   }
 
+  /**
+   * Bytes of activations a step may hold before its classes run in chunks (src/engine/cpu-text-encoder.ts): 1 GiB of
+   * WebAssembly's 4, leaving room for the weights (ViT-L/14's text tower packs to 0.7 GB) and the loss.
+   */
+  activationBudget = 1 << 30;
+
+  mark = (): number => this.mem.mark();
+
+  release = (mark: number): void => this.mem.release(mark);
+
   /** Products split over threads so far. */
   get pooled(): number {
     return this.pool?.pooled ?? 0;

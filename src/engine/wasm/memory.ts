@@ -85,6 +85,16 @@ export class KernelMemory {
     return this.bump(bytes);
   }
 
+  /** The arena's top, to free everything allocated after it with `release` (a chunk of classes). */
+  mark(): number {
+    return this.top;
+  }
+
+  release(mark: number): void {
+    if (mark < this.base || mark > this.top) throw new Error(`arena release to ${mark}: outside ${this.base}..${this.top}`);
+    this.top = mark;
+  }
+
   /** Frees every arena allocation: the next step starts from the weights. Earlier arena views become garbage. */
   reset(): void {
     this.top = this.base;

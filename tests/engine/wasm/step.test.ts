@@ -159,3 +159,36 @@ describe('WASM CPU engine: adopted weights', () => {
     expect(() => kern.run(() => kern.matmul(x, slim.layers[0].fc1.w, { m: 2, n: ragged.D, k: ragged.F }))).toThrow(/packed \[30, 120\] weight used as \[120, 30\]/);
   });
 });
+
+describe('WASM CPU engine: classes in chunks within the activation budget', () => {
+  it('a step in chunks (all but the last recomputed in backward) equals the one-chunk step; its arena stays within the budget', async () => {
+    const w = randomTextWeights(ragged, 12, true);
+    const chunked = await WasmKernels.create({ threads: 1 });
+    const slim = chunked.adoptWeights(w);
+    const K = 9;
+    const S = 4;
+    // A budget that holds 2 classes' activations per chunk.
+    chunked.activationBudget = 2 * 2 * 4 * (48 * ragged.D + 8 * ragged.F) * S * ragged.L + 1;
+    for (const [csc, position] of [[false, 'end'], [true, 'middle']] as const) {
+      const layout = promptLayout(randomPrompts(ragged, K, 3, csc, position, 5), ragged.V);
+      const { imageFeatures, labels } = randomImages(11, ragged.E, K);
+      const input = { layout, ctx: f32(randn(layout.ctxRows * ragged.D, 6, 0.3)), imageFeatures: f32(imageFeatures), labels, logitScale: 20 };
+      const want = coopStepCpu(w, input);
+      const got = chunked.run(() => {
+        const r = encoderChunks(slim, input, chunked);
+        return { ...r, grad: Float32Array.from(r.gradCtx), logits: Float32Array.from(r.logits) };
+      });
+      expect(got.chunks).toBeGreaterThan(2);
+      expect(Math.abs(got.loss - want.loss) / want.loss).toBeLessThan(1e-5);
+      expect(report(`wasm chunked ${csc ? 'csc' : 'unified'}-${position} grad vs reference`, relErr(got.grad, want.gradCtx))).toBeLessThan(1e-4);
+      expect(relErr(got.logits, want.logits)).toBeLessThan(1e-4);
+    }
+    chunked.destroy();
+  });
+});
+
+/** coopStepCpu, with the number of chunks its loss ran in. */
+function encoderChunks(w: Parameters<typeof coopStepCpu>[0], input: Parameters<typeof coopStepCpu>[1], kern: WasmKernels) {
+  const r = coopStepCpu(w, input, 'fast', kern);
+  return { ...r, chunks: r.chunks };
+}
