@@ -12,7 +12,7 @@ import { withDefaults, type ClassTokenPosition, type TrainSettings } from '../..
 import { normalizeInitWords } from '../../coop/context-init';
 import { parsePromptFile, type LearnedPrompt } from '../../coop/prompt-file';
 import { FEATURE_METHOD_NAMES, parseAdapterFile, type AdapterFile } from '../../coop/adapter-file';
-import { scoreAdapter, type AdapterScore, type ScoredImage } from '../train/adapter-files';
+import { scoreAdapter, type AdapterScore, type ModelRef, type ScoredImage } from '../train/adapter-files';
 import type { EngineKind } from '../../worker/text-engine';
 import type { PathChoice } from '../../engine/choose-path';
 import type { EvalSet, Snapshot, WorkerReply } from '../../worker/protocol';
@@ -183,7 +183,10 @@ export interface FeatureFit {
   result: FeatureFitResult;
   /** The classes its weights are for (base-to-new: the base classes). */
   classNames: string[];
-  setupKey: string;
+  /** The model whose image features it was fitted on; null without WebCrypto (no fingerprint: it cannot be exported). */
+  model: ModelRef | null;
+  /** Width of those features. */
+  dim: number;
   shots: number;
   seed: number;
 }
@@ -192,6 +195,8 @@ export interface ImportedAdapter {
   file: AdapterFile;
   /** Per split, on the page's images whose class the file knows. */
   score: AdapterScore;
+  /** The runtime it was checked against (ModelRuntime.key): Predict uses it only while that model is loaded. */
+  modelKey: string;
   /** The images scored, in order (their card's name and split), for score.predictions. */
   images: Array<ScoredImage & { name: string }>;
 }
@@ -252,18 +257,29 @@ export async function fitAdapter(method: 'tip' | 'tip-f'): Promise<AdapterResult
 }
 
 /** CLAP, LP++, TaskRes or CLIP-Adapter on the current setup's cached features, in a worker of their own. */
-export async function fitFeature(method: FeatureMethod): Promise<FeatureFitResult> {
+export async function fitFeature(method: FeatureMethod, runtime: ModelRuntime | null): Promise<FeatureFitResult> {
   const s = useTrainStore.getState();
   const zs = s.baselines.hand?.zeroShot.text;
   const fs = featureSetup();
   if (!s.setup || s.setup.evalOnly || !zs || !fs || fs.key !== s.setup.key) throw new Error('Press Train once first: it encodes the images and views the adapters fit on.');
+  // The cached features belong to the model the setup was made with (the key's first part); its file names that model.
+  if (!runtime || modelKeyOf(fs.key) !== runtime.key) throw new Error('The model changed since Train encoded the images: press Train again first.');
   const r = await fitFeatureMethod(method, fs, zs, s.setup.settings.seed);
   const classNames = fs.baseClasses ? fs.baseClasses.map((c) => s.setup!.classNames[c]) : s.setup.classNames;
-  const fit: FeatureFit = { result: r, classNames: [...classNames], setupKey: fs.key, shots: Math.floor(fs.train.labels.length / Math.max(1, fs.nClasses)), seed: s.setup.settings.seed };
+  const model = runtime.imageFingerprint ? { id: runtime.model.manifest.id, imageFingerprint: runtime.imageFingerprint } : null;
+  const fit: FeatureFit = { result: r, classNames: [...classNames], model, dim: fs.dim, shots: Math.floor(fs.train.labels.length / Math.max(1, fs.nClasses)), seed: s.setup.settings.seed };
   useTrainStore.setState({ featureFits: { ...useTrainStore.getState().featureFits, [method]: fit } });
   // Base-to-new: as Tip-Adapter, zero-shot CLIP among the new classes (the zero-shot baseline's new-class numbers).
   const fallback = Object.fromEntries(Object.entries(s.baselines.hand!.zeroShot.accuracy).filter(([k]) => k.endsWith('/new')));
   return { ...r, accuracies: { ...r.accuracies, ...fallback } };
+}
+
+function modelKeyOf(setupKey: string): unknown {
+  try {
+    return (JSON.parse(setupKey) as unknown[])[0];
+  } catch {
+    return null;
+  }
 }
 
 function textWidth(runtime: ModelRuntime): number {
@@ -650,6 +666,8 @@ export const useTrainStore = create<TrainState>()((set, get) => {
         runError: null,
         imported: null,
         importError: null,
+        importedAdapter: null,
+        featureFits: {},
         nearest: null,
         mapImages: null,
         ...(active ? viewOf(active) : { history: EMPTY_HISTORY, setup: null, snapshot: null, baselines: { hand: null, linearProbe: null } }),
@@ -791,9 +809,9 @@ export const useTrainStore = create<TrainState>()((set, get) => {
         const features = new Float32Array(ok.length * dim);
         ok.forEach((i, r) => features.set(clean.features.subarray(i * dim, (i + 1) * dim), r * dim));
         const images = ok.map((i) => ({ split: list[i].split, className: names[list[i].label], name: list[i].image.name }));
-        set({ importedAdapter: { file, score: scoreAdapter(file.weights, file.classNames, images, features, dim), images }, preparing: null });
+        set({ importedAdapter: { file, modelKey: runtime.key, score: scoreAdapter(file.weights, file.classNames, images, features, dim), images }, preparing: null });
       } catch (e) {
-        set({ importError: `The ${FEATURE_METHOD_NAMES[file.weights.method]} file was read, but the images could not be scored: ${(e as Error).message}`, importedAdapter: { file, score: { accuracies: {}, predictions: [], unknown: 0 }, images: [] }, preparing: null });
+        set({ importError: `The ${FEATURE_METHOD_NAMES[file.weights.method]} file was read, but the images could not be scored: ${(e as Error).message}`, importedAdapter: { file, modelKey: runtime.key, score: { accuracies: {}, predictions: [], unknown: 0 }, images: [] }, preparing: null });
       }
     },
 

@@ -10,10 +10,10 @@ import { adapterFileOf } from './adapter-files';
 import { download } from './download';
 
 /** The fitted classifier as a coop-adapter file (the command line writes the same), handed to the browser. */
-function exportFit(fit: FeatureFit, runtime: ModelRuntime): void {
-  if (!runtime.imageFingerprint) throw new Error('This page cannot fingerprint the image model (no WebCrypto: open the app over https or from localhost).');
-  const file = adapterFileOf(fit.result, fit.classNames, { id: runtime.model.manifest.id, imageFingerprint: runtime.imageFingerprint }, { shots: fit.shots, seed: fit.seed });
-  download(serializeAdapterFile(file, runtime.model.manifest.embed_dim), adapterFileName(file), 'application/json');
+function exportFit(fit: FeatureFit): void {
+  if (!fit.model) throw new Error('This page cannot fingerprint the image model (no WebCrypto: open the app over https or from localhost).');
+  const file = adapterFileOf(fit.result, fit.classNames, fit.model, { shots: fit.shots, seed: fit.seed });
+  download(serializeAdapterFile(file, fit.dim), adapterFileName(file), 'application/json');
 }
 
 const METHOD_COLORS: Record<Method, string> = { coop: '#2563eb', kgcoop: '#16a34a', prograd: '#d97706', tip: '#9333ea', 'tip-f': '#dc2626', clap: '#0891b2', lpp: '#65a30d', taskres: '#be185d', 'clip-adapter': '#78716c' };
@@ -71,7 +71,7 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
     try {
       const key = dataKeyOf(useTrainStore.getState().setup?.key ?? '');
       if (isFeatureMethod(m)) {
-        const r = await fitFeature(m);
+        const r = await fitFeature(m, runtime);
         record(m, { accuracies: r.accuracies, curve: r.curve, ms: r.ms, note: r.note }, key);
         return;
       }
@@ -165,17 +165,17 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
             {METHOD_LABELS[method]} trains in seconds on the cached image features alone (no pass through the text encoder), with its official settings (docs/methods.md).
             {!setup && ' Press Train once first: it encodes the images and views they use.'}
           </span>
-          {isFeatureMethod(method) && featureFits[method] && runtime && (
+          {isFeatureMethod(method) && featureFits[method] && (
             <>
               {' '}
               <button
                 type="button"
                 data-testid="export-adapter"
-                disabled={!runtime.imageFingerprint}
-                title={runtime.imageFingerprint ? `Its weights as a coop-adapter file; Import loads it back (for this model only)` : 'No WebCrypto on this page (not https or localhost): the file cannot name the image model'}
+                disabled={!featureFits[method]!.model}
+                title={featureFits[method]!.model ? `Its weights as a coop-adapter file; Import loads it back (for this model only)` : 'No WebCrypto on this page (not https or localhost): the file cannot name the image model'}
                 onClick={() => {
                   try {
-                    exportFit(featureFits[method]!, runtime);
+                    exportFit(featureFits[method]!);
                   } catch (e) {
                     setError((e as Error).message);
                   }

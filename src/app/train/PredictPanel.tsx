@@ -90,7 +90,8 @@ function Webcam({ onCapture }: { onCapture: (blob: Blob) => void }) {
 
 export function PredictPanel({ runtime }: { runtime: ModelRuntime }) {
   const { snapshot, setup, baselines, importedAdapter } = useTrainStore();
-  const adapterFile = importedAdapter?.file ?? null;
+  // Its weights act on the features of the model it was checked against: another loaded model does not use it.
+  const adapterFile = importedAdapter && importedAdapter.modelKey === runtime.key ? importedAdapter.file : null;
   const [pred, setPred] = useState<Prediction | null>(null);
   const [over, setOver] = useState(false);
   const input = useRef<HTMLInputElement>(null);
