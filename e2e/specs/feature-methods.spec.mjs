@@ -55,6 +55,17 @@ test('Method panel: CLAP, LP++, TaskRes and CLIP-Adapter fit on the cached featu
   expect(predictions.length).toBeGreaterThan(0);
   expect(predictions.every(([, p]) => json.class_names.includes(p))).toBe(true);
   await expect(page.locator('[data-testid="import-error"]')).toHaveCount(0);
+  // The Predict panel uses it too: on a test image, its top class is the one the import scored for that image.
+  const index = await (await fetch(`${baseUrl}samples/index.json`)).json();
+  const probe = index.splits.test[0].file;
+  const bytes = Buffer.from(await (await fetch(`${baseUrl}samples/${probe}`)).arrayBuffer());
+  await page.setInputFiles('[data-testid="predict-input"]', { name: 'probe.jpg', mimeType: 'image/jpeg', buffer: bytes });
+  const bars = page.locator('[data-testid="predict-adapter"]');
+  await expect(bars).toBeVisible({ timeout: 60_000 });
+  const scored = predictions.find(([name]) => name === probe);
+  expect(scored, `${probe} among the scored images`).toBeTruthy();
+  expect(await bars.getAttribute('data-top1')).toBe(scored[1]);
+  log(`Predict with the imported CLAP file: ${probe} → ${scored[1]}`);
 
   const other = test.info().outputPath('clap-other-model.json');
   writeFileSync(other, JSON.stringify({ ...json, model: { ...json.model, image_model_sha256: '0'.repeat(64) } }));
