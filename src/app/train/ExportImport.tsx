@@ -85,7 +85,7 @@ export function ExportImport({ runtime, busy }: { runtime: ModelRuntime; busy: b
           {imported.context.cscClasses ? 'CSC' : 'unified'}). Predictions use it; Train continues from it.
         </p>
       )}
-      {importedAdapter && <ImportedAdapterNote imported={importedAdapter} />}
+      {importedAdapter && importedAdapter.modelKey === runtime.key && <ImportedAdapterNote imported={importedAdapter} />}
     </section>
   );
 }
