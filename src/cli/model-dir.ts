@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { TextWeights } from '../engine/model/text-weights';
+import { imageModelFingerprint } from '../models/fingerprint';
 import { loadModelFromDir } from '../models/node';
 import type { ModelManifest } from '../models/types';
 import type { PreprocessConfig } from '../preprocess';
@@ -23,7 +24,7 @@ export interface CliModel {
   visionPath: string;
   /** sha256 of the text tower file: what prompt files are checked against. */
   textFingerprint: string;
-  /** sha256 of the vision tower file + the preprocessing: what cached image features are keyed by. */
+  /** The vision tower file + the preprocessing (src/models/fingerprint.ts): what cached image features and adapter files are keyed by. */
   visionFingerprint: string;
 }
 
@@ -44,6 +45,6 @@ export async function loadModelDir(dir: string): Promise<CliModel> {
     visionModel,
     visionPath: m.visionPath,
     textFingerprint: sha256(m.text.bytes),
-    visionFingerprint: sha256(sha256(visionModel) + JSON.stringify(d.preprocess)),
+    visionFingerprint: await imageModelFingerprint(visionModel, d.preprocess),
   };
 }

@@ -143,6 +143,8 @@ export interface FeatureFitResult {
   ms: number;
   note: string;
   weights: AdapterWeights;
+  /** The settings it trained with (FittedAdapter.settings), for its exported file. */
+  settings: FittedAdapter['settings'];
 }
 
 /** Fits a method and scores it on each split: what the app's Method panel shows for it. */
@@ -164,5 +166,5 @@ export function fitAndScore(req: FeatureFitRequest, now: () => number = () => pe
       if (b.labels.length) accuracies[baseKey(s.name)] = acc(b.features, b.labels);
     }
   }
-  return { method, accuracies, curve, ms, note: fit.note, weights: fit.weights };
+  return { method, accuracies, curve, ms, note: fit.note, weights: fit.weights, settings: fit.settings };
 }

@@ -8,6 +8,7 @@ import { loadModel, loadModelFolder, type ModelFolder } from '../../models/load'
 import { BrowserModelStore, type StoredModel, type StoredModelMeta } from '../../models/sources/browser-store';
 import type { ModelIndexEntry } from '../../models/types';
 import type { PreprocessConfig } from '../../preprocess';
+import { imageFingerprintOf } from './image-fingerprint';
 
 /** Where the loaded model's files are, so the training worker reads the same text file itself. */
 export type RuntimeOrigin = { kind: 'bundled'; folder: string } | { kind: 'stored'; meta: StoredModelMeta };
@@ -21,6 +22,8 @@ export interface ModelRuntime {
   key: string;
   model: Omit<ModelFolder, 'textModel' | 'visionModel'>;
   preprocess: PreprocessConfig;
+  /** The image tower + preprocessing fingerprint (src/models/fingerprint.ts) that coop-adapter files name; null without WebCrypto. */
+  imageFingerprint: string | null;
   encoders: Encoders;
 }
 
@@ -208,7 +211,9 @@ export const useModelStore = create<ModelState>()((set, get) => ({
         origin = { kind: 'bundled', folder: id };
       }
       if (stale()) return;
-      model = await withFingerprint(model);
+      // Both digests now: opening the encoders transfers the ONNX bytes to their worker.
+      const [withDigest, imageFingerprint] = await Promise.all([withFingerprint(model), imageFingerprintOf(model)]);
+      model = withDigest;
       if (stale()) return;
       set({ phase: 'compiling' });
       // Folders without a manifest have no digest; the text file's path and size stand in for it (read now: opening
@@ -225,7 +230,7 @@ export const useModelStore = create<ModelState>()((set, get) => ({
       const key = `${id}:${String(digest)}`;
       set({
         phase: 'ready',
-        runtime: { folder: id, origin, key, model: rest, preprocess: model.description.preprocess, encoders },
+        runtime: { folder: id, origin, key, model: rest, preprocess: model.description.preprocess, imageFingerprint, encoders },
         ep: epInfo(encoders.backend, choice),
       });
     } catch (e) {

@@ -11,6 +11,8 @@ import { create } from 'zustand';
 import { withDefaults, type ClassTokenPosition, type TrainSettings } from '../../coop/settings';
 import { normalizeInitWords } from '../../coop/context-init';
 import { parsePromptFile, type LearnedPrompt } from '../../coop/prompt-file';
+import { FEATURE_METHOD_NAMES, parseAdapterFile, type AdapterFile } from '../../coop/adapter-file';
+import { scoreAdapter, type AdapterScore, type ModelRef, type ScoredImage } from '../train/adapter-files';
 import type { EngineKind } from '../../worker/text-engine';
 import type { PathChoice } from '../../engine/choose-path';
 import type { EvalSet, Snapshot, WorkerReply } from '../../worker/protocol';
@@ -131,6 +133,10 @@ interface TrainState {
   nearest: NearestView | null;
   imported: LearnedPrompt | null;
   importError: string | null;
+  /** The last fit of each feature-only method on the current setup, with what its exported file needs. */
+  featureFits: Partial<Record<FeatureMethod, FeatureFit>>;
+  /** An imported coop-adapter file and its predictions on the page's images. */
+  importedAdapter: ImportedAdapter | null;
   /** Every Train makes a run (src/session/runs.ts); the active one is what the page shows and predicts with. */
   runs: RunRecord[];
   activeRunId: string | null;
@@ -168,7 +174,31 @@ interface TrainState {
   stop(): void;
   reset(): void;
   importPrompt(text: string, runtime: ModelRuntime): Promise<void>;
+  /** A coop-adapter file (CLAP, LP++, TaskRes, CLIP-Adapter): checked against the loaded model, then scored on the page's images. */
+  importAdapter(text: string, runtime: ModelRuntime): Promise<void>;
   requestNearest(): void;
+}
+
+export interface FeatureFit {
+  result: FeatureFitResult;
+  /** The classes its weights are for (base-to-new: the base classes). */
+  classNames: string[];
+  /** The model whose image features it was fitted on; null without WebCrypto (no fingerprint: it cannot be exported). */
+  model: ModelRef | null;
+  /** Width of those features. */
+  dim: number;
+  shots: number;
+  seed: number;
+}
+
+export interface ImportedAdapter {
+  file: AdapterFile;
+  /** Per split, on the page's images whose class the file knows. */
+  score: AdapterScore;
+  /** The runtime it was checked against (ModelRuntime.key): Predict uses it only while that model is loaded. */
+  modelKey: string;
+  /** The images scored, in order (their card's name and split), for score.predictions. */
+  images: Array<ScoredImage & { name: string }>;
 }
 
 /**
@@ -227,15 +257,29 @@ export async function fitAdapter(method: 'tip' | 'tip-f'): Promise<AdapterResult
 }
 
 /** CLAP, LP++, TaskRes or CLIP-Adapter on the current setup's cached features, in a worker of their own. */
-export async function fitFeature(method: FeatureMethod): Promise<FeatureFitResult> {
+export async function fitFeature(method: FeatureMethod, runtime: ModelRuntime | null): Promise<FeatureFitResult> {
   const s = useTrainStore.getState();
   const zs = s.baselines.hand?.zeroShot.text;
   const fs = featureSetup();
   if (!s.setup || s.setup.evalOnly || !zs || !fs || fs.key !== s.setup.key) throw new Error('Press Train once first: it encodes the images and views the adapters fit on.');
+  // The cached features belong to the model the setup was made with (the key's first part); its file names that model.
+  if (!runtime || modelKeyOf(fs.key) !== runtime.key) throw new Error('The model changed since Train encoded the images: press Train again first.');
   const r = await fitFeatureMethod(method, fs, zs, s.setup.settings.seed);
+  const classNames = fs.baseClasses ? fs.baseClasses.map((c) => s.setup!.classNames[c]) : s.setup.classNames;
+  const model = runtime.imageFingerprint ? { id: runtime.model.manifest.id, imageFingerprint: runtime.imageFingerprint } : null;
+  const fit: FeatureFit = { result: r, classNames: [...classNames], model, dim: fs.dim, shots: Math.floor(fs.train.labels.length / Math.max(1, fs.nClasses)), seed: s.setup.settings.seed };
+  useTrainStore.setState({ featureFits: { ...useTrainStore.getState().featureFits, [method]: fit } });
   // Base-to-new: as Tip-Adapter, zero-shot CLIP among the new classes (the zero-shot baseline's new-class numbers).
   const fallback = Object.fromEntries(Object.entries(s.baselines.hand!.zeroShot.accuracy).filter(([k]) => k.endsWith('/new')));
   return { ...r, accuracies: { ...r.accuracies, ...fallback } };
+}
+
+function modelKeyOf(setupKey: string): unknown {
+  try {
+    return (JSON.parse(setupKey) as unknown[])[0];
+  } catch {
+    return null;
+  }
 }
 
 function textWidth(runtime: ModelRuntime): number {
@@ -560,6 +604,8 @@ export const useTrainStore = create<TrainState>()((set, get) => {
     nearest: null,
     imported: null,
     importError: null,
+    featureFits: {},
+    importedAdapter: null,
     runs: [],
     activeRunId: null,
     overlay: [],
@@ -620,6 +666,8 @@ export const useTrainStore = create<TrainState>()((set, get) => {
         runError: null,
         imported: null,
         importError: null,
+        importedAdapter: null,
+        featureFits: {},
         nearest: null,
         mapImages: null,
         ...(active ? viewOf(active) : { history: EMPTY_HISTORY, setup: null, snapshot: null, baselines: { hand: null, linearProbe: null } }),
@@ -740,6 +788,31 @@ export const useTrainStore = create<TrainState>()((set, get) => {
         set({ importError: `The prompt was read, but predictions could not be restored: ${(e as Error).message}`, preparing: null });
       }
       syncRun();
+    },
+
+    async importAdapter(text, runtime) {
+      const model = runtime.model.manifest;
+      if (!runtime.imageFingerprint)
+        return set({ importError: 'This page cannot fingerprint the image model (no WebCrypto: open the app over https or from localhost), so an adapter file cannot be checked against it.' });
+      const dim = model.embed_dim;
+      const parsed = parseAdapterFile(text, { id: model.id, imageFingerprint: runtime.imageFingerprint, dim });
+      if (!parsed.ok) return set({ importError: parsed.error });
+      const file = parsed.file;
+      // Every usable image of the page, in its split, labelled by its card; the cards themselves stay as they are.
+      const parts = splitImages(get().cards, get().holdOut);
+      const names = get().cards.map((c) => c.name.trim());
+      const list = [...parts.train.map((t) => ({ ...t, split: 'train' })), ...parts.test.map((t) => ({ ...t, split: 'test' }))];
+      set({ importError: null, preparing: { label: 'Encoding images for the imported classifier', done: 0, total: list.length } });
+      try {
+        const clean = await cleanFeatures(list.map((t) => t.image), runtime, (done, total) => set({ preparing: { label: 'Encoding images for the imported classifier', done, total } }));
+        const ok = list.map((_, i) => i).filter((i) => !clean.errors.has(i));
+        const features = new Float32Array(ok.length * dim);
+        ok.forEach((i, r) => features.set(clean.features.subarray(i * dim, (i + 1) * dim), r * dim));
+        const images = ok.map((i) => ({ split: list[i].split, className: names[list[i].label], name: list[i].image.name }));
+        set({ importedAdapter: { file, modelKey: runtime.key, score: scoreAdapter(file.weights, file.classNames, images, features, dim), images }, preparing: null });
+      } catch (e) {
+        set({ importError: `The ${FEATURE_METHOD_NAMES[file.weights.method]} file was read, but the images could not be scored: ${(e as Error).message}`, importedAdapter: { file, modelKey: runtime.key, score: { accuracies: {}, predictions: [], unknown: 0 }, images: [] }, preparing: null });
+      }
     },
 
     requestNearest() {

@@ -1,4 +1,5 @@
 import { useRef } from 'react';
+import { FEATURE_METHOD_NAMES, isAdapterFile } from '../../coop/adapter-file';
 import { promptFileName, promptFileSizeProblem, serializePromptFile, type LearnedPrompt } from '../../coop/prompt-file';
 import type { ModelRuntime } from '../store/model-store';
 import { useTrainStore } from '../store/train-store';
@@ -23,7 +24,7 @@ export function learnedPrompt(runtime: ModelRuntime): LearnedPrompt | null {
 }
 
 export function ExportImport({ runtime, busy }: { runtime: ModelRuntime; busy: boolean }) {
-  const { snapshot, importError, importPrompt, imported } = useTrainStore();
+  const { snapshot, importError, importPrompt, importAdapter, imported, importedAdapter } = useTrainStore();
   const input = useRef<HTMLInputElement>(null);
   const exportNow = () => {
     const p = learnedPrompt(runtime);
@@ -45,6 +46,7 @@ export function ExportImport({ runtime, busy }: { runtime: ModelRuntime; busy: b
   return (
     <section className="results-panel export">
       <h3>Export / import the learned prompt</h3>
+      <p className="hint">Import also reads a CLAP, LP++, TaskRes or CLIP-Adapter file (exported from the Method panel or the command line) made with this model.</p>
       <div className="button-row">
         <button type="button" data-testid="export" disabled={!snapshot || busy} onClick={exportNow}>
           Export JSON
@@ -65,7 +67,10 @@ export function ExportImport({ runtime, busy }: { runtime: ModelRuntime; busy: b
             // Refused by its size before the browser reads it into one string.
             const tooLarge = promptFileSizeProblem(f.size, f.name);
             if (tooLarge) useTrainStore.setState({ importError: tooLarge });
-            else await importPrompt(await f.text(), runtime);
+            else {
+              const text = await f.text();
+              await (isAdapterFile(text) ? importAdapter(text, runtime) : importPrompt(text, runtime));
+            }
           }}
         />
       </div>
@@ -80,6 +85,32 @@ export function ExportImport({ runtime, busy }: { runtime: ModelRuntime; busy: b
           {imported.context.cscClasses ? 'CSC' : 'unified'}). Predictions use it; Train continues from it.
         </p>
       )}
+      {importedAdapter && importedAdapter.modelKey === runtime.key && <ImportedAdapterNote imported={importedAdapter} />}
     </section>
+  );
+}
+
+const pct = (x: number | undefined) => (x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
+
+function ImportedAdapterNote({ imported }: { imported: NonNullable<ReturnType<typeof useTrainStore.getState>['importedAdapter']> }) {
+  const { file, score, images } = imported;
+  const madeBy = FEATURE_METHOD_NAMES[file.weights.method];
+  const splits = Object.keys(score.accuracies);
+  return (
+    <div
+      className="hint"
+      data-testid="imported-adapter"
+      data-method={file.weights.method}
+      data-accuracies={JSON.stringify(score.accuracies)}
+      data-predictions={JSON.stringify(images.map((im, i) => [im.name, score.predictions[i]]))}
+    >
+      <p>
+        Imported a classifier made by {madeBy} ({file.classNames.length} classes{file.created ? `, ${file.created.slice(0, 10)}` : ''}).{' '}
+        {splits.length
+          ? `On this page's images: ${splits.map((s) => `${s} ${pct(score.accuracies[s])}`).join(', ')}.`
+          : "None of this page's images belong to its classes; add images of them to see its predictions."}
+        {score.unknown > 0 && ` ${score.unknown} image${score.unknown === 1 ? '' : 's'} of other classes left out.`} Predict uses it too.
+      </p>
+    </div>
   );
 }

@@ -4,7 +4,17 @@ import { isFeatureMethod, learnsPrompt, METHOD_LABELS, METHODS, type Method } fr
 import { adapterOutcome, useMethodStore } from '../store/method-store';
 import { accuracyColumns } from '../../coop/results-table';
 import type { ModelRuntime } from '../store/model-store';
-import { fitAdapter, fitFeature, useTrainStore } from '../store/train-store';
+import { fitAdapter, fitFeature, useTrainStore, type FeatureFit } from '../store/train-store';
+import { adapterFileName, serializeAdapterFile } from '../../coop/adapter-file';
+import { adapterFileOf } from './adapter-files';
+import { download } from './download';
+
+/** The fitted classifier as a coop-adapter file (the command line writes the same), handed to the browser. */
+function exportFit(fit: FeatureFit): void {
+  if (!fit.model) throw new Error('This page cannot fingerprint the image model (no WebCrypto: open the app over https or from localhost).');
+  const file = adapterFileOf(fit.result, fit.classNames, fit.model, { shots: fit.shots, seed: fit.seed });
+  download(serializeAdapterFile(file, fit.dim), adapterFileName(file), 'application/json');
+}
 
 const METHOD_COLORS: Record<Method, string> = { coop: '#2563eb', kgcoop: '#16a34a', prograd: '#d97706', tip: '#9333ea', 'tip-f': '#dc2626', clap: '#0891b2', lpp: '#65a30d', taskres: '#be185d', 'clip-adapter': '#78716c' };
 const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)}%`);
@@ -41,6 +51,7 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
   const { method, settings, outcomes, outcomesKey, comparing, setMethod, setSettings, record, setComparing } = useMethodStore();
   const setup = useTrainStore((s) => s.setup);
   const status = useTrainStore((s) => s.history.status);
+  const featureFits = useTrainStore((s) => s.featureFits);
   const [error, setError] = useState<string | null>(null);
   const [split, setSplit] = useState('test');
 
@@ -60,7 +71,7 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
     try {
       const key = dataKeyOf(useTrainStore.getState().setup?.key ?? '');
       if (isFeatureMethod(m)) {
-        const r = await fitFeature(m);
+        const r = await fitFeature(m, runtime);
         record(m, { accuracies: r.accuracies, curve: r.curve, ms: r.ms, note: r.note }, key);
         return;
       }
@@ -154,6 +165,26 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
             {METHOD_LABELS[method]} trains in seconds on the cached image features alone (no pass through the text encoder), with its official settings (docs/methods.md).
             {!setup && ' Press Train once first: it encodes the images and views they use.'}
           </span>
+          {isFeatureMethod(method) && featureFits[method] && (
+            <>
+              {' '}
+              <button
+                type="button"
+                data-testid="export-adapter"
+                disabled={!featureFits[method]!.model}
+                title={featureFits[method]!.model ? `Its weights as a coop-adapter file; Import loads it back (for this model only)` : 'No WebCrypto on this page (not https or localhost): the file cannot name the image model'}
+                onClick={() => {
+                  try {
+                    exportFit(featureFits[method]!);
+                  } catch (e) {
+                    setError((e as Error).message);
+                  }
+                }}
+              >
+                Export {METHOD_LABELS[method]} file
+              </button>
+            </>
+          )}
         </p>
       )}
       <p>

@@ -3,12 +3,16 @@ import { zeroShotProbabilities } from '../../coop/zero-shot';
 import type { ModelRuntime } from '../store/model-store';
 import { useTrainStore } from '../store/train-store';
 import { cleanFeatures } from './features';
+import { adapterProbabilities } from './adapter-files';
+import { FEATURE_METHOD_NAMES } from '../../coop/adapter-file';
 
 interface Prediction {
   name: string;
   url: string;
   coop: Float32Array | null;
   zeroShot: Float32Array | null;
+  /** The imported coop-adapter file's (CLAP, LP++, TaskRes, CLIP-Adapter). */
+  adapter?: Float32Array | null;
   error?: string;
 }
 
@@ -85,15 +89,18 @@ function Webcam({ onCapture }: { onCapture: (blob: Blob) => void }) {
 }
 
 export function PredictPanel({ runtime }: { runtime: ModelRuntime }) {
-  const { snapshot, setup, baselines } = useTrainStore();
+  const { snapshot, setup, baselines, importedAdapter } = useTrainStore();
+  // Its weights act on the features of the model it was checked against: another loaded model does not use it.
+  const adapterFile = importedAdapter && importedAdapter.modelKey === runtime.key ? importedAdapter.file : null;
   const [pred, setPred] = useState<Prediction | null>(null);
   const [over, setOver] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   const names = setup?.classNames ?? [];
-  const ready = !!snapshot && snapshot.textFeatures.length > 0 && names.length > 0;
+  const promptReady = !!snapshot && snapshot.textFeatures.length > 0 && names.length > 0;
+  const ready = promptReady || !!adapterFile;
 
   const predict = async (blob: Blob, name: string) => {
-    if (!snapshot || !setup) return;
+    if (!ready) return;
     const url = URL.createObjectURL(blob);
     setPred((old) => {
       if (old) URL.revokeObjectURL(old.url);
@@ -103,9 +110,10 @@ export function PredictPanel({ runtime }: { runtime: ModelRuntime }) {
     const { features, errors } = await cleanFeatures([{ blob, name }], runtime);
     if (errors.size) return setPred({ name, url, coop: null, zeroShot: null, error: errors.get(0) });
     const scale = Math.min(runtime.model.manifest.logit_scale, 100);
-    const coop = zeroShotProbabilities(features, snapshot.textFeatures, dim, scale);
-    const zs = baselines.hand ? zeroShotProbabilities(features, baselines.hand.zeroShot.text, dim, scale) : null;
-    setPred({ name, url, coop, zeroShot: zs });
+    const coop = promptReady ? zeroShotProbabilities(features, snapshot.textFeatures, dim, scale) : null;
+    const zs = promptReady && baselines.hand ? zeroShotProbabilities(features, baselines.hand.zeroShot.text, dim, scale) : null;
+    const adapter = adapterFile ? adapterProbabilities(adapterFile.weights, features, dim) : null;
+    setPred({ name, url, coop, zeroShot: zs, adapter });
   };
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
@@ -117,7 +125,7 @@ export function PredictPanel({ runtime }: { runtime: ModelRuntime }) {
   return (
     <section className="results-panel predict" data-testid="predict-panel">
       <h3>Predict</h3>
-      {!ready && <p className="hint">Train or import a prompt first.</p>}
+      {!ready && <p className="hint">Train or import a prompt (or an adapter file) first.</p>}
       <div
         className={over ? 'card-drop over' : 'card-drop'}
         onDragOver={(e) => {
@@ -153,6 +161,12 @@ export function PredictPanel({ runtime }: { runtime: ModelRuntime }) {
             <div>
               <h4>Learned prompt (CoOp)</h4>
               <Bars probs={pred.coop} names={names} testid="predict-coop" />
+            </div>
+          )}
+          {pred.adapter && adapterFile && (
+            <div>
+              <h4>Imported {FEATURE_METHOD_NAMES[adapterFile.weights.method]} file</h4>
+              <Bars probs={pred.adapter} names={adapterFile.classNames} testid="predict-adapter" />
             </div>
           )}
           {pred.zeroShot && (
