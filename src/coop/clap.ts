@@ -11,9 +11,9 @@
  * then cosine, stepped per epoch; every augmented view of every support image is a sample and an epoch takes as many
  * batches as the image loader would (pooledViewsPlan). The last epoch is kept (the official has no validation).
  */
-import { AdapterEpoch, crossEntropy, drain, mean, dasslLr, matmulT, matmulTN, normalizeRows, normalizeRowsBackward, pooledViewsPlan, Sgd } from './cosine-head';
+import { AdapterEpoch, minibatchEpochs, crossEntropy, drain, matmulT, matmulTN, normalizeRows, normalizeRowsBackward, pooledViewsPlan, Sgd } from './cosine-head';
 import { STREAM } from './random';
-import { gatherBatch, type Batch } from './sampler';
+import type { Batch } from './sampler';
 
 export const CLAP_DEFAULTS = Object.freeze({
   lr: 0.1,
@@ -113,22 +113,11 @@ export function* clap(o: ClapOptions): Generator<AdapterEpoch, ClapModel, void> 
   const plan = o.plan ?? ((epoch: number) => pooledViewsPlan(N, V, batchSize, o.seed ?? 1, epoch, STREAM.adapterSampler));
   const W = Float64Array.from(anchors);
   const opt = new Sgd(CLAP_DEFAULTS.momentum, CLAP_DEFAULTS.weightDecay);
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const lr = dasslLr(epoch, epochs, lr0, CLAP_DEFAULTS.warmupEpochs, CLAP_DEFAULTS.warmupLr);
-    const losses: number[] = [];
-    let correct = 0;
-    let seen = 0;
-    for (const batch of plan(epoch)) {
-      const { features, labels: y } = gatherBatch(batch, viewFeatures, V, E, labels);
-      const B = y.length;
-      const { loss, correct: ok, grad: g } = clapLossAndGrad(W, features, y, anchors, lambda, E, scale);
-      losses.push(loss);
-      correct += ok;
-      seen += B;
-      opt.step(W, g, lr);
-    }
-    yield { epoch: epoch + 1, epochs, loss: mean(losses), losses, trainAcc: seen ? correct / seen : NaN, lr };
-  }
+  yield* minibatchEpochs({ epochs, schedule: { lr: lr0, warmupEpochs: CLAP_DEFAULTS.warmupEpochs, warmupLr: CLAP_DEFAULTS.warmupLr }, plan, viewFeatures, nViews: V, dim: E, labels }, (features, y, lr) => {
+    const r = clapLossAndGrad(W, features, y, anchors, lambda, E, scale);
+    opt.step(W, r.grad, lr);
+    return r;
+  });
   return { weights: Float32Array.from(W), multipliers: lambda, scale };
 }
 

@@ -10,9 +10,9 @@
  * batch 32, CoOp's epochs by shots (50/100/200), one constant warm-up epoch at 1e-5 then cosine, one augmented
  * view per image per epoch. Last epoch kept.
  */
-import { AdapterEpoch, crossEntropy, dasslLr, drain, linearInit, matmulT, matmulTN, mean, normalizeRows, normalizeRowsBackward, Sgd } from './cosine-head';
+import { AdapterEpoch, minibatchEpochs, crossEntropy, drain, linearInit, matmulT, matmulTN, normalizeRows, normalizeRowsBackward, Sgd } from './cosine-head';
 import { STREAM } from './random';
-import { epochPlan, gatherBatch, type Batch } from './sampler';
+import { epochPlan, type Batch } from './sampler';
 import { epochsForShots } from './schedule';
 
 export const CLIP_ADAPTER_DEFAULTS = Object.freeze({
@@ -134,23 +134,12 @@ export function* clipAdapter(o: ClipAdapterOptions): Generator<AdapterEpoch, Cli
   const plan = o.plan ?? ((epoch: number) => epochPlan({ nImages: N, nViews: V, batchSize, seed: o.seed ?? 1, epoch }));
   const opt1 = new Sgd(CLIP_ADAPTER_DEFAULTS.momentum, CLIP_ADAPTER_DEFAULTS.weightDecay);
   const opt2 = new Sgd(CLIP_ADAPTER_DEFAULTS.momentum, CLIP_ADAPTER_DEFAULTS.weightDecay);
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const lr = dasslLr(epoch, epochs, lr0, CLIP_ADAPTER_DEFAULTS.warmupEpochs, CLIP_ADAPTER_DEFAULTS.warmupLr);
-    const losses: number[] = [];
-    let correct = 0;
-    let seen = 0;
-    for (const batch of plan(epoch)) {
-      const { features, labels: y } = gatherBatch(batch, viewFeatures, V, E, labels);
-      const B = y.length;
-      const { loss, correct: ok, gW1, gW2 } = clipAdapterLossAndGrad(w1, w2, H, features, y, t, E, ratio, scale);
-      losses.push(loss);
-      correct += ok;
-      seen += B;
-      opt1.step(w1, gW1, lr);
-      opt2.step(w2, gW2, lr);
-    }
-    yield { epoch: epoch + 1, epochs, loss: mean(losses), losses, trainAcc: seen ? correct / seen : NaN, lr };
-  }
+  yield* minibatchEpochs({ epochs, schedule: { lr: lr0, warmupEpochs: CLIP_ADAPTER_DEFAULTS.warmupEpochs, warmupLr: CLIP_ADAPTER_DEFAULTS.warmupLr }, plan, viewFeatures, nViews: V, dim: E, labels }, (features, y, lr) => {
+    const r = clipAdapterLossAndGrad(w1, w2, H, features, y, t, E, ratio, scale);
+    opt1.step(w1, r.gW1, lr);
+    opt2.step(w2, r.gW2, lr);
+    return r;
+  });
   return { w1: Float32Array.from(w1), w2: Float32Array.from(w2), hidden: H, ratio, scale };
 }
 

@@ -5,7 +5,9 @@
  * outputs are plain arrays so each method's module stays a short statement of its paper's formulas.
  */
 import { createRng, deriveSeed, permutation } from './random';
-import { batchesPerEpoch, type Batch } from './sampler';
+import { batchesPerEpoch, gatherBatch, type Batch } from './sampler';
+import { lrAtEpoch } from './schedule';
+import type { TrainSettings } from './settings';
 
 /** Rows of X [n, E] divided by their norms; the norms are kept for the backward. */
 export function normalizeRows(x: ArrayLike<number>, n: number, E: number): { y: Float64Array; norms: Float64Array } {
@@ -119,10 +121,39 @@ export class Adam {
   }
 }
 
-/** Dassl's lr for 0-based epoch e: warmupLr during the warm-up, then CosineAnnealingLR(T_max = maxEpoch) at e − warm-up. */
-export function dasslLr(epoch: number, maxEpoch: number, lr: number, warmupEpochs = 1, warmupLr = 1e-5): number {
-  if (epoch < warmupEpochs) return warmupLr;
-  return 0.5 * lr * (1 + Math.cos((Math.PI * (epoch - warmupEpochs)) / maxEpoch));
+/**
+ * Dassl's epoch loop over minibatches of cached view features, which CLAP, TaskRes and CLIP-Adapter share: the
+ * epoch's lr (constant warm-up, then cosine stepped per epoch: src/coop/schedule.ts, the schedule CoOp trains with),
+ * every batch of `plan(epoch)` gathered and handed to `step` (which computes the method's loss and gradient and
+ * updates its parameters), and the epoch's report.
+ */
+export function* minibatchEpochs(
+  o: {
+    epochs: number;
+    schedule: Pick<TrainSettings, 'lr' | 'warmupEpochs' | 'warmupLr'>;
+    plan: (epoch: number) => Batch[];
+    viewFeatures: Float32Array;
+    nViews: number;
+    dim: number;
+    labels: ArrayLike<number>;
+  },
+  step: (features: Float32Array, labels: Int32Array, lr: number) => { loss: number; correct: number },
+): Generator<AdapterEpoch, void, void> {
+  const { epochs } = o;
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const lr = lrAtEpoch(epoch, epochs, o.schedule);
+    const losses: number[] = [];
+    let correct = 0;
+    let seen = 0;
+    for (const batch of o.plan(epoch)) {
+      const { features, labels: y } = gatherBatch(batch, o.viewFeatures, o.nViews, o.dim, o.labels);
+      const r = step(features, y, lr);
+      losses.push(r.loss);
+      correct += r.correct;
+      seen += y.length;
+    }
+    yield { epoch: epoch + 1, epochs, loss: mean(losses), losses, trainAcc: seen ? correct / seen : NaN, lr };
+  }
 }
 
 /**

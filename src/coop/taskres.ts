@@ -9,8 +9,8 @@
  * 100 epochs up to 4 shots and 200 above (our reading of the two configs), one constant warm-up epoch at 1e-5
  * then cosine, stepped per epoch; one augmented view per image per epoch (the CoOp sampler). Last epoch kept.
  */
-import { AdapterEpoch, Adam, crossEntropy, dasslLr, drain, matmulT, matmulTN, mean, normalizeRows, normalizeRowsBackward } from './cosine-head';
-import { epochPlan, gatherBatch, type Batch } from './sampler';
+import { AdapterEpoch, minibatchEpochs, Adam, crossEntropy, drain, matmulT, matmulTN, normalizeRows, normalizeRowsBackward } from './cosine-head';
+import { epochPlan, type Batch } from './sampler';
 
 export const TASKRES_DEFAULTS = Object.freeze({
   alpha: 0.5,
@@ -98,22 +98,11 @@ export function* taskRes(o: TaskResOptions): Generator<AdapterEpoch, TaskResMode
   const plan = o.plan ?? ((epoch: number) => epochPlan({ nImages: N, nViews: V, batchSize, seed: o.seed ?? 1, epoch }));
   const X = new Float64Array(C * E);
   const opt = new Adam(TASKRES_DEFAULTS.weightDecay);
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const lr = dasslLr(epoch, epochs, lr0, TASKRES_DEFAULTS.warmupEpochs, TASKRES_DEFAULTS.warmupLr);
-    const losses: number[] = [];
-    let correct = 0;
-    let seen = 0;
-    for (const batch of plan(epoch)) {
-      const { features, labels: y } = gatherBatch(batch, viewFeatures, V, E, labels);
-      const B = y.length;
-      const { loss, correct: ok, grad } = taskResLossAndGrad(X, features, y, text, alpha, E, scale);
-      losses.push(loss);
-      correct += ok;
-      seen += B;
-      opt.step(X, grad, lr);
-    }
-    yield { epoch: epoch + 1, epochs, loss: mean(losses), losses, trainAcc: seen ? correct / seen : NaN, lr };
-  }
+  yield* minibatchEpochs({ epochs, schedule: { lr: lr0, warmupEpochs: TASKRES_DEFAULTS.warmupEpochs, warmupLr: TASKRES_DEFAULTS.warmupLr }, plan, viewFeatures, nViews: V, dim: E, labels }, (features, y, lr) => {
+    const r = taskResLossAndGrad(X, features, y, text, alpha, E, scale);
+    opt.step(X, r.grad, lr);
+    return r;
+  });
   return { residual: Float32Array.from(X), alpha, scale };
 }
 
