@@ -14,25 +14,24 @@ import { webMatmulPool, type MatmulPool } from '../engine/ops/matmul/cpu-pool';
 import { WasmKernels } from '../engine/wasm/kernels';
 
 /**
- * The CPU engine's threads: this worker and one Web Worker per further core, at most 8 (`?threads=N` chooses, 1 runs
- * on this worker alone). Threads need SharedArrayBuffer, so a cross-origin isolated page; without it, one thread.
+ * Threads for a CPU engine in this worker: `?threads=N` if given, else the cores up to `cap`. Threads need
+ * SharedArrayBuffer, so a cross-origin isolated page (the app's server sends COOP/COEP; public/coi-sw.js elsewhere);
+ * without it, one.
  */
-function wasmThreads(asked: number | undefined): number {
+function workerThreads(asked: number | undefined, cap: number): number {
   const g = globalThis as { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } };
   if (!g.crossOriginIsolated || typeof SharedArrayBuffer === 'undefined') return 1;
-  return Math.max(1, Math.floor(asked ?? Math.min(8, g.navigator?.hardwareConcurrency ?? 1)));
+  return Math.max(1, Math.floor(asked ?? Math.min(cap, g.navigator?.hardwareConcurrency ?? 1)));
 }
 
 /**
  * The JavaScript reference's matmul workers (`?engine=reference`, or no WebAssembly SIMD): one per core beside this
  * worker, at most 4 threads in all (measured on 2 cores only: 1.11–1.39× there; each product copies its operands into
  * shared memory, which more threads do not shorten).
- * SharedArrayBuffer needs the page cross-origin isolated (the app's server sends COOP/COEP).
  */
 function cpuPool(asked: number | undefined): MatmulPool | null {
-  const g = globalThis as { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } };
-  const threads = Math.max(1, Math.floor(asked ?? Math.min(4, g.navigator?.hardwareConcurrency ?? 1)));
-  if (threads < 2 || !g.crossOriginIsolated || typeof SharedArrayBuffer === 'undefined') return null;
+  const threads = workerThreads(asked, 4);
+  if (threads < 2) return null;
   try {
     return webMatmulPool(threads - 1);
   } catch {
@@ -68,7 +67,8 @@ export const createEngine: EngineFactory = async (req, onLost) => {
   const path = asked ?? (req.preferGpu ? undefined : 'cpu');
   const forced = path ? { path, by: `?engine=${req.engine && req.engine !== 'auto' ? req.engine : 'cpu'}` } : undefined;
   const reference = req.engine?.toLowerCase() === 'reference';
-  const cpuKernels = reference ? undefined : () => WasmKernels.create({ threads: wasmThreads(req.threads), web: true });
+  // The WASM engine: this worker and one Web Worker per further core, at most 8 threads.
+  const cpuKernels = reference ? undefined : () => WasmKernels.create({ threads: workerThreads(req.threads, 8), web: true });
   const { engine } = await chooseTextEngine({ weights, logitScale: req.logitScale, gpu, forced, onLost, cpuKernels, cpuPool: () => cpuPool(req.threads) });
   if (req.proof?.length) {
     // The weights as read must reproduce ORT's own text_embeds, or the model is refused with the reason.

@@ -170,10 +170,6 @@ export class WasmKernels implements CpuKernels {
 
   // ---- memory ----
 
-  private out(length: number): Float32Array {
-    return this.mem.f32(this.mem.alloc(length * 4), length);
-  }
-
   /** The address of x's first element: in place when x is a view of ours, else a copy in the arena. */
   private ptr(x: ArrayLike<number> & ArrayBufferView, length = x.length): number {
     if (x instanceof Float32Array && this.mem.owns(x)) return x.byteOffset;
@@ -183,10 +179,6 @@ export class WasmKernels implements CpuKernels {
     const view = this.mem.f32(at, length);
     view.set(x.length === length ? x : Array.prototype.slice.call(x, 0, length));
     return at;
-  }
-
-  private view(at: number, length: number): Float32Array {
-    return this.mem.f32(at, length);
   }
 
   // ---- kernels ----
@@ -232,7 +224,7 @@ export class WasmKernels implements CpuKernels {
       result = into;
     } else {
       c = into ? this.ptr(into, m * n) : this.mem.alloc(m * n * 4);
-      result = this.view(c, m * n);
+      result = this.mem.f32(c, m * n);
     }
     const args = { pa, pb, c, ldc: n, m, n, k, alpha: s.alpha ?? 1, bias: biasAt, accumulate: into !== undefined, panels: nPanels };
     // Threads pay off from about two million multiply-adds (~100 µs of work): below that, handing out the chunks and
@@ -252,13 +244,13 @@ export class WasmKernels implements CpuKernels {
     const mean = this.mem.alloc(rows * 4);
     const rstd = this.mem.alloc(rows * 4);
     this.k.layerNormForward(xAt, this.ptr(gamma, d), this.ptr(beta, d), rows, d, eps, y, mean, rstd);
-    return { y: this.view(y, rows * d), mean: this.view(mean, rows), rstd: this.view(rstd, rows) };
+    return { y: this.mem.f32(y, rows * d), mean: this.mem.f32(mean, rows), rstd: this.mem.f32(rstd, rows) };
   };
 
   layerNormBackward = (dy: Arr, x: Arr, gamma: Arr, mean: Arr, rstd: Arr, rows: number, d: number): Arr => {
     const dx = this.mem.alloc(rows * d * 4);
     this.k.layerNormBackward(this.ptr(dy, rows * d), this.ptr(x, rows * d), this.ptr(gamma, d), this.ptr(mean, rows), this.ptr(rstd, rows), rows, d, dx, 0);
-    return this.view(dx, rows * d);
+    return this.mem.f32(dx, rows * d);
   };
 
   attentionForward = (x: AttentionInputs, dims: AttentionDims): Arr => {
@@ -272,7 +264,7 @@ export class WasmKernels implements CpuKernels {
     const o = this.mem.alloc(len * 4);
     const scratch = this.mem.alloc((p + t) * 4);
     this.k.attentionForward(q, k, v, kp, vp, o, 0, b, t, p, h, dh, scratch);
-    return this.view(o, len);
+    return this.mem.f32(o, len);
   };
 
   attentionBackward = (x: AttentionInputs, o: Arr, dO: Arr, dims: AttentionDims): AttentionGrads => {
@@ -291,31 +283,31 @@ export class WasmKernels implements CpuKernels {
     const dv = this.mem.alloc(len * 4);
     const dkp = this.mem.alloc(plen * 4);
     const dvp = this.mem.alloc(plen * 4);
-    const dkpView = this.view(dkp, plen);
-    const dvpView = this.view(dvp, plen);
+    const dkpView = this.mem.f32(dkp, plen);
+    const dvpView = this.mem.f32(dvp, plen);
     dkpView.fill(0);
     dvpView.fill(0);
     const scratch = this.mem.alloc((p + t) * 4);
     this.k.attentionBackward(q, k, v, kp, vp, oAt, dOAt, dq, dk, dv, dkp, dvp, 0, b, t, p, h, dh, scratch);
-    return { dq: this.view(dq, len), dk: this.view(dk, len), dv: this.view(dv, len), dkp: dkpView, dvp: dvpView };
+    return { dq: this.mem.f32(dq, len), dk: this.mem.f32(dk, len), dv: this.mem.f32(dv, len), dkp: dkpView, dvp: dvpView };
   };
 
   quickGeluForward = (x: Arr): Arr => {
     const y = this.mem.alloc(x.length * 4);
     this.k.quickGeluForward(this.ptr(x), y, x.length);
-    return this.view(y, x.length);
+    return this.mem.f32(y, x.length);
   };
 
   quickGeluBackward = (dy: Arr, x: Arr): Arr => {
     const dx = this.mem.alloc(x.length * 4);
     this.k.quickGeluBackward(this.ptr(dy, x.length), this.ptr(x), dx, x.length);
-    return this.view(dx, x.length);
+    return this.mem.f32(dx, x.length);
   };
 
   add = (a: Arr, b: Arr): Arr => {
     const out = this.mem.alloc(a.length * 4);
     this.k.add(this.ptr(a), this.ptr(b, a.length), out, a.length);
-    return this.view(out, a.length);
+    return this.mem.f32(out, a.length);
   };
 
   addInPlace = (a: Arr, b: Arr): Arr => {

@@ -34,10 +34,6 @@ export class KernelMemory {
     this.buffers.add(this.memory.buffer);
   }
 
-  get bytes(): number {
-    return this.memory.buffer.byteLength;
-  }
-
   /** Highest arena use seen, in bytes (with the weights below it). */
   get peakBytes(): number {
     return this.peak;
