@@ -11,18 +11,13 @@ import type { AdapterEpoch } from './cosine-head';
 import { accuracy, argmaxRows } from './metrics';
 import { lpPlusPlus, lpPlusPlusLogits } from './lp-plus-plus';
 import { taskResEpochs, taskResLogits, taskResSettings, trainTaskRes } from './taskres';
+import type { TrainingSet } from './trainer';
 
 export const FEATURE_METHODS = ['clap', 'lpp', 'taskres', 'clip-adapter'] as const;
 export type FeatureMethod = (typeof FEATURE_METHODS)[number];
 
-export interface FeatureRunInput {
-  /** [N, V, E] cached, L2-normalized augmented views of the support images. */
-  viewFeatures: Float32Array;
-  nImages: number;
-  nViews: number;
-  dim: number;
+export interface FeatureRunInput extends TrainingSet {
   labels: Int32Array;
-  nClasses: number;
   /** [N, E] each support image's clean (centre-crop) features: LP++ trains on these, as the linear probe. */
   cleanFeatures: Float32Array;
   /** [C, E] the zero-shot classifier, L2-normalized (CLIP-Adapter's and LP++'s text features). */

@@ -14,6 +14,7 @@
 import { AdapterEpoch, minibatchEpochs, crossEntropy, drain, matmulT, matmulTN, normalizeRows, normalizeRowsBackward, pooledViewsPlan, Sgd } from './cosine-head';
 import { STREAM } from './random';
 import type { Batch } from './sampler';
+import type { TrainingSet } from './trainer';
 
 export const CLAP_DEFAULTS = Object.freeze({
   lr: 0.1,
@@ -73,14 +74,7 @@ export function clapLossAndGrad(W: ArrayLike<number>, features: ArrayLike<number
   return { loss: ce.loss + penalty, correct: ce.correct, grad };
 }
 
-export interface ClapOptions {
-  /** [N, V, E] cached views of the support images. */
-  viewFeatures: Float32Array;
-  nImages: number;
-  nViews: number;
-  dim: number;
-  labels: ArrayLike<number>;
-  nClasses: number;
+export interface ClapOptions extends TrainingSet {
   /** The class anchors t [C, E]. */
   anchors: Float32Array;
   lr?: number;
@@ -113,7 +107,7 @@ export function* clap(o: ClapOptions): Generator<AdapterEpoch, ClapModel, void> 
   const plan = o.plan ?? ((epoch: number) => pooledViewsPlan(N, V, batchSize, o.seed ?? 1, epoch, STREAM.adapterSampler));
   const W = Float64Array.from(anchors);
   const opt = new Sgd(CLAP_DEFAULTS.momentum, CLAP_DEFAULTS.weightDecay);
-  yield* minibatchEpochs({ epochs, schedule: { lr: lr0, warmupEpochs: CLAP_DEFAULTS.warmupEpochs, warmupLr: CLAP_DEFAULTS.warmupLr }, plan, viewFeatures, nViews: V, dim: E, labels }, (features, y, lr) => {
+  yield* minibatchEpochs(o, { epochs, schedule: { lr: lr0, warmupEpochs: CLAP_DEFAULTS.warmupEpochs, warmupLr: CLAP_DEFAULTS.warmupLr }, plan }, (features, y, lr) => {
     const r = clapLossAndGrad(W, features, y, anchors, lambda, E, scale);
     opt.step(W, r.grad, lr);
     return r;

@@ -14,6 +14,7 @@ import { AdapterEpoch, minibatchEpochs, crossEntropy, drain, linearInit, matmulT
 import { STREAM } from './random';
 import { epochPlan, type Batch } from './sampler';
 import { epochsForShots } from './schedule';
+import type { TrainingSet } from './trainer';
 
 export const CLIP_ADAPTER_DEFAULTS = Object.freeze({
   ratio: 0.2,
@@ -99,13 +100,7 @@ export function clipAdapterLossAndGrad(w1: ArrayLike<number>, w2: ArrayLike<numb
   return { loss: ce.loss, correct: ce.correct, gW1: matmulTN(dz1, features, B, H, E), gW2 };
 }
 
-export interface ClipAdapterOptions {
-  viewFeatures: Float32Array;
-  nImages: number;
-  nViews: number;
-  dim: number;
-  labels: ArrayLike<number>;
-  nClasses: number;
+export interface ClipAdapterOptions extends TrainingSet {
   text: Float32Array;
   epochs: number;
   lr?: number;
@@ -119,8 +114,7 @@ export interface ClipAdapterOptions {
 }
 
 export function* clipAdapter(o: ClipAdapterOptions): Generator<AdapterEpoch, ClipAdapterModel, void> {
-  const { viewFeatures, nImages: N, nViews: V, dim: E, nClasses: C, text, epochs } = o;
-  const labels = Int32Array.from(o.labels);
+  const { nImages: N, nViews: V, dim: E, nClasses: C, text, epochs } = o;
   const ratio = o.ratio ?? CLIP_ADAPTER_DEFAULTS.ratio;
   const scale = o.scale ?? CLIP_ADAPTER_DEFAULTS.scale;
   const lr0 = o.lr ?? CLIP_ADAPTER_DEFAULTS.lr;
@@ -134,7 +128,7 @@ export function* clipAdapter(o: ClipAdapterOptions): Generator<AdapterEpoch, Cli
   const plan = o.plan ?? ((epoch: number) => epochPlan({ nImages: N, nViews: V, batchSize, seed: o.seed ?? 1, epoch }));
   const opt1 = new Sgd(CLIP_ADAPTER_DEFAULTS.momentum, CLIP_ADAPTER_DEFAULTS.weightDecay);
   const opt2 = new Sgd(CLIP_ADAPTER_DEFAULTS.momentum, CLIP_ADAPTER_DEFAULTS.weightDecay);
-  yield* minibatchEpochs({ epochs, schedule: { lr: lr0, warmupEpochs: CLIP_ADAPTER_DEFAULTS.warmupEpochs, warmupLr: CLIP_ADAPTER_DEFAULTS.warmupLr }, plan, viewFeatures, nViews: V, dim: E, labels }, (features, y, lr) => {
+  yield* minibatchEpochs(o, { epochs, schedule: { lr: lr0, warmupEpochs: CLIP_ADAPTER_DEFAULTS.warmupEpochs, warmupLr: CLIP_ADAPTER_DEFAULTS.warmupLr }, plan }, (features, y, lr) => {
     const r = clipAdapterLossAndGrad(w1, w2, H, features, y, t, E, ratio, scale);
     opt1.step(w1, r.gW1, lr);
     opt2.step(w2, r.gW2, lr);

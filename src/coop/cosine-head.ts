@@ -8,6 +8,7 @@ import { createRng, deriveSeed, permutation } from './random';
 import { batchesPerEpoch, gatherBatch, type Batch } from './sampler';
 import { lrAtEpoch } from './schedule';
 import type { TrainSettings } from './settings';
+import type { TrainingSet } from './trainer';
 
 /** Rows of X [n, E] divided by their norms; the norms are kept for the backward. */
 export function normalizeRows(x: ArrayLike<number>, n: number, E: number): { y: Float64Array; norms: Float64Array } {
@@ -128,15 +129,8 @@ export class Adam {
  * updates its parameters), and the epoch's report.
  */
 export function* minibatchEpochs(
-  o: {
-    epochs: number;
-    schedule: Pick<TrainSettings, 'lr' | 'warmupEpochs' | 'warmupLr'>;
-    plan: (epoch: number) => Batch[];
-    viewFeatures: Float32Array;
-    nViews: number;
-    dim: number;
-    labels: ArrayLike<number>;
-  },
+  data: TrainingSet,
+  o: { epochs: number; schedule: Pick<TrainSettings, 'lr' | 'warmupEpochs' | 'warmupLr'>; plan: (epoch: number) => Batch[] },
   step: (features: Float32Array, labels: Int32Array, lr: number) => { loss: number; correct: number },
 ): Generator<AdapterEpoch, void, void> {
   const { epochs } = o;
@@ -146,7 +140,7 @@ export function* minibatchEpochs(
     let correct = 0;
     let seen = 0;
     for (const batch of o.plan(epoch)) {
-      const { features, labels: y } = gatherBatch(batch, o.viewFeatures, o.nViews, o.dim, o.labels);
+      const { features, labels: y } = gatherBatch(batch, data.viewFeatures, data.nViews, data.dim, data.labels);
       const r = step(features, y, lr);
       losses.push(r.loss);
       correct += r.correct;

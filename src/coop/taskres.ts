@@ -11,6 +11,7 @@
  */
 import { AdapterEpoch, minibatchEpochs, Adam, crossEntropy, drain, matmulT, matmulTN, normalizeRows, normalizeRowsBackward } from './cosine-head';
 import { epochPlan, type Batch } from './sampler';
+import type { TrainingSet } from './trainer';
 
 export const TASKRES_DEFAULTS = Object.freeze({
   alpha: 0.5,
@@ -63,13 +64,7 @@ export function taskResLossAndGrad(X: ArrayLike<number>, features: ArrayLike<num
   return { loss: ce.loss, correct: ce.correct, grad: gP.map((x) => x * alpha) };
 }
 
-export interface TaskResOptions {
-  viewFeatures: Float32Array;
-  nImages: number;
-  nViews: number;
-  dim: number;
-  labels: ArrayLike<number>;
-  nClasses: number;
+export interface TaskResOptions extends TrainingSet {
   /** t [C, E]. */
   text: Float32Array;
   alpha?: number;
@@ -88,8 +83,7 @@ export interface TaskResModel {
 }
 
 export function* taskRes(o: TaskResOptions): Generator<AdapterEpoch, TaskResModel, void> {
-  const { viewFeatures, nImages: N, nViews: V, dim: E, nClasses: C, text, epochs } = o;
-  const labels = Int32Array.from(o.labels);
+  const { nImages: N, nViews: V, dim: E, nClasses: C, text, epochs } = o;
   const alpha = o.alpha ?? TASKRES_DEFAULTS.alpha;
   const lr0 = o.lr ?? TASKRES_DEFAULTS.lr;
   const scale = o.scale ?? TASKRES_DEFAULTS.scale;
@@ -98,7 +92,7 @@ export function* taskRes(o: TaskResOptions): Generator<AdapterEpoch, TaskResMode
   const plan = o.plan ?? ((epoch: number) => epochPlan({ nImages: N, nViews: V, batchSize, seed: o.seed ?? 1, epoch }));
   const X = new Float64Array(C * E);
   const opt = new Adam(TASKRES_DEFAULTS.weightDecay);
-  yield* minibatchEpochs({ epochs, schedule: { lr: lr0, warmupEpochs: TASKRES_DEFAULTS.warmupEpochs, warmupLr: TASKRES_DEFAULTS.warmupLr }, plan, viewFeatures, nViews: V, dim: E, labels }, (features, y, lr) => {
+  yield* minibatchEpochs(o, { epochs, schedule: { lr: lr0, warmupEpochs: TASKRES_DEFAULTS.warmupEpochs, warmupLr: TASKRES_DEFAULTS.warmupLr }, plan }, (features, y, lr) => {
     const r = taskResLossAndGrad(X, features, y, text, alpha, E, scale);
     opt.step(X, r.grad, lr);
     return r;
