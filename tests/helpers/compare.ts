@@ -1,3 +1,5 @@
+import { cosine } from '../../src/engine/load-proof';
+
 /**
  * Error measures used by the op tests. `relErr` is max|a-b| / max(max|b|, floor):
  * scale-aware, and not blown up by single near-zero reference entries.
@@ -26,4 +28,12 @@ export function relErr(actual: ArrayLike<number>, expected: ArrayLike<number>, f
 export function report(name: string, err: number): number {
   console.log(`[tol] ${name}: ${err.toExponential(2)}`);
   return err;
+}
+
+/** The smallest cosine between matching rows of two [rows, E] arrays (text features against ORT's text_embeds). */
+export function minRowCosine(got: Float32Array, want: Float32Array, rows: number): number {
+  const E = want.length / rows;
+  let min = 1;
+  for (let b = 0; b < rows; b++) min = Math.min(min, cosine(got.subarray(b * E, (b + 1) * E), want.subarray(b * E, (b + 1) * E)));
+  return min;
 }
