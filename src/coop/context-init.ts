@@ -16,6 +16,21 @@ export interface ContextVectors {
   dim: number;
   /** Number of classes owning their own context; 0 means one unified context. */
   cscClasses: number;
+  /**
+   * A successor's parameters beside the context (CoCoOp's Meta-Net, deep prompts' per-block tokens, TCP's class MLP,
+   * DePT's modulations and head), trained with it by the same optimizer. Absent for CoOp, KgCoOp and ProGrad.
+   */
+  extras?: NamedParam[];
+}
+
+/** One learned tensor besides the context, named as the official module names it (e.g. "meta_net.linear1.weight"). */
+export interface NamedParam {
+  name: string;
+  /** PyTorch's shape (Linear weights [out, in]); data is row-major. */
+  shape: number[];
+  data: Float32Array;
+  /** Multiplies the learning rate for this tensor (DePT trains its head at 6.5× the prompt's); default 1. */
+  lrScale?: number;
 }
 
 export const RANDOM_INIT_STD = 0.02;
@@ -30,7 +45,7 @@ export function contextShape(ctx: ContextVectors): number[] {
 }
 
 export function cloneContext(ctx: ContextVectors): ContextVectors {
-  return { ...ctx, data: ctx.data.slice() };
+  return { ...ctx, data: ctx.data.slice(), ...(ctx.extras ? { extras: ctx.extras.map((p) => ({ ...p, shape: [...p.shape], data: p.data.slice() })) } : {}) };
 }
 
 export interface RandomInitOptions {

@@ -24,6 +24,8 @@ export interface LossAndGrad {
   logits: Float32Array;
   /** Same layout as the context's data. */
   gradCtx: Float32Array;
+  /** d loss / d each of the context's extras (context-init.ts NamedParam), in their order. */
+  gradExtras?: Float32Array[];
   /** A method's loss parts for display (KgCoOp: ce, kg; ProGrad: ce, kl, cos, projected). */
   terms?: Record<string, number>;
 }
