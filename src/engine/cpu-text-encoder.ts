@@ -19,6 +19,7 @@ import { linearBackwardCpu, linearForwardCpu } from './ops/linear/cpu';
 import { referenceKernels, type CpuKernels } from './ops/kernels';
 import { like, type Arr, type IndexArr } from './ops/tensor';
 import { addInPlaceCpu } from './ops/add/cpu';
+import { deepTokensCollectCpu, deepTokensReplaceCpu, type DeepTokenDims } from './ops/deep-tokens/cpu';
 import type { TextConfig, TextLayerWeights, TextWeights } from './model/text-weights';
 import type { EngineMode } from './plan';
 import type { SecondTextGrad, TextFeatureGrad } from './text-engine';
@@ -241,31 +242,20 @@ export interface EncoderLossResult {
 }
 
 /**
- * Hooks for one run: rows r0.. of the step (B of them), S positions starting at absolute position `offset`. Shared
- * tokens' gradients sum over every run and row; per-row tokens' land in their row.
+ * Hooks for one run: rows r0.. of the step (B of them), S positions starting at absolute position `offset`, through
+ * the deep-tokens op's CPU twin. Shared tokens' gradients sum over every run and row; per-row tokens' land in their row.
  */
 function deepHooks(deep: readonly DeepTokens[], Ms: readonly number[], grads: Arr[] | undefined, D: number, r0: number, B: number, S: number, offset: number): DeepHooks {
   const byBlock = new Map(deep.map((d, i) => [d.block, i]));
-  /** Calls f(xOffset, tokenOffset) for every replaced position of this run at block l. */
-  const each = (l: number, f: (xo: number, to: number) => void) => {
-    const i = byBlock.get(l);
-    if (i === undefined) return;
-    const d = deep[i];
-    const M = Ms[i];
-    for (let m = 0; m < M; m++) {
-      const s = 1 + m - offset;
-      if (s < 0 || s >= S) continue;
-      for (let b = 0; b < B; b++) f((b * S + s) * D, ((d.perRow ? (r0 + b) * M : 0) + m) * D);
-    }
-  };
+  const dims = (i: number): DeepTokenDims => ({ b: B, s: S, d: D, m: Ms[i], offset, r0, perRow: deep[i].perRow });
   return {
-    replace: (l, x) => each(l, (xo, to) => x.set(deep[byBlock.get(l)!].tokens.subarray(to, to + D), xo)),
+    replace: (l, x) => {
+      const i = byBlock.get(l);
+      if (i !== undefined) deepTokensReplaceCpu(x, deep[i].tokens, dims(i));
+    },
     collect: (l, dx) => {
-      const g = grads?.[byBlock.get(l) ?? -1];
-      each(l, (xo, to) => {
-        if (g) for (let j = 0; j < D; j++) g[to + j] += dx[xo + j];
-        dx.fill(0, xo, xo + D);
-      });
+      const i = byBlock.get(l);
+      if (i !== undefined) deepTokensCollectCpu(dx, grads?.[i], dims(i));
     },
   };
 }
