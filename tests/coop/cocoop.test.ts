@@ -16,6 +16,9 @@ import { gradCheck } from '../helpers/gradcheck';
 import { randn } from '../helpers/random';
 import { relErr, report } from '../helpers/compare';
 import { fakeTower, fdGrad } from './fake-tower';
+import { coopStepTower, loadTowerDump } from './tower-dumps';
+import { toyClipWeights } from '../engine/dumps';
+import { promptLayout } from '../../src/engine/prompt';
 
 function unitRows(n: number, E: number, seed: number): Float32Array {
   const x = randn(n * E, seed, 1);
@@ -181,5 +184,23 @@ describe('CoCoOp step through a tower (fake tower, Float32 storage)', () => {
     const stranger = { name: 'deep_ctx.1', shape: [M, D], data: new Float32Array(M * D) };
     await expect(cocoopLossAndGrad(cfg, { ...ctx, extras: [...ctx.extras!, stranger] }, f, y, t.step)).rejects.toThrow(/deep_ctx\.1/);
     await expect(cocoopLossAndGrad({ ...cfg, dim: 48 }, ctx, unitRows(1, 48, 1), y, t.step)).rejects.toThrow(/reads 32/);
+  });
+});
+
+describe('CoCoOp vs PyTorch (toy-clip, tools/toy-clip/tower_dumps.py: K = 5, B = 3)', () => {
+  it('through the CPU twin’s CoOp step image by image: loss, logits, d/d ctx and every Meta-Net gradient within 1e-4', async () => {
+    const w = toyClipWeights();
+    const d = loadTowerDump('cocoop');
+    const tower = coopStepTower(w, promptLayout(d.spec, w.config.V));
+    const r = await cocoopLossAndGrad({ nClasses: d.K, dim: d.E, logitScale: d.logitScale }, d.context, d.imageFeatures, d.labels, tower);
+    const lossErr = Math.abs(r.loss - d.fx.f32('loss')[0]) / d.fx.f32('loss')[0];
+    expect(report('cocoop (cpu, per image) loss', lossErr)).toBeLessThan(1e-4);
+    expect(report('cocoop (cpu, per image) logits', relErr(r.logits, d.fx.f32('logits')))).toBeLessThan(1e-4);
+    expect(report('cocoop (cpu, per image) grad ctx', relErr(r.gradCtx, d.fx.f32('grad')))).toBeLessThan(1e-4);
+    META_NET_NAMES.forEach((n, i) => {
+      expect(report(`cocoop (cpu, per image) grad ${n}`, relErr(r.gradExtras![i], d.fx.f32(`grad.${n}`)))).toBeLessThan(1e-4);
+    });
+    const logits = await cocoopLogits({ nClasses: d.K, dim: d.E, logitScale: d.logitScale, evalRows: 10 }, d.context, d.imageFeatures, tower);
+    expect(relErr(logits, d.fx.f32('logits'))).toBeLessThan(1e-4);
   });
 });
