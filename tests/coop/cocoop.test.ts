@@ -19,6 +19,7 @@ import { fakeTower, fdGrad } from './fake-tower';
 import { coopStepTower, loadTowerDump } from './tower-dumps';
 import { toyClipWeights } from '../engine/dumps';
 import { promptLayout } from '../../src/engine/prompt';
+import { makeCpuTowerStep } from '../../src/engine/cpu-tower';
 
 function unitRows(n: number, E: number, seed: number): Float32Array {
   const x = randn(n * E, seed, 1);
@@ -202,5 +203,24 @@ describe('CoCoOp vs PyTorch (toy-clip, tools/toy-clip/tower_dumps.py: K = 5, B =
     });
     const logits = await cocoopLogits({ nClasses: d.K, dim: d.E, logitScale: d.logitScale, evalRows: 10 }, d.context, d.imageFeatures, tower);
     expect(relErr(logits, d.fx.f32('logits'))).toBeLessThan(1e-4);
+  });
+});
+
+describe('CoCoOp vs PyTorch through the tower step (makeCpuTowerStep, JavaScript kernels)', () => {
+  it('one step of B·K = 15 rows with a context per row: loss, logits, d/d ctx and every Meta-Net gradient within 1e-4', async () => {
+    const w = toyClipWeights();
+    const d = loadTowerDump('cocoop');
+    const tower = makeCpuTowerStep(w, { tokenIds: d.spec.tokenIds, nameLens: d.spec.nameLens, position: 'end' });
+    const cfg = { nClasses: d.K, dim: d.E, logitScale: d.logitScale };
+    const r = await cocoopLossAndGrad(cfg, d.context, d.imageFeatures, d.labels, tower);
+    const lossErr = Math.abs(r.loss - d.fx.f32('loss')[0]) / d.fx.f32('loss')[0];
+    expect(report('cocoop (cpu tower) loss', lossErr)).toBeLessThan(1e-4);
+    expect(report('cocoop (cpu tower) logits', relErr(r.logits, d.fx.f32('logits')))).toBeLessThan(1e-4);
+    expect(report('cocoop (cpu tower) grad ctx', relErr(r.gradCtx, d.fx.f32('grad')))).toBeLessThan(1e-4);
+    META_NET_NAMES.forEach((n, i) => {
+      expect(report(`cocoop (cpu tower) grad ${n}`, relErr(r.gradExtras![i], d.fx.f32(`grad.${n}`)))).toBeLessThan(1e-4);
+    });
+    const logits = await cocoopLogits({ ...cfg, evalRows: 10 }, d.context, d.imageFeatures, tower);
+    expect(report('cocoop (cpu tower) eval logits, 2 images a call', relErr(logits, d.fx.f32('logits')))).toBeLessThan(1e-4);
   });
 });

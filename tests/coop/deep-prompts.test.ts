@@ -13,6 +13,9 @@ import { featureCrossEntropy } from '../../src/coop/feature-ce';
 import { randn } from '../helpers/random';
 import { relErr, report } from '../helpers/compare';
 import { fakeTower, fdGrad } from './fake-tower';
+import { loadTowerDump } from './tower-dumps';
+import { toyClipWeights } from '../engine/dumps';
+import { makeCpuTowerStep } from '../../src/engine/cpu-tower';
 
 function unitRows(n: number, E: number, seed: number): Float32Array {
   const x = randn(n * E, seed, 1);
@@ -92,4 +95,23 @@ describe('deep language prompting step through a tower (fake tower)', () => {
       }
     });
   }
+});
+
+describe('deep language prompting vs PyTorch through the tower step (makeCpuTowerStep, JavaScript kernels)', () => {
+  it('context [4, 128] and tokens at blocks 1–3: loss, logits, d/d ctx and every block’s token gradient within 1e-4', async () => {
+    const w = toyClipWeights();
+    const d = loadTowerDump('deep');
+    const tower = makeCpuTowerStep(w, { tokenIds: d.spec.tokenIds, nameLens: d.spec.nameLens, position: 'end' });
+    const cfg = { nClasses: d.K, dim: d.E, logitScale: d.logitScale };
+    const r = await deepLossAndGrad(cfg, d.context, d.imageFeatures, d.labels, tower);
+    const lossErr = Math.abs(r.loss - d.fx.f32('loss')[0]) / d.fx.f32('loss')[0];
+    expect(report('deep (cpu tower) loss', lossErr)).toBeLessThan(1e-4);
+    expect(report('deep (cpu tower) logits', relErr(r.logits, d.fx.f32('logits')))).toBeLessThan(1e-4);
+    expect(report('deep (cpu tower) grad ctx', relErr(r.gradCtx, d.fx.f32('grad')))).toBeLessThan(1e-4);
+    expect(d.context.extras!.map((p) => p.name)).toEqual(['deep_ctx.1', 'deep_ctx.2', 'deep_ctx.3']);
+    d.context.extras!.forEach((p, i) => {
+      expect(report(`deep (cpu tower) grad ${p.name}`, relErr(r.gradExtras![i], d.fx.f32(`grad.${p.name}`)))).toBeLessThan(1e-4);
+    });
+    expect(report('deep (cpu tower) text features', relErr(await deepTextFeatures(cfg, d.context, tower), d.fx.f32('text_features')))).toBeLessThan(1e-4);
+  });
 });
