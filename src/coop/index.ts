@@ -24,3 +24,6 @@ export * from './clap';
 export * from './lp-plus-plus';
 export * from './taskres';
 export * from './clip-adapter';
+export * from './feature-ce';
+export * from './cocoop';
+export * from './deep-prompts';
