@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ContextVectors } from '../../src/coop/context-init';
 import { DEPT_DEFAULTS, DEPT_PARAM_NAMES, deptLogits, deptLossAndGrad, deptTextLoss, initDept, type DeptConfig } from '../../src/coop/dept';
 import { similarityCe } from '../../src/coop/feature-loss';
+import { relErr, report } from '../helpers/compare';
+import { loadFixture } from '../helpers/fixture';
 import { gradCheck } from '../helpers/gradcheck';
 import { randn, randInts } from '../helpers/random';
 import { fakeTower, fdGrad, maxRel, unitRows } from './fake-tower';
@@ -141,4 +143,34 @@ describe('DePT step through a tower (fake, differentiable) and its evaluation lo
     expect(deptLogits(cfg, ctx, features, txt3, false)).toHaveLength(B * 3);
     expect(() => deptLogits(cfg, ctx, features, txt3, true)).toThrow(/base classes/);
   });
+});
+
+describe('DePT host math against the PyTorch dumps (tools/toy-clip/tcp_dept_dumps.py)', () => {
+  for (const base of ['coop', 'kgcoop'] as const) {
+    it(`${base}: loss, fused logits and every DePT gradient from the dumped text features`, () => {
+      const fx = loadFixture(`methods/dept-${base}-unified-end.bin`);
+      const txt = fx.f32('text_features');
+      const [Kf, Ef] = fx.shape('text_features');
+      const cfg: DeptConfig = {
+        base,
+        nClasses: Kf,
+        dim: Ef,
+        logitScale: fx.meta.logit_scale as number,
+        lpWeight: fx.meta.dept_lp_weight as number,
+        ...(base === 'kgcoop' ? { kgcoop: { weight: fx.meta.kg_weight as number, clipFeatures: fx.f32('kg_text_features') } } : {}),
+      };
+      const p = DEPT_PARAM_NAMES.map((n) => fx.f32(n));
+      const r = deptTextLoss(cfg, p, txt, fx.f32('image_features'), fx.i32('labels'));
+      expect(r.loss).toBeCloseTo(fx.meta.loss as number, 5);
+      expect(r.ce).toBeCloseTo(fx.meta.ce as number, 5);
+      expect(r.ceLp).toBeCloseTo(fx.meta.ce_lp as number, 5);
+      expect(r.kg).toBeCloseTo(fx.meta.kg as number, 5);
+      expect(report('logits', relErr(r.logits, fx.f32('logits')))).toBeLessThan(1e-5);
+      DEPT_PARAM_NAMES.forEach((n, j) => expect(report(`dept-${base} ${n}`, relErr(r.dParams[j], fx.f32('grad_' + n))), n).toBeLessThan(1e-4));
+      const ctx: ContextVectors = { data: fx.f32('ctx'), nCtx: 4, dim: fx.shape('ctx')[1], cscClasses: 0, extras: initDept({ dim: Ef, nClasses: Kf, seed: 1 }) };
+      ctx.extras!.forEach((e, j) => e.data.set(p[j]));
+      expect(relErr(deptLogits(cfg, ctx, fx.f32('image_features'), txt, true), fx.f32('logits'))).toBeLessThan(1e-5);
+      expect(relErr(deptLogits(cfg, ctx, fx.f32('image_features'), txt, false), fx.f32('logits_sim'))).toBeLessThan(1e-5);
+    });
+  }
 });

@@ -15,6 +15,8 @@ import {
   type MetaNetParams,
   type TcpConfig,
 } from '../../src/coop/tcp';
+import { relErr, report } from '../helpers/compare';
+import { loadFixture } from '../helpers/fixture';
 import { gradCheck } from '../helpers/gradcheck';
 import { randn, randInts } from '../helpers/random';
 import { fakeTower, fdGrad, maxRel, unitRows } from './fake-tower';
@@ -169,5 +171,39 @@ describe('TCP step through a tower (fake, differentiable)', () => {
   it('names a missing MLP', async () => {
     const ctx = { ...makeCtx(), extras: [] };
     await expect(tcpLossAndGrad(cfg, ctx, features, labels, fakeTower(shape))).rejects.toThrow(/meta_net.linear1.weight/);
+  });
+});
+
+describe('TCP host math against the PyTorch dump (tools/toy-clip/tcp_dept_dumps.py)', () => {
+  const fx = loadFixture('methods/tcp-unified-end.bin');
+  const hand = fx.f32('hand_written');
+  const [K, E] = fx.shape('hand_written');
+  const D = fx.shape('tokens')[2];
+  const params = TCP_PARAM_NAMES.map((n) => fx.f32(n)) as unknown as MetaNetParams;
+
+  it('the MLP gives the dumped class tokens, and its backward the dumped parameter gradients from the tokens’ gradient', () => {
+    expect(fx.shape('tokens')).toEqual([K, 4, D]);
+    const f = metaNetForward(params, hand, K, E);
+    expect(report('tcp tokens', relErr(f.out, fx.f32('tokens')))).toBeLessThan(1e-5);
+    const g = metaNetBackward(params, f.cache, fx.f32('grad_tokens'));
+    TCP_PARAM_NAMES.forEach((n, j) => expect(report(`tcp ${n}`, relErr(g[j], fx.f32('grad_' + n))), n).toBeLessThan(1e-4));
+  });
+
+  it('the loss on the dumped text features: CE + 8(1 − mean cos) and the logits', () => {
+    const cfg: TcpConfig = {
+      nClasses: K,
+      dim: E,
+      tokenDim: D,
+      logitScale: fx.meta.logit_scale as number,
+      weight: fx.meta.tcp_weight as number,
+      block: fx.meta.tcp_block as number,
+      handWritten: hand,
+    };
+    const r = tcpTextLoss(cfg, fx.f32('text_features'), fx.f32('image_features'), fx.i32('labels'));
+    expect(r.loss).toBeCloseTo(fx.meta.loss as number, 5);
+    expect(r.ce).toBeCloseTo(fx.meta.ce as number, 5);
+    expect(r.kg).toBeCloseTo(fx.meta.kg as number, 5);
+    expect(report('logits', relErr(r.logits, fx.f32('logits')))).toBeLessThan(1e-5);
+    expect(fx.meta.tcp_block).toBe(tcpBlock(4));
   });
 });
