@@ -19,9 +19,11 @@ import { linearBackwardCpu, linearForwardCpu } from './ops/linear/cpu';
 import { referenceKernels, type CpuKernels } from './ops/kernels';
 import { like, type Arr, type IndexArr } from './ops/tensor';
 import { addInPlaceCpu } from './ops/add/cpu';
+import { deepTokensCollectCpu, deepTokensReplaceCpu, type DeepTokenDims } from './ops/deep-tokens/cpu';
 import type { TextConfig, TextLayerWeights, TextWeights } from './model/text-weights';
 import type { EngineMode } from './plan';
 import type { SecondTextGrad, TextFeatureGrad } from './text-engine';
+import { checkDeepTokens, type DeepTokens, type FeatureLoss } from './tower';
 import { assembleEmbeddings, eosIndex, scatterContextGrad, sharedPrefixLength, usedLength, type PromptLayout } from './prompt';
 
 /** What a layer keeps for its backward pass. */
@@ -105,11 +107,23 @@ function layerBackward(
   return prefix ? { dx, dkp: g.dkp, dvp: g.dvp } : { dx };
 }
 
+/**
+ * Deep tokens between blocks (tower.ts DeepTokens) for one run of B sequences × S positions: `replace` writes the
+ * tokens over a block's input in place, `collect` takes the block's input gradient at those positions into the
+ * tokens' gradient and zeroes it there (nothing flows below a replaced position).
+ */
+export interface DeepHooks {
+  replace(l: number, x: Arr): void;
+  collect(l: number, dx: Arr): void;
+}
+
 /** The transformer on B sequences of S positions (positions already added), optionally after a shared prefix. */
-export function transformerForwardCpu(w: TextWeights, x0: Arr, B: number, S: number, prefix?: PrefixKV, kern: CpuKernels = referenceKernels): { out: Arr; saved: LayerSaved[] } {
+export function transformerForwardCpu(w: TextWeights, x0: Arr, B: number, S: number, prefix?: PrefixKV, kern: CpuKernels = referenceKernels, deep?: DeepHooks): { out: Arr; saved: LayerSaved[] } {
   let x = x0;
   const saved: LayerSaved[] = [];
   w.layers.forEach((lw, l) => {
+    // x is the previous block's output, which no saved tensor aliases: replacing in place is safe.
+    if (deep && l > 0) deep.replace(l, x);
     const r = layerForward(kern, w.config, lw, x, B, S, prefix && prefix.P > 0 ? { P: prefix.P, k: prefix.k[l], v: prefix.v[l] } : undefined);
     saved.push(r.saved);
     x = r.out;
@@ -126,6 +140,7 @@ export function transformerBackwardCpu(
   prefix?: PrefixKV,
   extraKV?: { dk: Arr[]; dv: Arr[] },
   kern: CpuKernels = referenceKernels,
+  deep?: DeepHooks,
 ): { dx: Arr; dkp: Arr[]; dvp: Arr[] } {
   let d = dOut;
   const dkp: Arr[] = [];
@@ -134,6 +149,7 @@ export function transformerBackwardCpu(
     const p = prefix && prefix.P > 0 ? { P: prefix.P, k: prefix.k[l], v: prefix.v[l] } : undefined;
     const r = layerBackward(kern, w.config, w.layers[l], saved[l], d, B, S, p, extraKV ? { dk: extraKV.dk[l], dv: extraKV.dv[l] } : undefined);
     d = r.dx;
+    if (deep && l > 0) deep.collect(l, d);
     if (r.dkp && r.dvp) {
       dkp[l] = r.dkp;
       dvp[l] = r.dvp;
@@ -201,6 +217,12 @@ export interface EncoderLossInput {
   textGrad?: TextFeatureGrad;
   /** A second upstream gradient formed from this step's logits (text-engine.ts SecondTextGrad): dEmbeddings2. */
   secondGrad?: SecondTextGrad;
+  /** Deep tokens (tower.ts): per-row tokens need `prefix` ≤ 1, since the rows differ from position 1 on. */
+  deep?: DeepTokens[];
+  /** A host loss on the normalized text features in place of the CE (imageFeatures and labels then unused). */
+  featureLoss?: FeatureLoss;
+  /** Stop after the text features: no loss, no backward. */
+  forwardOnly?: boolean;
 }
 
 export interface EncoderLossResult {
@@ -215,6 +237,27 @@ export interface EncoderLossResult {
   dEmbeddings2?: Arr;
   /** Chunks of classes the step ran in (1: all at once; more: all but the last recomputed for backward). */
   chunks: number;
+  /** d loss / d deep tokens, one per entry of `deep`, in its layout. */
+  dDeep?: Arr[];
+}
+
+/**
+ * Hooks for one run: rows r0.. of the step (B of them), S positions starting at absolute position `offset`, through
+ * the deep-tokens op's CPU twin. Shared tokens' gradients sum over every run and row; per-row tokens' land in their row.
+ */
+function deepHooks(deep: readonly DeepTokens[], Ms: readonly number[], grads: Arr[] | undefined, D: number, r0: number, B: number, S: number, offset: number): DeepHooks {
+  const byBlock = new Map(deep.map((d, i) => [d.block, i]));
+  const dims = (i: number): DeepTokenDims => ({ b: B, s: S, d: D, m: Ms[i], offset, r0, perRow: deep[i].perRow });
+  return {
+    replace: (l, x) => {
+      const i = byBlock.get(l);
+      if (i !== undefined) deepTokensReplaceCpu(x, deep[i].tokens, dims(i));
+    },
+    collect: (l, dx) => {
+      const i = byBlock.get(l);
+      if (i !== undefined) deepTokensCollectCpu(dx, grads?.[i], dims(i));
+    },
+  };
 }
 
 /** Forward to the CoOp loss and backward to the input embeddings. */
@@ -223,10 +266,21 @@ export function encoderLossCpu(w: TextWeights, input: EncoderLossInput, kern: Cp
   const { embeddings: emb, K, T, eos, prefix: P } = input;
   const S = T - P;
   for (let k = 0; k < K; k++) if (!(eos[k] >= P && eos[k] < T)) throw new Error(`class ${k}: EOS at ${eos[k]} is outside positions ${P}..${T - 1}`);
+  const deep = input.deep ?? [];
+  const Ms = checkDeepTokens(deep, w.config.L, D, K);
+  let minEos = T;
+  for (let k = 0; k < K; k++) minEos = Math.min(minEos, eos[k]);
+  if (deep.length && input.secondGrad) throw new Error('deep tokens with a second upstream gradient are not supported: their gradients would mix');
+  Ms.forEach((M, i) => {
+    if (1 + M > minEos) throw new Error(`deep tokens for block ${deep[i].block}: ${M} tokens from position 1 reach a prompt's EOS at ${minEos}`);
+    if (deep[i].perRow && P > 1) throw new Error(`deep tokens for block ${deep[i].block} differ per row, so the rows share no prefix beyond SOS (got ${P})`);
+  });
+  const dDeep = deep.length && !input.forwardOnly ? deep.map((d) => like(emb, d.tokens.length)) : undefined;
+  const hooks = (r0: number, B: number, S: number, offset: number) => (deep.length ? deepHooks(deep, Ms, dDeep, D, r0, B, S, offset) : undefined);
   let pre: { kv: PrefixKV; saved: LayerSaved[] } | undefined;
   if (P > 0) {
     const xp = addPositions(w, emb.subarray(0, P * D), 1, P, 0);
-    const f = transformerForwardCpu(w, xp, 1, P, undefined, kern);
+    const f = transformerForwardCpu(w, xp, 1, P, undefined, kern, hooks(0, 1, P, 0));
     pre = { kv: { P, k: f.saved.map((s) => s.k), v: f.saved.map((s) => s.v) }, saved: f.saved };
   }
   const eosRel = Array.from(eos, (e) => e - P);
@@ -240,7 +294,7 @@ export function encoderLossCpu(w: TextWeights, input: EncoderLossInput, kern: Cp
     const c = k1 - k0;
     const own = like(emb, c * S * D);
     for (let k = k0; k < k1; k++) own.set(emb.subarray((k * T + P) * D, (k * T + T) * D), (k - k0) * S * D);
-    const fw = transformerForwardCpu(w, addPositions(w, own, c, S, P), c, S, pre?.kv, kern);
+    const fw = transformerForwardCpu(w, addPositions(w, own, c, S, P), c, S, pre?.kv, kern, hooks(k0, c, S, P));
     const rel = eosRel.slice(k0, k1);
     return { fw, head: headForwardCpu(w, fw.out, rel, c, S, kern), rel, c };
   };
@@ -254,14 +308,24 @@ export function encoderLossCpu(w: TextWeights, input: EncoderLossInput, kern: Cp
     else if (mark !== undefined) kern.release!(mark);
   }
   const txt = l2NormalizeForwardCpu(feats, K, E);
-  const img = like(emb, input.imageFeatures.length);
-  img.set(input.imageFeatures);
-  const N = input.labels.length;
+  if (input.forwardOnly) {
+    return { loss: 0, logits: like(emb, 0), textFeatures: txt, dEmbeddings: like(emb, 0), chunks: chunks.length };
+  }
+  const fl = input.featureLoss?.(Float32Array.from(txt));
+  if (fl && fl.dTxt.length !== K * E) throw new Error(`the feature loss gave ${fl.dTxt.length} gradient values, expected R·E = ${K}·${E}`);
+  const img = like(emb, fl ? 0 : input.imageFeatures.length);
+  img.set(fl ? [] : input.imageFeatures);
+  const N = fl ? 0 : input.labels.length;
   const dims = { n: N, k: K, e: E, scale: input.logitScale };
-  const ce = cosineCEForwardCpu(img, txt, input.labels, dims, kern.matmul);
+  const ce = fl ? { loss: fl.loss, logits: fl.logits ?? new Float32Array(0), lse: like(emb, 0) } : cosineCEForwardCpu(img, txt, input.labels, dims, kern.matmul);
 
-  /** d loss / d (normalized text features): the CE's, with a method's term added or in its place. */
+  /** d loss / d (normalized text features): the CE's, with a method's term added or in its place; a feature loss's. */
   const upstream = (tg: TextFeatureGrad | undefined, name: string): Arr => {
+    if (fl) {
+      const d = like(emb, K * E);
+      d.set(fl.dTxt);
+      return d;
+    }
     const { dTxt } = cosineCEBackwardCpu(img, ce.logits, ce.lse, input.labels, dims, 1, kern.matmul);
     if (!tg) return dTxt;
     if (tg.add.length !== K * E) throw new Error(`${name} has ${tg.add.length} values, expected K·E = ${K}·${E}`);
@@ -284,7 +348,7 @@ export function encoderLossCpu(w: TextWeights, input: EncoderLossInput, kern: Cp
   const backwardChunk = (f: ReturnType<typeof forwardChunk>, k0: number) => {
     for (const g of grads) {
       const dxL = headBackwardCpu(w, f.head, g.dFeats.subarray(k0 * E, (k0 + f.c) * E), f.rel, f.c, S, kern);
-      const bw = transformerBackwardCpu(w, f.fw.saved, dxL, f.c, S, pre?.kv, undefined, kern);
+      const bw = transformerBackwardCpu(w, f.fw.saved, dxL, f.c, S, pre?.kv, undefined, kern, hooks(k0, f.c, S, P));
       for (let k = 0; k < f.c; k++) g.dEmb.set(bw.dx.subarray(k * S * D, (k + 1) * S * D), ((k0 + k) * T + P) * D);
       if (pre)
         for (let l = 0; l < w.layers.length; l++) {
@@ -301,11 +365,11 @@ export function encoderLossCpu(w: TextWeights, input: EncoderLossInput, kern: Cp
   }
   if (pre) {
     for (const g of grads) {
-      const pb = transformerBackwardCpu(w, pre.saved, like(emb, P * D), 1, P, undefined, { dk: g.dkp, dv: g.dvp }, kern);
+      const pb = transformerBackwardCpu(w, pre.saved, like(emb, P * D), 1, P, undefined, { dk: g.dkp, dv: g.dvp }, kern, hooks(0, 1, P, 0));
       g.dEmb.set(pb.dx, 0);
     }
   }
-  return { loss: ce.loss, logits: ce.logits, textFeatures: txt, dEmbeddings: grads[0].dEmb, ...(dFeats2 ? { dEmbeddings2: grads[1].dEmb } : {}), chunks: chunks.length };
+  return { loss: ce.loss, logits: ce.logits, textFeatures: txt, dEmbeddings: grads[0].dEmb, ...(dFeats2 ? { dEmbeddings2: grads[1].dEmb } : {}), chunks: chunks.length, ...(dDeep ? { dDeep } : {}) };
 }
 
 /**

@@ -19,6 +19,8 @@ import { encodeL2NormalizeBackward, encodeL2NormalizeForward } from './ops/l2nor
 import { encodeLayerNormBackward, encodeLayerNormForward } from './ops/layernorm/gpu';
 import { encodeLinearBackward, encodeLinearForward } from './ops/linear/gpu';
 import { encodeMatmul } from './ops/matmul/gpu';
+import { encodeDeepTokensCollect, encodeDeepTokensReplace } from './ops/deep-tokens/gpu';
+import { checkDeepTokens, towerPrefixCap, type DeepTokens, type FeatureLoss } from './tower';
 import type { Arr } from './ops/tensor';
 import type { TextConfig, TextWeights } from './model/text-weights';
 import { loadTextWeights } from './model/text-weights';
@@ -54,6 +56,12 @@ export interface StepInput {
   textGrad?: TextFeatureGrad;
   /** A second upstream gradient formed from this step's logits (ProGrad's KL): see SecondTextGrad. Gives gradCtx2. */
   secondGrad?: SecondTextGrad;
+  /** Deep tokens between blocks (tower.ts); rows are the tokenIds' rows. Not with secondGrad. */
+  deep?: DeepTokens[];
+  /** A host loss on the rows' normalized features in place of the CE (tower.ts); images and labels then unused. */
+  featureLoss?: FeatureLoss;
+  /** Stop at the normalized text features (StepResult.textFeatures): no loss, no backward. */
+  forwardOnly?: boolean;
 }
 
 /**
@@ -103,6 +111,24 @@ export interface StepResult {
   textFeatures?: Float32Array;
   /** The second upstream gradient's d / d ctx (same layout as ctx), when the step had a secondGrad. */
   gradCtx2?: Float32Array;
+  /** d loss / d deep tokens, one per entry of StepInput.deep, in its layout. */
+  gradDeep?: Float32Array[];
+}
+
+/** A step's deep tokens on the GPU: per entry its tokens and gradient buffers. */
+interface DeepEntry {
+  block: number;
+  m: number;
+  perRow: boolean;
+  tokens: GPUBuffer;
+  grad: GPUBuffer;
+}
+
+/** Which rows and positions a run covers, for the deep tokens (a class chunk: r0 = its first row, offset = P). */
+interface DeepRun {
+  entries: DeepEntry[];
+  r0: number;
+  offset: number;
 }
 
 export interface TextEngine {
@@ -197,6 +223,8 @@ class WgslTextEngine implements TextEngine {
   private methodBufs?: { n: number; add: GPUBuffer; readback: GPUBuffer };
   /** A second upstream gradient's buffers (secondGrad), outside plan.ts's step plan as methodBufs. */
   private secondBufs?: SecondBufs;
+  /** The deep tokens' buffers (tokens in, gradients out), outside plan.ts's step plan as methodBufs. */
+  private deepBufs?: { key: string; entries: DeepEntry[] };
   lastStats: StepStats | undefined;
   lastPlan: PlannedBuffer[] = [];
 
@@ -274,9 +302,9 @@ class WgslTextEngine implements TextEngine {
     return b;
   }
 
-  private prepareLayout(layout: PromptLayout, mode: EngineMode): LayoutState {
+  private prepareLayout(layout: PromptLayout, mode: EngineMode, prefixCap = Infinity): LayoutState {
     const T = mode === 'fast' ? usedLength(layout) : layout.T;
-    const P = mode === 'fast' ? sharedPrefixLength(layout) : 0;
+    const P = mode === 'fast' ? Math.min(sharedPrefixLength(layout), prefixCap) : 0;
     const { K, vocab } = layout;
     const key = `${mode}|${K}|${layout.M}|${layout.csc}|${T}|${P}|${layout.rows.join(',')}`;
     if (this.layoutState?.key === key) return this.layoutState;
@@ -363,13 +391,16 @@ class WgslTextEngine implements TextEngine {
 
   // ---- encoding ------------------------------------------------------------------------------
 
-  private encodeLayersForward(pass: GPUComputePassEncoder, ws: Workspace, B: number, prefix?: Workspace): void {
+  private encodeLayersForward(pass: GPUComputePassEncoder, ws: Workspace, B: number, prefix?: Workspace, deep?: DeepRun): void {
     const dev = this.device;
     const { D, F, H, L, eps } = this.config;
     const rows = B * ws.S;
     const dims = { b: B, t: ws.S, p: ws.P, h: H, dh: D / H };
     for (let l = 0; l < L; l++) {
       const x = ws.get(`x.${l}`);
+      // Deep tokens overwrite this block's input at positions 1..M (block l − 1's output there is discarded).
+      const de = l > 0 ? deep?.entries.find((e) => e.block === l) : undefined;
+      if (de && deep) encodeDeepTokensReplace(dev, pass, { tokens: de.tokens, x }, { b: B, s: ws.S, d: D, m: de.m, offset: deep.offset, r0: deep.r0, perRow: de.perRow });
       const h = ws.get('h');
       const t = ws.get('t');
       encodeLayerNormForward(dev, pass, { x, gamma: this.w(`${l}.ln1.w`), beta: this.w(`${l}.ln1.b`), y: h, mean: ws.get(`m1.${l}`), rstd: ws.get(`r1.${l}`) }, { rows, d: D, eps });
@@ -406,6 +437,7 @@ class WgslTextEngine implements TextEngine {
     prefix?: Workspace,
     accum?: { dK: GPUBuffer[]; dV: GPUBuffer[] },
     extra?: { dK: GPUBuffer[]; dV: GPUBuffer[] },
+    deep?: DeepRun,
   ): void {
     const dev = this.device;
     const { D, F, H, L } = this.config;
@@ -463,18 +495,21 @@ class WgslTextEngine implements TextEngine {
         { dy: h, x: ws.get(`x.${l}`), gamma: this.w(`${l}.ln1.w`), mean: ws.get(`m1.${l}`), rstd: ws.get(`r1.${l}`), dx: dX },
         { rows, d: D, accumulate: true },
       );
+      // dX is now d(block l's input): the deep tokens take it at their positions, and nothing flows below there.
+      const de = l > 0 ? deep?.entries.find((e) => e.block === l) : undefined;
+      if (de && deep) encodeDeepTokensCollect(dev, pass, { dx: dX, grad: de.grad }, { b: B, s: ws.S, d: D, m: de.m, offset: deep.offset, r0: deep.r0, perRow: de.perRow });
     }
   }
 
   /** Embedding gather (+ positions from `posOffset`) into x.0, then all layers. */
-  private encodeRunForward(pass: GPUComputePassEncoder, ws: Workspace, B: number, rows: GPUBuffer, posOffset: number, prefix?: Workspace): void {
+  private encodeRunForward(pass: GPUComputePassEncoder, ws: Workspace, B: number, rows: GPUBuffer, posOffset: number, prefix?: Workspace, deep?: DeepRun): void {
     encodeEmbeddingForward(
       this.device,
       pass,
       { table: this.w('table'), pos: this.w('position'), ids: rows, out: ws.get('x.0') },
       { b: B, t: ws.S, d: this.config.D, posOffset },
     );
-    this.encodeLayersForward(pass, ws, B, prefix);
+    this.encodeLayersForward(pass, ws, B, prefix, deep);
   }
 
   private encodeHeadForward(pass: GPUComputePassEncoder, ws: Workspace, B: number, eos: GPUBuffer): void {
@@ -529,7 +564,16 @@ class WgslTextEngine implements TextEngine {
 
     const tg = input.textGrad;
     if (tg && tg.add.length !== K * E) throw new Error(`text engine: textGrad has ${tg.add.length} values, expected K·E = ${K}·${E}`);
-    const ls = this.prepareLayout(layout, mode);
+    const deepIn = input.deep ?? [];
+    const hostLoss = input.featureLoss !== undefined || input.forwardOnly === true;
+    if (deepIn.length && input.secondGrad) throw new Error('text engine: deep tokens with a second upstream gradient are not supported (their gradients would mix)');
+    if (hostLoss && (tg || input.secondGrad)) throw new Error('text engine: a feature loss (or forward only) replaces the loss stage; textGrad and secondGrad do not apply');
+    const Ms = checkDeepTokens(deepIn, this.config.L, D, K);
+    const minEos = Math.min(...Array.from(layout.eos));
+    Ms.forEach((m, i) => {
+      if (1 + m > minEos) throw new Error(`text engine: deep tokens for block ${deepIn[i].block}: ${m} tokens from position 1 reach a prompt's EOS at ${minEos}`);
+    });
+    const ls = this.prepareLayout(layout, mode, towerPrefixCap(deepIn));
     const bs = this.prepareBatch(N, K, input.ctx.length);
     const { T, P } = ls.shape;
     const S = T - P;
@@ -542,6 +586,8 @@ class WgslTextEngine implements TextEngine {
     if (tg && mb) q.writeBuffer(mb.add, 0, bytesOf(tg.add));
     const sg = input.secondGrad;
     const sb = sg ? this.secondBuffers(K * E, layout.ctxRows * D, N * K, P * D) : undefined;
+    const de = this.deepBuffers(deepIn, Ms);
+    const deepRun = (r0: number, offset: number): DeepRun | undefined => (de.length ? { entries: de, r0, offset } : undefined);
 
     let raw = dev.createCommandEncoder({ label: 'coop step' });
     let submits = 0;
@@ -561,6 +607,7 @@ class WgslTextEngine implements TextEngine {
     const dVs = Array.from({ length: this.config.L }, (_, l) => bufs(`prefix.dV.${l}`));
     const ctxRows = layout.ctxRows;
     enc.clearBuffer(bufs('dCtx'));
+    for (const e of de) enc.clearBuffer(e.grad);
     if (sb) {
       enc.clearBuffer(sb.dCtx);
       if (pre) for (const b of [...sb.dK, ...sb.dV]) enc.clearBuffer(b);
@@ -568,14 +615,14 @@ class WgslTextEngine implements TextEngine {
     if (pre) {
       for (const b of [...dKs, ...dVs, pre.get('dX')]) enc.clearBuffer(b);
       const pass = enc.beginComputePass({ label: 'prefix forward' });
-      this.encodeRunForward(pass, pre, 1, bufs('prefix.rows'), 0);
+      this.encodeRunForward(pass, pre, 1, bufs('prefix.rows'), 0, undefined, deepRun(0, 0));
       pass.end();
     }
     const starts: number[] = [];
     ls.sizes.reduce((k0, c) => (starts.push(k0), k0 + c), 0);
     const forwardChunk = (i: number) => {
       const pass = enc.beginComputePass({ label: `chunk ${i} forward` });
-      this.encodeRunForward(pass, ws, ls.sizes[i], bufs(`rows.${i}`), P, pre);
+      this.encodeRunForward(pass, ws, ls.sizes[i], bufs(`rows.${i}`), P, pre, deepRun(starts[i], P));
       this.encodeHeadForward(pass, ws, ls.sizes[i], bufs(`eos.${i}`));
       pass.end();
     };
@@ -583,8 +630,42 @@ class WgslTextEngine implements TextEngine {
       forwardChunk(i);
       enc.copyBufferToBuffer(ws.get('feat'), 0, bufs('features'), starts[i] * E * 4, c * E * 4);
     });
+    let hostFeatures: Float32Array | undefined;
+    let hostResult: ReturnType<FeatureLoss> | undefined;
+    if (hostLoss) {
+      // The host forms the loss from the rows' normalized features: they come back (R·E floats) while every
+      // activation stays on the GPU, and the host's gradient goes through the same backward below.
+      const fr = this.methodBuffers(K * E);
+      let pass = enc.beginComputePass({ label: 'text features' });
+      encodeL2NormalizeForward(dev, pass, { x: bufs('features'), y: bufs('textFeatures') }, { rows: K, d: E });
+      pass.end();
+      enc.copyBufferToBuffer(bufs('textFeatures'), 0, fr.readback, 0, K * E * 4);
+      q.submit([enc.finish()]);
+      submits++;
+      await fr.readback.mapAsync(MAP_READ, 0, K * E * 4);
+      hostFeatures = new Float32Array(fr.readback.getMappedRange(0, K * E * 4).slice(0));
+      fr.readback.unmap();
+      if (!input.featureLoss) {
+        stopCounting();
+        const stats: StepStats = { mode, positions: P + K * S, recomputedPositions: 0, T, prefix: P, chunks: ls.sizes.length, dispatches, copies, submits, readbackBytes: K * E * 4 };
+        this.lastStats = stats;
+        return { loss: 0, logits: new Float32Array(0), gradCtx: new Float32Array(0), stats, textFeatures: hostFeatures };
+      }
+      try {
+        hostResult = input.featureLoss(hostFeatures);
+      } catch (e) {
+        stopCounting();
+        throw e;
+      }
+      if (hostResult.dTxt.length !== K * E) throw new Error(`text engine: the feature loss gave ${hostResult.dTxt.length} gradient values, expected R·E = ${K}·${E}`);
+      q.writeBuffer(bufs('dTextFeatures'), 0, bytesOf(Float32Array.from(hostResult.dTxt)));
+      raw = dev.createCommandEncoder({ label: 'tower step (backward)' });
+      pass = enc.beginComputePass({ label: 'feature loss backward' });
+      encodeL2NormalizeBackward(dev, pass, { dy: bufs('dTextFeatures'), x: bufs('features'), dx: bufs('dFeatures') }, { rows: K, d: E });
+      pass.end();
+    }
     if (tg?.replace) enc.clearBuffer(bufs('dTextFeatures'));
-    {
+    if (!hostLoss) {
       const pass = enc.beginComputePass({ label: 'loss' });
       const dims = { n: N, k: K, e: E, scale: input.logitScale };
       encodeL2NormalizeForward(dev, pass, { x: bufs('features'), y: bufs('textFeatures') }, { rows: K, d: E });
@@ -657,7 +738,7 @@ class WgslTextEngine implements TextEngine {
         enc.copyBufferToBuffer(g.dFeatures, starts[i] * E * 4, ws.get('feat'), 0, c * E * 4);
         const pass = enc.beginComputePass({ label: `chunk ${i} backward${j ? ' (second gradient)' : ''}` });
         this.encodeHeadBackward(pass, ws, c, bufs(`eos.${i}`));
-        this.encodeLayersBackward(pass, ws, c, pre, pre ? { dK: g.dK, dV: g.dV } : undefined);
+        this.encodeLayersBackward(pass, ws, c, pre, pre ? { dK: g.dK, dV: g.dV } : undefined, undefined, deepRun(starts[i], P));
         if (ls.shape.suffixHasCtx) {
           if (layout.csc) {
             encodeMatmul(dev, pass, { a: bufs(`sel.${i}`), b: ws.get('dX'), c: ws.get('dCtx') }, { m: M, n: D, k: S, batch: c, strideA: M * S, strideB: S * D, strideC: M * D });
@@ -673,7 +754,7 @@ class WgslTextEngine implements TextEngine {
       grads.forEach((g, j) => {
         if (j > 0) enc.clearBuffer(pre.get('dX'));
         const pass = enc.beginComputePass({ label: `prefix backward${j ? ' (second gradient)' : ''}` });
-        this.encodeLayersBackward(pass, pre, 1, undefined, undefined, { dK: g.dK, dV: g.dV });
+        this.encodeLayersBackward(pass, pre, 1, undefined, undefined, { dK: g.dK, dV: g.dV }, deepRun(0, 0));
         if (ls.shape.prefixHasCtx) {
           encodeMatmul(dev, pass, { a: bufs('prefix.sel'), b: pre.get('dX'), c: g.dCtx }, { m: ctxRows, n: D, k: P, accumulate: true });
         }
@@ -682,10 +763,13 @@ class WgslTextEngine implements TextEngine {
     }
     const rb = bufs('readback');
     enc.copyBufferToBuffer(bufs('loss'), 0, rb, 0, 4);
-    enc.copyBufferToBuffer(bufs('logits'), 0, rb, 4, N * K * 4);
+    if (N > 0) enc.copyBufferToBuffer(bufs('logits'), 0, rb, 4, N * K * 4);
     enc.copyBufferToBuffer(bufs('dCtx'), 0, rb, 4 + N * K * 4, ctxRows * D * 4);
     if (mb) enc.copyBufferToBuffer(bufs('textFeatures'), 0, mb.readback, 0, K * E * 4);
     if (sb) enc.copyBufferToBuffer(sb.dCtx, 0, sb.readback, 0, ctxRows * D * 4);
+    const deepFloats = de.reduce((n, e) => n + e.grad.size / 4, 0);
+    const deepRb = de.length ? this.allocator.create(deepFloats * 4, { usage: MAP_READ | COPY_DST, label: 'deep.readback' }) : undefined;
+    if (deepRb) de.reduce((off, e) => (enc.copyBufferToBuffer(e.grad, 0, deepRb, off, e.grad.size), off + e.grad.size), 0);
     stopCounting();
     q.submit([enc.finish()]);
     submits++;
@@ -706,11 +790,24 @@ class WgslTextEngine implements TextEngine {
       sb.readback.unmap();
     }
 
-    const extraBytes = (mb ? K * E * 4 : 0) + (sb ? (N * K + ctxRows * D) * 4 : 0);
+    let gradDeep: Float32Array[] | undefined;
+    if (deepRb) {
+      await deepRb.mapAsync(MAP_READ, 0, deepFloats * 4);
+      const all = new Float32Array(deepRb.getMappedRange(0, deepFloats * 4).slice(0));
+      deepRb.unmap();
+      this.allocator.destroy(deepRb);
+      let off = 0;
+      gradDeep = de.map((e) => all.slice(off, (off += e.grad.size / 4)));
+    }
+    const extraBytes = (mb ? K * E * 4 : 0) + (sb ? (N * K + ctxRows * D) * 4 : 0) + (hostFeatures ? K * E * 4 : 0) + deepFloats * 4;
     const stats: StepStats = { mode, positions: P + K * S, recomputedPositions: recomputed, T, prefix: P, chunks: ls.sizes.length, dispatches, copies, submits, readbackBytes: readbackBytes + extraBytes };
     this.lastStats = stats;
     this.lastPlan = [...weightBuffers(this.shape, ctxRows), ...ls.planned, ...bs.planned];
-    return { loss: all[0], logits: all.subarray(1, 1 + N * K), gradCtx: all.subarray(1 + N * K), stats, textFeatures, ...(gradCtx2 ? { gradCtx2 } : {}) };
+    if (hostResult) {
+      const logits = hostResult.logits ?? new Float32Array(0);
+      return { loss: hostResult.loss, logits, gradCtx: all.subarray(1 + N * K), stats, textFeatures: hostFeatures, ...(gradDeep ? { gradDeep } : {}) };
+    }
+    return { loss: all[0], logits: all.subarray(1, 1 + N * K), gradCtx: all.subarray(1 + N * K), stats, textFeatures, ...(gradCtx2 ? { gradCtx2 } : {}), ...(gradDeep ? { gradDeep } : {}) };
   }
 
   private secondBuffers(kE: number, ctxFloats: number, nK: number, pD: number): SecondBufs {
@@ -732,6 +829,29 @@ class WgslTextEngine implements TextEngine {
       };
     }
     return this.secondBufs;
+  }
+
+  /** A step's deep-token buffers, kept while the shapes stay; the tokens are uploaded every step. */
+  private deepBuffers(deep: readonly DeepTokens[], Ms: readonly number[]): DeepEntry[] {
+    const key = deep.map((d, i) => `${d.block}:${Ms[i]}:${d.perRow}:${d.tokens.length}`).join('|');
+    if (this.deepBufs?.key !== key) {
+      for (const e of this.deepBufs?.entries ?? []) {
+        this.allocator.destroy(e.tokens);
+        this.allocator.destroy(e.grad);
+      }
+      this.deepBufs = {
+        key,
+        entries: deep.map((d, i) => ({
+          block: d.block,
+          m: Ms[i],
+          perRow: d.perRow,
+          tokens: this.allocator.create(d.tokens.length * 4, { label: `deep.${d.block}.tokens` }),
+          grad: this.allocator.create(d.tokens.length * 4, { label: `deep.${d.block}.grad` }),
+        })),
+      };
+    }
+    deep.forEach((d, i) => this.device.queue.writeBuffer(this.deepBufs!.entries[i].tokens, 0, bytesOf(toF32(d.tokens))));
+    return this.deepBufs.entries;
   }
 
   private methodBuffers(n: number): { add: GPUBuffer; readback: GPUBuffer } {
@@ -807,6 +927,7 @@ class WgslTextEngine implements TextEngine {
     this.allocator.destroyAll();
     this.methodBufs = undefined;
     this.secondBufs = undefined;
+    this.deepBufs = undefined;
     this.weightBufs.clear();
     this.layoutState = undefined;
     this.batchState = undefined;

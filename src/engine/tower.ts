@@ -56,6 +56,55 @@ export interface TowerStepResult {
 
 export type TowerStepFn = (input: TowerStepInput) => Promise<TowerStepResult>;
 
+/** The prompts a tower step runs: per class, "X … X name." ids, the names' token counts and where the name goes. */
+export interface TowerPrompts {
+  tokenIds: ArrayLike<number>[];
+  nameLens: ArrayLike<number>;
+  position: 'end' | 'middle' | 'front';
+}
+
+/**
+ * The R = repeat × K rows an engine runs for a tower step: their prompts (class r mod K), whether the context the
+ * engine sees is one per row (per-row, or per-class tiled over the repeats), M, and the context in that layout.
+ * `foldGrad` brings the engine's context gradient back to the input's layout.
+ */
+export function towerRows<A extends Arr>(prompts: TowerPrompts, input: { ctx: A; csc?: boolean; repeat?: number; ctxPerRow?: boolean }, D: number) {
+  const K = prompts.tokenIds.length;
+  const repeat = input.repeat ?? 1;
+  if (!(Number.isInteger(repeat) && repeat >= 1)) throw new Error(`tower step: repeat must be a whole number ≥ 1 (got ${repeat})`);
+  const R = repeat * K;
+  const per = input.ctxPerRow ? R : input.csc ? K : 1;
+  const M = input.ctx.length / (per * D);
+  if (!(Number.isInteger(M) && M >= 1)) throw new Error(`tower step: ctx has ${input.ctx.length} values, not ${per}·M·${D}`);
+  const tile = Boolean(input.csc && !input.ctxPerRow && repeat > 1);
+  let ctx: A = input.ctx;
+  if (tile) {
+    ctx = new (input.ctx.constructor as new (n: number) => A)(input.ctx.length * repeat);
+    for (let b = 0; b < repeat; b++) ctx.set(input.ctx, b * input.ctx.length);
+  }
+  const foldGrad = <G extends Arr>(g: G): G => {
+    if (!tile) return g;
+    const n = g.length / repeat;
+    const out = new (g.constructor as new (n: number) => G)(n);
+    for (let b = 0; b < repeat; b++) for (let i = 0; i < n; i++) out[i] += g[b * n + i];
+    return out;
+  };
+  return {
+    rows: R,
+    M,
+    csc: Boolean(input.ctxPerRow || input.csc),
+    tokenIds: Array.from({ length: R }, (_, r) => prompts.tokenIds[r % K]),
+    nameLens: Array.from({ length: R }, (_, r) => prompts.nameLens[r % K]),
+    ctx,
+    foldGrad,
+  };
+}
+
+/** Rows whose deep tokens differ share only SOS: from position 1 on, their hidden states differ at that block. */
+export function towerPrefixCap(deep: readonly DeepTokens[] | undefined): number {
+  return deep?.some((d) => d.perRow) ? 1 : Infinity;
+}
+
 /** Checks a deep-token list against the model and the rows; returns M per entry. */
 export function checkDeepTokens(deep: readonly DeepTokens[], L: number, D: number, R: number): number[] {
   const seen = new Set<number>();

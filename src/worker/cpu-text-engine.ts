@@ -7,6 +7,8 @@
 import { coopStepCpu, encodeTokensCpu, headForwardCpu, transformerForwardCpu } from '../engine/cpu-text-encoder';
 import { assembleEmbeddings, promptLayout, usedLength, type PromptLayout, type PromptSpec } from '../engine/prompt';
 import type { TextWeights } from '../engine/model/text-weights';
+import { towerStepCpu } from '../engine/cpu-tower';
+import type { TowerStepInput, TowerStepResult } from '../engine/tower';
 import type { TextEngineLike, TextStepResult } from './text-engine';
 import type { SecondTextGrad, TextFeatureGrad } from '../engine/text-engine';
 import { installMatmulPool, type MatmulPool } from '../engine/ops/matmul/cpu-pool';
@@ -33,6 +35,7 @@ export class CpuTextEngine implements TextEngineLike {
   readonly kind = 'cpu' as const;
   detail = 'CPU (JavaScript)';
   private layout: PromptLayout | null = null;
+  private spec: PromptSpec | null = null;
 
   /** The weights the composition computes with: with WASM kernels, the adopted ones (matrices packed in its memory). */
   private readonly w: TextWeights;
@@ -74,6 +77,23 @@ export class CpuTextEngine implements TextEngineLike {
 
   setPrompts(spec: PromptSpec): void {
     this.layout = promptLayout(spec, this.w.config.V);
+    this.spec = spec;
+  }
+
+  async towerStep(input: TowerStepInput): Promise<TowerStepResult> {
+    const spec = this.spec;
+    if (!spec) throw new Error('the text engine has no prompts yet');
+    const kern = this.opts.kernels;
+    // Copied out inside the kernels' run: their outputs are views of an arena the next run reuses.
+    const compute = () => {
+      const r = towerStepCpu(this.w, spec, input, kern ?? referenceKernels);
+      const textFeatures = Float32Array.from(r.textFeatures);
+      if (!r.gradCtx) return { loss: 0, textFeatures };
+      return { loss: r.loss, textFeatures, ...(r.logits ? { logits: r.logits } : {}), gradCtx: Float32Array.from(r.gradCtx), gradDeep: (r.gradDeep ?? []).map((g) => Float32Array.from(g)) };
+    };
+    if (kern) return kern.run(compute);
+    this.usePool();
+    return compute();
   }
 
   async step(ctx: Float32Array, imageFeatures: Float32Array, labels: Int32Array, textGrad?: TextFeatureGrad, secondGrad?: SecondTextGrad): Promise<TextStepResult> {
@@ -133,6 +153,7 @@ export class CpuTextEngine implements TextEngineLike {
 
   dispose(): void {
     this.layout = null;
+    this.spec = null;
     this.opts.kernels?.destroy();
     this.opts.kernels = null;
     this.opts.pool?.destroy();

@@ -12,6 +12,8 @@ import type { PromptSpec } from '../engine/prompt';
 import type { TextWeights } from '../engine/model/text-weights';
 import { createTextEngine, type TextEngine, type SecondTextGrad, type TextFeatureGrad } from '../engine/text-engine';
 import { textFeaturesFromStep, type GpuMemory, type TextEngineLike, type TextStepResult } from './text-engine';
+import { towerStepGpu } from '../engine/gpu-tower';
+import type { TowerStepInput, TowerStepResult } from '../engine/tower';
 
 /** How long a failed GPU call waits for the device's `lost` promise before it counts as an ordinary error. */
 const LOST_GRACE_MS = 2000;
@@ -97,6 +99,12 @@ export class GpuTextEngine implements TextEngineLike {
       secondGrad,
     });
     return { loss: r.loss, logits: r.logits, gradCtx: r.gradCtx, textFeatures: r.textFeatures, ...(r.gradCtx2 ? { gradCtx2: r.gradCtx2 } : {}) };
+  }
+
+  towerStep(input: TowerStepInput): Promise<TowerStepResult> {
+    const s = this.spec;
+    if (!s) throw new Error('the text engine has no prompts yet');
+    return towerStepGpu(this.engine, s, input);
   }
 
   /** text_embeds (unnormalized) of full token-id rows, for the load-time proof against ORT. */

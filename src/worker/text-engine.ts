@@ -7,6 +7,7 @@ import type { PathChoice } from '../engine/choose-path';
 import type { PromptSpec } from '../engine/prompt';
 import type { TextWeights } from '../engine/model/text-weights';
 import type { SecondTextGrad, TextFeatureGrad } from '../engine/text-engine';
+import type { TowerStepInput, TowerStepResult } from '../engine/tower';
 
 export interface TextStepResult {
   loss: number;
@@ -43,6 +44,11 @@ export interface TextEngineLike {
    * text features (KgCoOp, ProGrad: src/coop/prompt-methods.ts), joining the same backward.
    */
   step(ctx: Float32Array, imageFeatures: Float32Array, labels: Int32Array, textGrad?: TextFeatureGrad, secondGrad?: SecondTextGrad): Promise<TextStepResult>;
+  /**
+   * The successors' step (src/engine/tower.ts) on the current prompts: R = repeat × K rows with a shared, per-class or
+   * per-row context, deep tokens between blocks, and a host loss on the rows' normalized features (or forward only).
+   */
+  towerStep(input: TowerStepInput): Promise<TowerStepResult>;
   /** L2-normalized [K, E] features of the current prompts with this context. */
   textFeatures(ctx: Float32Array): Promise<Float32Array>;
   /**

@@ -29,3 +29,5 @@ export {
   type AttentionBackwardBuffers,
 } from './attention/gpu';
 export { ATTN_MAX_DH, ATTN_MAX_KEYS } from './attention/wgsl';
+export { deepTokensReplaceCpu, deepTokensCollectCpu, type DeepTokenDims } from './deep-tokens/cpu';
+export { encodeDeepTokensReplace, encodeDeepTokensCollect } from './deep-tokens/gpu';
