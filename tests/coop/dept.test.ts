@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { ContextVectors } from '../../src/coop/context-init';
 import { DEPT_DEFAULTS, DEPT_PARAM_NAMES, deptLogits, deptLossAndGrad, deptTextLoss, initDept, type DeptConfig } from '../../src/coop/dept';
 import { similarityCe } from '../../src/coop/feature-loss';
+import { makeCpuTowerStep } from '../../src/engine/cpu-tower';
 import { relErr, report } from '../helpers/compare';
+import { dumpFromFixture } from '../engine/dump-spec';
+import { toyClipWeights } from '../engine/dumps';
 import { loadFixture } from '../helpers/fixture';
 import { gradCheck } from '../helpers/gradcheck';
 import { randn, randInts } from '../helpers/random';
@@ -171,6 +174,39 @@ describe('DePT host math against the PyTorch dumps (tools/toy-clip/tcp_dept_dump
       ctx.extras!.forEach((e, j) => e.data.set(p[j]));
       expect(relErr(deptLogits(cfg, ctx, fx.f32('image_features'), txt, true), fx.f32('logits'))).toBeLessThan(1e-5);
       expect(relErr(deptLogits(cfg, ctx, fx.f32('image_features'), txt, false), fx.f32('logits_sim'))).toBeLessThan(1e-5);
+    });
+  }
+});
+
+describe('DePT steps on the CPU tower vs PyTorch (toy-clip)', () => {
+  const w = toyClipWeights();
+  for (const base of ['coop', 'kgcoop'] as const) {
+    it(`${base}: loss, fused logits, the context gradient and every DePT gradient within 1e-4`, async () => {
+      const d = dumpFromFixture(loadFixture(`methods/dept-${base}-unified-end.bin`));
+      const fx = d.fx;
+      const K = d.spec.tokenIds.length;
+      const E = d.imageFeatures.length / d.labels.length;
+      const cfg: DeptConfig = {
+        base,
+        nClasses: K,
+        dim: E,
+        logitScale: d.logitScale,
+        lpWeight: fx.meta.dept_lp_weight as number,
+        ...(base === 'kgcoop' ? { kgcoop: { weight: fx.meta.kg_weight as number, clipFeatures: fx.f32('kg_text_features') } } : {}),
+      };
+      const ctx: ContextVectors = {
+        data: d.ctx,
+        nCtx: d.spec.nCtx,
+        dim: w.config.D,
+        cscClasses: 0,
+        extras: initDept({ dim: E, nClasses: K, seed: 1 }).map((p) => ({ ...p, data: fx.f32(p.name).slice() })),
+      };
+      const r = await deptLossAndGrad(cfg, ctx, d.imageFeatures, d.labels, makeCpuTowerStep(w, d.spec));
+      const lossErr = Math.abs(r.loss - (fx.meta.loss as number)) / (fx.meta.loss as number);
+      expect(report(`cpu dept-${base} loss`, lossErr)).toBeLessThan(1e-4);
+      expect(report(`cpu dept-${base} logits`, relErr(r.logits, fx.f32('logits')))).toBeLessThan(1e-4);
+      expect(report(`cpu dept-${base} grad ctx`, relErr(r.gradCtx, fx.f32('grad')))).toBeLessThan(1e-4);
+      DEPT_PARAM_NAMES.forEach((n, j) => expect(report(`cpu dept-${base} grad ${n}`, relErr(r.gradExtras![j], fx.f32('grad_' + n))), n).toBeLessThan(1e-4));
     });
   }
 });

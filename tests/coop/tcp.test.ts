@@ -15,7 +15,11 @@ import {
   type MetaNetParams,
   type TcpConfig,
 } from '../../src/coop/tcp';
+import { makeCpuTowerStep } from '../../src/engine/cpu-tower';
+import { nameLensFromIds } from '../../src/engine/prompt';
 import { relErr, report } from '../helpers/compare';
+import { dumpFromFixture } from '../engine/dump-spec';
+import { toyClipWeights } from '../engine/dumps';
 import { loadFixture } from '../helpers/fixture';
 import { gradCheck } from '../helpers/gradcheck';
 import { randn, randInts } from '../helpers/random';
@@ -205,5 +209,49 @@ describe('TCP host math against the PyTorch dump (tools/toy-clip/tcp_dept_dumps.
     expect(r.kg).toBeCloseTo(fx.meta.kg as number, 5);
     expect(report('logits', relErr(r.logits, fx.f32('logits')))).toBeLessThan(1e-5);
     expect(fx.meta.tcp_block).toBe(tcpBlock(4));
+  });
+});
+
+describe('TCP step on the CPU tower vs PyTorch (toy-clip, class tokens at block 3)', () => {
+  const w = toyClipWeights();
+  const d = dumpFromFixture(loadFixture('methods/tcp-unified-end.bin'));
+  const fx = d.fx;
+  const [K, E] = fx.shape('hand_written');
+  const D = w.config.D;
+  const cfg: TcpConfig = {
+    nClasses: K,
+    dim: E,
+    tokenDim: D,
+    logitScale: d.logitScale,
+    weight: fx.meta.tcp_weight as number,
+    block: fx.meta.tcp_block as number,
+    handWritten: fx.f32('hand_written'),
+  };
+  const ctx = (): ContextVectors => ({
+    data: d.ctx,
+    nCtx: d.spec.nCtx,
+    dim: D,
+    cscClasses: 0,
+    extras: initTcpMetaNet({ dim: E, tokenDim: D, seed: 1 }).map((p) => ({ ...p, data: fx.f32(p.name).slice() })),
+  });
+
+  it('loss, logits, the context gradient and every MLP gradient within 1e-4', async () => {
+    const tower = makeCpuTowerStep(w, d.spec);
+    const r = await tcpLossAndGrad(cfg, ctx(), d.imageFeatures, d.labels, tower);
+    const lossErr = Math.abs(r.loss - (fx.meta.loss as number)) / (fx.meta.loss as number);
+    expect(report('cpu tcp loss', lossErr)).toBeLessThan(1e-4);
+    expect(r.terms!.kg).toBeCloseTo(fx.meta.kg as number, 4);
+    expect(report('cpu tcp logits', relErr(r.logits, fx.f32('logits')))).toBeLessThan(1e-4);
+    expect(report('cpu tcp grad ctx', relErr(r.gradCtx, fx.f32('grad')))).toBeLessThan(1e-4);
+    TCP_PARAM_NAMES.forEach((n, j) => expect(report(`cpu tcp grad ${n}`, relErr(r.gradExtras![j], fx.f32('grad_' + n))), n).toBeLessThan(1e-4));
+  });
+
+  it('new classes: text features from the trained MLP on their hand-written features', async () => {
+    const ids = fx.i32('new_token_ids');
+    const [Kn, T] = fx.shape('new_token_ids');
+    const tokenIds = Array.from({ length: Kn }, (_, k) => ids.subarray(k * T, (k + 1) * T));
+    const tower = makeCpuTowerStep(w, { tokenIds, nameLens: nameLensFromIds(tokenIds, d.spec.nCtx), position: 'end' });
+    const t = await tcpTextFeatures(cfg, ctx(), fx.f32('new_hand_written'), tower);
+    expect(report('cpu tcp new-class features', relErr(t, fx.f32('new_text_features')))).toBeLessThan(1e-4);
   });
 });
