@@ -17,6 +17,7 @@ import {
 } from '../../src/coop/tcp';
 import { makeCpuTowerStep } from '../../src/engine/cpu-tower';
 import { nameLensFromIds } from '../../src/engine/prompt';
+import { WasmKernels } from '../../src/engine/wasm/kernels';
 import { relErr, report } from '../helpers/compare';
 import { dumpFromFixture } from '../engine/dump-spec';
 import { toyClipWeights } from '../engine/dumps';
@@ -253,5 +254,16 @@ describe('TCP step on the CPU tower vs PyTorch (toy-clip, class tokens at block 
     const tower = makeCpuTowerStep(w, { tokenIds, nameLens: nameLensFromIds(tokenIds, d.spec.nCtx), position: 'end' });
     const t = await tcpTextFeatures(cfg, ctx(), fx.f32('new_hand_written'), tower);
     expect(report('cpu tcp new-class features', relErr(t, fx.f32('new_text_features')))).toBeLessThan(1e-4);
+  });
+
+  it('the same step with the WASM SIMD kernels (the app’s CPU engine)', async () => {
+    const kern = await WasmKernels.create({ threads: 1 });
+    try {
+      const r = await tcpLossAndGrad(cfg, ctx(), d.imageFeatures, d.labels, makeCpuTowerStep(w, d.spec, kern, (f) => kern.run(f)));
+      expect(report('wasm tcp grad ctx', relErr(r.gradCtx, fx.f32('grad')))).toBeLessThan(1e-4);
+      TCP_PARAM_NAMES.forEach((n, j) => expect(report(`wasm tcp grad ${n}`, relErr(r.gradExtras![j], fx.f32('grad_' + n))), n).toBeLessThan(1e-4));
+    } finally {
+      kern.destroy();
+    }
   });
 });
