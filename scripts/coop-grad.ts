@@ -13,6 +13,10 @@
  *   "method": "kgcoop", "kg_weight" (default 8), "kg_text_features" [K][E] normalized → loss = CE + w(1 − mean cos)
  *   "method": "prograd", "zs_logits" [N][K], "prograd_T" (default 1), "prograd_lambda" (default 1) → loss = CE,
  *     grad = the CE gradient after ProGrad's projection; also prints "kl" and "cos" (of the CE and KL gradients).
+ * The successors carry their parameters beside the context and print their gradients under the same keys
+ * (src/cli/successor-case.ts): "cocoop" ("meta_net" → "grad_meta_net"), "deep" ("deep_ctx" → "grad_deep_ctx"),
+ * "tcp" ("tcp_mlp", "hand_written" → "grad_tcp_mlp"), "dept-coop" / "dept-kgcoop" ("dept" → "grad_dept"); they run
+ * the engines' tower step (src/engine/tower.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -23,12 +27,17 @@ import { WasmKernels } from '../src/engine/wasm/kernels';
 import { promptLayout } from '../src/engine/prompt';
 import { KGCOOP_DEFAULT_WEIGHT } from '../src/coop/kgcoop';
 import { PROGRAD_DEFAULTS } from '../src/coop/prograd';
-import { methodLossAndGrad, type EngineStepFn, type MethodConfig } from '../src/coop/prompt-methods';
+import { type EngineStepFn, type MethodConfig } from '../src/coop/prompt-methods';
+import { isSuccessor, promptLearner, type LearnerConfig, type Successor } from '../src/coop/prompt-learner';
+import { successorCase, type SuccessorCase } from '../src/cli/successor-case';
+import { makeCpuTowerStep } from '../src/engine/cpu-tower';
+import { makeGpuTowerStep } from '../src/engine/gpu-tower';
+import type { TowerStepFn } from '../src/engine/tower';
 import { loadModelFromDir } from '../src/models/node';
 import type { CoopCase } from '../src/cli/trace';
 
 interface MethodCase extends CoopCase {
-  method?: 'coop' | 'kgcoop' | 'prograd';
+  method?: 'coop' | 'kgcoop' | 'prograd' | Successor;
   kg_weight?: number;
   kg_text_features?: number[][];
   zs_logits?: number[][];
@@ -113,9 +122,18 @@ async function main(): Promise<void> {
   const N = c.labels.length;
 
   const E = weights.config.E;
-  const cfg = methodConfig(c, K, E, N, logitScale);
-  const context = { data: ctx, nCtx: c.n_ctx, dim: weights.config.D, cscClasses: c.csc ? K : 0 };
+  const { D, L } = weights.config;
+  let succ: SuccessorCase | undefined;
+  try {
+    succ = c.method && isSuccessor(c.method) ? successorCase(c.method, c as unknown as Record<string, unknown>, { K, E, D, L, logitScale }) : undefined;
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  const cfg: LearnerConfig = succ ? succ.cfg : methodConfig(c, K, E, N, logitScale);
+  const context = { data: ctx, nCtx: c.n_ctx, dim: D, cscClasses: c.csc ? K : 0, ...(succ ? { extras: succ.extras } : {}) };
+  const prompts = { tokenIds, nameLens, position: c.position };
   let step: EngineStepFn;
+  let tower: TowerStepFn;
   let done = () => {};
   if (useCpu) {
     const layout = promptLayout({ tokenIds, nameLens, nCtx: c.n_ctx, csc: c.csc, position: c.position }, weights.config.V);
@@ -129,6 +147,7 @@ async function main(): Promise<void> {
       };
       return kern ? kern.run(run) : run();
     };
+    tower = makeCpuTowerStep(weights, prompts, kern ?? referenceKernels, kern ? (f) => kern.run(f) : undefined);
     done = () => kern?.destroy();
   } else {
     const { dawnGpu } = await import('../src/engine/gpu/dawn-node');
@@ -142,18 +161,20 @@ async function main(): Promise<void> {
     }
     const engine = createTextEngine(device, weights, { mode });
     step = (cv, imageFeatures, labels, textGrad, secondGrad) => engine.step({ ctx: cv.data, tokenIds, nameLens, csc: c.csc, position: c.position, imageFeatures, labels, logitScale, textGrad, secondGrad });
+    tower = makeGpuTowerStep(engine, prompts);
     done = () => {
       engine.destroy();
       device.destroy();
     };
   }
-  const r = await methodLossAndGrad(cfg, step)(context, imageFeatures, Int32Array.from(c.labels));
+  const learner = promptLearner(cfg, { step, tower, textFeatures: () => Promise.reject(new Error('coop:grad scores nothing')) });
+  const r = await learner.lossAndGrad(context, imageFeatures, Int32Array.from(c.labels));
   done();
   const { loss, gradCtx: grad, logits } = r;
-  const extra = cfg.method === 'prograd' ? { kl: r.terms?.kl, cos: r.terms?.cos } : {};
+  const extra = cfg.method === 'prograd' ? { kl: r.terms?.kl, cos: r.terms?.cos } : succ ? { ...(r.terms ?? {}), ...succ.printGrads(r.gradExtras ?? []) } : {};
   const rows = Array.from({ length: N }, (_, n) => Array.from(logits).slice(n * K, (n + 1) * K));
-  process.stdout.write(JSON.stringify({ loss, grad: Array.from(grad), logits: rows, ...extra }) + '\n');
-  process.exit(0);
+  // Exit only once the output is flushed: to a pipe a large write (TCP's MLP gradient) is asynchronous.
+  process.stdout.write(JSON.stringify({ loss, grad: Array.from(grad), logits: rows, ...extra }) + '\n', () => process.exit(0));
 }
 
 main().catch((e) => fail((e as Error).message));

@@ -1,4 +1,3 @@
-// The TCP and DePT tests' differentiable stand-in tower and finite-difference helpers (fake-tower.ts is the CoCoOp and deep tests').
 /**
  * A small differentiable stand-in for the text tower (engine/tower.ts TowerStepFn), in doubles, so the successors'
  * host math (TCP's MLP, DePT's heads) can be checked by finite differences through a whole step before the real

@@ -52,6 +52,39 @@ describe('npm run coop:grad', () => {
     });
   }
 
+  // The successors: their parameters beside the context in, their gradients out under the same keys.
+  const GRAD_KEY: Record<string, string> = { cocoop: 'grad_meta_net', deep: 'grad_deep_ctx', tcp: 'grad_tcp_mlp', 'dept-coop': 'grad_dept', 'dept-kgcoop': 'grad_dept' };
+  const flat = (x: unknown): number[] => (Array.isArray(x) ? x.flatMap(flat) : x && typeof x === 'object' ? Object.keys(x).sort().flatMap((k) => flat((x as Record<string, unknown>)[k])) : [x as number]);
+  for (const [method, engines] of [['cocoop', ['--cpu', '--wasm']], ['deep', ['--cpu', '--wasm', 'wgsl']], ['tcp', ['--cpu']], ['dept-coop', ['--cpu']], ['dept-kgcoop', ['--wasm']]] as const) {
+    for (const engine of engines) {
+      const skip = engine === 'wgsl' && !SWIFTSHADER;
+      it.skipIf(skip)(`${engine === 'wgsl' ? 'the WGSL engine' : engine} speaks "method": "${method}": loss, logits, d ctx and ${GRAD_KEY[method]} match PyTorch`, () => {
+        const casePath = path.join(FIXTURES, 'methods', `${method}-unified-end.case.json`);
+        const args = ['tsx', 'scripts/coop-grad.ts', ...(engine === 'wgsl' ? [] : [engine]), '--model', TOY_CLIP, '--case', casePath];
+        const r = spawnSync('npx', args, { cwd: REPO_ROOT, encoding: 'utf8' });
+        expect(r.stderr).toBe('');
+        expect(r.status).toBe(0);
+        const out = JSON.parse(r.stdout) as Record<string, unknown> & { loss: number; grad: number[]; logits: number[][] };
+        const want = JSON.parse(readFileSync(casePath, 'utf8')).expected;
+        const key = GRAD_KEY[method];
+        expect(Object.keys(out[key] as object).sort()).toEqual(Object.keys(want[key]).sort());
+        const e = { loss: Math.abs(out.loss - want.loss) / Math.abs(want.loss), grad: relErr(out.grad, want.grad), logits: relErr(out.logits.flat(), want.logits.flat()), params: relErr(flat(out[key]), flat(want[key])) };
+        console.log(`[tol] coop:grad ${engine} ${method} unified-end: loss ${e.loss.toExponential(2)} grad ${e.grad.toExponential(2)} logits ${e.logits.toExponential(2)} ${key} ${e.params.toExponential(2)}`);
+        for (const v of Object.values(e)) expect(v).toBeLessThan(1e-4);
+      }, 300_000);
+    }
+  }
+
+  it('says what a successor case lacks', () => {
+    const bad = path.join(mkdtempSync(path.join(tmpdir(), 'coop-grad-')), 'case.json');
+    const c = JSON.parse(readFileSync(path.join(FIXTURES, 'coop-unified-end.case.json'), 'utf8'));
+    writeFileSync(bad, JSON.stringify({ ...c, method: 'cocoop' }));
+    const r = spawnSync('npx', ['tsx', 'scripts/coop-grad.ts', '--cpu', '--model', TOY_CLIP, '--case', bad], { cwd: REPO_ROOT, encoding: 'utf8' });
+    rmSync(bad);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/needs 'meta_net'/);
+  });
+
   it('says what a method case lacks', () => {
     const bad = path.join(mkdtempSync(path.join(tmpdir(), 'coop-grad-')), 'case.json');
     const c = JSON.parse(readFileSync(path.join(FIXTURES, 'coop-unified-end.case.json'), 'utf8'));

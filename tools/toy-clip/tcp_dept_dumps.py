@@ -79,7 +79,8 @@ def encode(model, learner, deep=None):
 
 
 def params_json(named):
-    return {n: {"shape": list(p.shape), "data": p.detach().numpy().ravel().tolist()} for n, p in named}
+    # coop:grad's layout: a weight as [out][in] rows, a vector as a list (its gradient prints back the same way).
+    return {n: p.detach().numpy().tolist() for n, p in named}
 
 
 def base_json(learner, feats, labels, scale):
@@ -147,8 +148,7 @@ def tcp_dump(model, tok, ctx0, feats, labels, scale, clip, block, w=8.0):
         tensors["grad_" + n] = p.grad.numpy()
     expected = {"loss": float(loss), "ce": float(ce), "kg": float(kg), "grad": learner.ctx.grad.numpy().ravel().tolist(),
                 "logits": logits.detach().numpy().tolist(), "new_text_features": new_t.numpy().tolist()}
-    for n, p in named:
-        expected["grad_" + n] = p.grad.numpy().ravel().tolist()
+    expected["grad_tcp_mlp"] = {n: p.grad.numpy().tolist() for n, p in named}
     case = {**base_json(learner, feats, labels, scale), "method": "tcp", "hand_written": clip.numpy().tolist(),
             "tcp_block": block, "tcp_weight": w, "tcp_mlp": params_json(named), "new_classnames": NEW_CLASSNAMES,
             "new_hand_written": new_clip.numpy().tolist(), "expected": expected}
@@ -211,8 +211,7 @@ def dept_dump(model, tok, ctx0, feats, labels, scale, clip, base, lp_weight=0.7,
                 "logits": fused.numpy().tolist(), "logits_sim": logits.detach().numpy().tolist()}
     if base == "kgcoop":
         expected["kg"] = float(kg)
-    for n, p in named:
-        expected["grad_" + n] = p.grad.numpy().ravel().tolist()
+    expected["grad_dept"] = {n: p.grad.numpy().tolist() for n, p in named}
     case = {**base_json(learner, feats, labels, scale), "method": method, "dept_lp_weight": lp_weight,
             "dept": params_json(named), "expected": expected}
     if base == "kgcoop":
