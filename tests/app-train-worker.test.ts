@@ -3,6 +3,7 @@ import { compactViews, errorMessage, transferablesOf, type WorkerReply } from '.
 import { predictClasses, TrainSession } from '../src/worker/train-session';
 import { CpuTextEngine } from '../src/worker/cpu-text-engine';
 import { withDefaults } from '../src/coop/settings';
+import { DEFAULT_METHOD_SETTINGS } from '../src/coop/method-settings';
 import { toyClipWeights, toyClipManifest } from './engine/dumps';
 
 describe('worker protocol encoding', () => {
@@ -270,7 +271,7 @@ describe('training session: KgCoOp, ProGrad and Tip-Adapter in the worker', () =
       nClasses: K,
       trainFeatures: clean,
       evalSets: [{ name: 'test', features: clean, labels }],
-      method: { name, settings: { kgWeight: 8, progradT: 1, progradLambda: 1 }, handWritten: hand },
+      method: { name, settings: { ...DEFAULT_METHOD_SETTINGS, kgWeight: 8, progradT: 1, progradLambda: 1 }, handWritten: hand },
     });
     for (const name of ['kgcoop', 'prograd'] as const) {
       const replies: WorkerReply[] = [];

@@ -66,6 +66,24 @@ export type Predictor = (features: Float32Array, n: number) => Int32Array;
 export const baseKey = (split: string) => `${split}/base`;
 export const newKey = (split: string) => `${split}/new`;
 
+export interface BaseToNewPart {
+  /** `${split}/base` or `${split}/new`. */
+  key: string;
+  part: 'base' | 'new';
+  /** The split's rows of that part's classes, labelled by position in the part. */
+  sub: LabelledFeatures;
+}
+
+/** The parts a base-to-new evaluation scores (new parts only `withNew`); a part with no rows is left out. */
+export function baseToNewParts(sets: readonly LabelledFeatures[], split: ClassSplit, dim: number, withNew: boolean): BaseToNewPart[] {
+  const out: BaseToNewPart[] = [];
+  for (const s of sets) {
+    out.push({ key: baseKey(s.name), part: 'base', sub: subsetClasses(s, split.base, dim) });
+    if (withNew) out.push({ key: newKey(s.name), part: 'new', sub: subsetClasses(s, split.new, dim) });
+  }
+  return out.filter((p) => p.sub.labels.length > 0);
+}
+
 /**
  * Accuracies in [0, 1] keyed `${split}/base` and `${split}/new`: each split's base-class rows scored by `base` among
  * the base classes, its new-class rows by `nw` among the new classes (`nw` null: the method has no answer for new
@@ -81,14 +99,9 @@ export function baseToNewScores(
 ): { accuracies: Record<string, number>; predictions: Record<string, Int32Array> } {
   const accuracies: Record<string, number> = {};
   const predictions: Record<string, Int32Array> = {};
-  const score = (key: string, sub: LabelledFeatures, p: Predictor) => {
-    if (!sub.labels.length) return;
-    predictions[key] = p(sub.features, sub.labels.length);
+  for (const { key, part, sub } of baseToNewParts(sets, split, dim, nw !== null)) {
+    predictions[key] = (part === 'base' ? base : nw!)(sub.features, sub.labels.length);
     accuracies[key] = accuracy(predictions[key], sub.labels);
-  };
-  for (const s of sets) {
-    score(baseKey(s.name), subsetClasses(s, split.base, dim), base);
-    if (nw) score(newKey(s.name), subsetClasses(s, split.new, dim), nw);
   }
   return { accuracies, predictions };
 }

@@ -5,14 +5,21 @@
  */
 import { KGCOOP_DEFAULT_WEIGHT } from './kgcoop';
 import { PROGRAD_DEFAULTS } from './prograd';
+import { isSuccessor, type Successor } from './prompt-learner';
+import { DEFAULT_SUCCESSOR_SETTINGS, type SuccessorSettings } from './successors';
 
-export const METHODS = ['coop', 'kgcoop', 'prograd', 'tip', 'tip-f', 'clap', 'lpp', 'taskres', 'clip-adapter'] as const;
+export const METHODS = ['coop', 'kgcoop', 'prograd', 'cocoop', 'deep', 'tcp', 'dept-coop', 'dept-kgcoop', 'tip', 'tip-f', 'clap', 'lpp', 'taskres', 'clip-adapter'] as const;
 export type Method = (typeof METHODS)[number];
 
 export const METHOD_LABELS: Readonly<Record<Method, string>> = Object.freeze({
   coop: 'CoOp',
   kgcoop: 'KgCoOp',
   prograd: 'ProGrad',
+  cocoop: 'CoCoOp',
+  deep: 'Deep prompts',
+  tcp: 'TCP',
+  'dept-coop': 'DePT (CoOp)',
+  'dept-kgcoop': 'DePT (KgCoOp)',
   tip: 'Tip-Adapter',
   'tip-f': 'Tip-Adapter-F',
   clap: 'CLAP',
@@ -22,7 +29,15 @@ export const METHOD_LABELS: Readonly<Record<Method, string>> = Object.freeze({
 });
 
 /** What people also type for a method. */
-const ALIASES: Readonly<Record<string, Method>> = Object.freeze({ 'lp++': 'lpp', 'tip-adapter': 'tip', 'tip-adapter-f': 'tip-f', clipadapter: 'clip-adapter' });
+const ALIASES: Readonly<Record<string, Method>> = Object.freeze({
+  'lp++': 'lpp',
+  'tip-adapter': 'tip',
+  'tip-adapter-f': 'tip-f',
+  clipadapter: 'clip-adapter',
+  dept: 'dept-coop',
+  'deep-prompts': 'deep',
+  ivlp: 'deep',
+});
 
 /** The feature-only methods of adapter-methods.ts (CLAP, LP++, TaskRes, CLIP-Adapter): cached features in, a classifier out. */
 export function isFeatureMethod(m: Method): m is 'clap' | 'lpp' | 'taskres' | 'clip-adapter' {
@@ -30,11 +45,11 @@ export function isFeatureMethod(m: Method): m is 'clap' | 'lpp' | 'taskres' | 'c
 }
 
 /** Methods that learn a prompt through the text encoder (the CoOp trainer); the others work on image features. */
-export function learnsPrompt(m: Method): m is 'coop' | 'kgcoop' | 'prograd' {
-  return m === 'coop' || m === 'kgcoop' || m === 'prograd';
+export function learnsPrompt(m: Method): m is 'coop' | 'kgcoop' | 'prograd' | Successor {
+  return m === 'coop' || m === 'kgcoop' || m === 'prograd' || isSuccessor(m);
 }
 
-export interface MethodSettings {
+export interface MethodSettings extends SuccessorSettings {
   /** KgCoOp's w. */
   kgWeight: number;
   /** ProGrad's distillation temperature T and projection strength λ. */
@@ -46,6 +61,7 @@ export const DEFAULT_METHOD_SETTINGS: Readonly<MethodSettings> = Object.freeze({
   kgWeight: KGCOOP_DEFAULT_WEIGHT,
   progradT: PROGRAD_DEFAULTS.T,
   progradLambda: PROGRAD_DEFAULTS.lambda,
+  ...DEFAULT_SUCCESSOR_SETTINGS,
 });
 
 /** "coop,kgcoop,tip-f" → methods, in order, once each; unknown names are refused with the list of known ones. */

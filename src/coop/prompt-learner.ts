@@ -51,90 +51,74 @@ export interface ClassSet {
   handWritten?: Float32Array | null;
 }
 
+/** Scores images against one class set with a fixed context: its text features, computed once, and logits. */
+export interface ClassScorer {
+  /** Normalized [K, E] text features of the classes, to show (CoCoOp's: the context alone, no image's bias). */
+  textFeatures: Float32Array;
+  /** Logits [N, K] of normalized image features [N·E]. */
+  logits(features: Float32Array): Promise<Float32Array>;
+}
+
 export interface PromptLearner {
   lossAndGrad: LossAndGradFn;
-  /** Logits [N, K] of normalized image features [N·E] against the classes the engine holds. */
-  logits(ctx: ContextVectors, features: Float32Array, classes: ClassSet): Promise<Float32Array>;
-  /** Normalized [K, E] text features of those classes, to show (CoCoOp's: the context alone, no image's bias). */
-  textFeatures(ctx: ContextVectors, classes: ClassSet): Promise<Float32Array>;
+  /** A scorer for the classes the engine holds now (setPrompts): the trained ones, or new ones. */
+  scorer(ctx: ContextVectors, classes: ClassSet): Promise<ClassScorer>;
 }
 
-/** The logit scale a config scores with (CLIP's, clamped at 100 as CoOp's). */
-function scaleOf(cfg: LearnerConfig): number {
-  switch (cfg.method) {
-    case 'coop':
-      return 100;
-    case 'kgcoop':
-      return 100;
-    case 'prograd':
-      return cfg.logitScale;
-    case 'cocoop':
-      return cfg.cocoop.logitScale;
-    case 'deep':
-      return cfg.deep.logitScale;
-    case 'tcp':
-      return cfg.tcp.logitScale;
-    default:
-      return cfg.dept.logitScale;
-  }
-}
-
-function dimOf(cfg: LearnerConfig, ctx: ContextVectors, txt: Float32Array, K: number): number {
-  void cfg;
-  void ctx;
-  return txt.length / K;
+/** logits = scale · f tᵀ, the similarity every prompt learner but CoCoOp and DePT's base classes score by. */
+function similarity(txt: Float32Array, K: number, scale: number): ClassScorer['logits'] {
+  const E = txt.length / K;
+  return async (features) => Float32Array.from(featureLogits(features, txt, { B: features.length / E, K, E, scale, row: (_b, k) => k }));
 }
 
 export function promptLearner(cfg: LearnerConfig, engine: LearnerEngine): PromptLearner {
-  const similarity = async (ctx: ContextVectors, features: Float32Array, txt: Float32Array, K: number) => {
-    const E = dimOf(cfg, ctx, txt, K);
-    return Float32Array.from(featureLogits(features, txt, { B: features.length / E, K, E, scale: scaleOf(cfg), row: (_b, k) => k }));
-  };
+  const coopText = (ctx: ContextVectors) => engine.textFeatures(ctx.data);
   switch (cfg.method) {
     case 'coop':
     case 'kgcoop':
-    case 'prograd': {
-      const textFeatures = (ctx: ContextVectors) => engine.textFeatures(ctx.data);
+    case 'prograd':
       return {
         lossAndGrad: methodLossAndGrad(cfg, engine.step),
-        textFeatures,
-        logits: async (ctx, features, cls) => similarity(ctx, features, await textFeatures(ctx), cls.nClasses),
+        // Only the ranking matters to a prompt learner's scores: CLIP's 100.
+        scorer: async (ctx, cls) => {
+          const txt = await coopText(ctx);
+          return { textFeatures: txt, logits: similarity(txt, cls.nClasses, cfg.method === 'prograd' ? cfg.logitScale : 100) };
+        },
       };
-    }
     case 'cocoop':
       return {
         lossAndGrad: (ctx, features, labels) => cocoopLossAndGrad(cfg.cocoop, ctx, features, labels, engine.tower),
-        logits: (ctx, features, cls) => cocoopLogits({ ...cfg.cocoop, nClasses: cls.nClasses }, ctx, features, engine.tower),
-        textFeatures: async (ctx) => (await engine.tower({ ctx: ctx.data })).textFeatures,
+        scorer: async (ctx, cls) => ({
+          textFeatures: (await engine.tower({ ctx: ctx.data })).textFeatures,
+          logits: (features) => cocoopLogits({ ...cfg.cocoop, nClasses: cls.nClasses }, ctx, features, engine.tower),
+        }),
       };
-    case 'deep': {
-      const textFeatures = (ctx: ContextVectors, cls: ClassSet) => deepTextFeatures({ ...cfg.deep, nClasses: cls.nClasses }, ctx, engine.tower);
+    case 'deep':
       return {
         lossAndGrad: (ctx, features, labels) => deepLossAndGrad(cfg.deep, ctx, features, labels, engine.tower),
-        logits: (ctx, features, cls) => deepLogits({ ...cfg.deep, nClasses: cls.nClasses }, ctx, features, engine.tower),
-        textFeatures,
+        scorer: async (ctx, cls) => {
+          const txt = await deepTextFeatures({ ...cfg.deep, nClasses: cls.nClasses }, ctx, engine.tower);
+          return { textFeatures: txt, logits: similarity(txt, cls.nClasses, cfg.deep.logitScale) };
+        },
       };
-    }
-    case 'tcp': {
-      const textFeatures = (ctx: ContextVectors, cls: ClassSet) => {
-        const hw = cls.which === 'base' ? cfg.tcp.handWritten : cls.handWritten;
-        if (!hw || hw.length !== cls.nClasses * cfg.tcp.dim) throw new Error(`TCP needs the ${cls.which} classes' hand-written prompt features (${cls.nClasses}×${cfg.tcp.dim}) for their class tokens`);
-        return tcpTextFeatures(cfg.tcp, ctx, hw, engine.tower);
-      };
+    case 'tcp':
       return {
         lossAndGrad: (ctx, features, labels) => tcpLossAndGrad(cfg.tcp, ctx, features, labels, engine.tower),
-        logits: async (ctx, features, cls) => similarity(ctx, features, await textFeatures(ctx, cls), cls.nClasses),
-        textFeatures,
+        scorer: async (ctx, cls) => {
+          const hw = cls.which === 'base' ? cfg.tcp.handWritten : cls.handWritten;
+          if (!hw || hw.length !== cls.nClasses * cfg.tcp.dim) throw new Error(`TCP needs the ${cls.which} classes' hand-written prompt features (${cls.nClasses}×${cfg.tcp.dim}) for their class tokens`);
+          const txt = await tcpTextFeatures(cfg.tcp, ctx, hw, engine.tower);
+          return { textFeatures: txt, logits: similarity(txt, cls.nClasses, cfg.tcp.logitScale) };
+        },
       };
-    }
     case 'dept-coop':
-    case 'dept-kgcoop': {
-      const textFeatures = (ctx: ContextVectors) => engine.textFeatures(ctx.data);
+    case 'dept-kgcoop':
       return {
         lossAndGrad: (ctx, features, labels) => deptLossAndGrad(cfg.dept, ctx, features, labels, engine.tower),
-        logits: async (ctx, features, cls) => deptLogits(cfg.dept, ctx, features, await textFeatures(ctx), cls.which === 'base'),
-        textFeatures,
+        scorer: async (ctx, cls) => {
+          const txt = await coopText(ctx);
+          return { textFeatures: txt, logits: async (features) => deptLogits(cfg.dept, ctx, features, txt, cls.which === 'base') };
+        },
       };
-    }
   }
 }

@@ -11,6 +11,7 @@ import type { ContextVectors } from '../coop/context-init';
 import type { TrainSettings } from '../coop/settings';
 import type { TrainEvent, TrainerCheckpoint } from '../coop/trainer';
 import type { PromptMethod } from '../coop/prompt-methods';
+import type { Successor } from '../coop/prompt-learner';
 import type { MethodSettings } from '../coop/method-settings';
 import type { ClassSplit } from '../coop/base-to-new';
 import type { ClassTokenPosition } from '../engine/prompt';
@@ -58,7 +59,13 @@ export interface SetupRequest {
    * The prompt-learning method (CoOp when absent) and, for KgCoOp and ProGrad, the hand-written prompts'
    * normalized text features [K, E] ("a photo of a {}."): KgCoOp's anchors, ProGrad's zero-shot teacher.
    */
-  method?: { name: PromptMethod; settings: MethodSettings; handWritten: Float32Array | null };
+  method?: {
+    name: PromptMethod | Successor;
+    settings: MethodSettings;
+    handWritten: Float32Array | null;
+    /** Base-to-new with TCP: the new classes' hand-written prompt features [K_new, E] (their class tokens' input). */
+    handWrittenNew?: Float32Array | null;
+  };
   /** Continue a run from its checkpoint (after a reload): same settings and data, so the same result. */
   resume?: TrainerCheckpoint | null;
   /**

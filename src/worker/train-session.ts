@@ -10,10 +10,13 @@ import { cloneContext, randomContext, wordContext, type ContextVectors } from '.
 import { linearProbe, probePredict } from '../coop/linear-probe';
 import { nearestTokens } from '../coop/nearest-tokens';
 import { CoopTrainer, type EvalResult } from '../coop/trainer';
-import { methodLossAndGrad, promptMethodConfig } from '../coop/prompt-methods';
+import { promptMethodConfig } from '../coop/prompt-methods';
+import { isSuccessor, promptLearner, type ClassScorer, type LearnerConfig, type PromptLearner } from '../coop/prompt-learner';
+import { successorConfig, withSuccessorExtras } from '../coop/successors';
+import { METHOD_LABELS } from '../coop/method-settings';
 import { buildTipCache, searchTipParams, tipLogits, trainTipAdapterF, TIP_ADAPTER_DEFAULTS, type TipParams } from '../coop/tip-adapter';
 import type { PromptSpec } from '../engine/prompt';
-import { baseKey, baseToNewScores, subsetClasses } from '../coop/base-to-new';
+import { baseKey, baseToNewParts, baseToNewScores, subsetClasses } from '../coop/base-to-new';
 import type { TextEngineLike } from './text-engine';
 import { errorMessage, type AdapterResult, type EvalSet, type SetupRequest, type Snapshot, type WorkerReply, type WorkerRequest } from './protocol';
 
@@ -55,6 +58,8 @@ export class TrainSession {
   private trainer: CoopTrainer | null = null;
   /** The context of an evaluation-only setup (an imported prompt), which has no trainer. */
   private fixed: ContextVectors | null = null;
+  /** The method's loss and scores (prompt-learner.ts), built at setup. */
+  private learner: PromptLearner | null = null;
   private running = false;
   private lastSnapshot: Snapshot | null = null;
 
@@ -131,7 +136,16 @@ export class TrainSession {
     return this.engine;
   }
 
+  /** The initial context, with a successor's extras (a fresh init's, or the imported context's own). */
   private initialContext(req: SetupRequest): { ctx: ContextVectors; note: string | null } {
+    const r = this.initialVectors(req);
+    const m = req.method?.name;
+    if (!m || !isSuccessor(m) || r.ctx.extras?.length) return r;
+    const { D, E, L } = this.requireEngine().weights.config;
+    return { ...r, ctx: withSuccessorExtras(r.ctx, m, { D, E, L, K: req.nClasses }, req.settings.seed) };
+  }
+
+  private initialVectors(req: SetupRequest): { ctx: ContextVectors; note: string | null } {
     const engine = this.requireEngine();
     const { settings, nClasses } = req;
     const { D, V } = engine.weights.config;
@@ -182,6 +196,7 @@ export class TrainSession {
     }
     engine.setPrompts(this.promptSpec);
     const dim = engine.weights.config.E;
+    this.learner = this.makeLearner(req, ctx);
     this.setupReq = req;
     this.trainer = null;
     this.fixed = null;
@@ -202,12 +217,8 @@ export class TrainSession {
         nClasses: K,
       },
       initialContext: ctx,
-      // Through requireEngine(), not a captured engine: after a device loss a new engine takes over mid-run.
-      // The method (CoOp, KgCoOp, ProGrad) changes the loss and gradient, never the loop.
-      lossAndGrad: methodLossAndGrad(
-        req.method ? promptMethodConfig(req.method.name, req.method.settings, req.method.handWritten, this.initReq?.logitScale ?? 100, K, dim) : { method: 'coop' },
-        (c, features, labels, textGrad, secondGrad) => this.requireEngine().step(c.data, features, labels, textGrad, secondGrad),
-      ),
+      // The method changes the loss and gradient, never the loop.
+      lossAndGrad: this.learner.lossAndGrad,
       evaluate: (c) => this.evaluate(c),
     });
     if (req.resume) this.trainer.restore(req.resume);
@@ -222,36 +233,63 @@ export class TrainSession {
     await this.sendSnapshot();
   }
 
+  /**
+   * The method's learner on this engine: every call goes through requireEngine(), not a captured engine, so after a
+   * device loss a new engine takes over mid-run.
+   */
+  private makeLearner(req: SetupRequest, ctx: ContextVectors): PromptLearner {
+    const engine = () => this.requireEngine();
+    const { D, E, L } = engine().weights.config;
+    const K = req.nClasses;
+    const m = req.method;
+    const logitScale = this.initReq?.logitScale ?? 100;
+    const cfg: LearnerConfig = !m
+      ? { method: 'coop' }
+      : isSuccessor(m.name)
+        ? successorConfig(m.name, m.settings, m.handWritten, logitScale, { D, E, L, K })
+        : promptMethodConfig(m.name, m.settings, m.handWritten, logitScale, K, E);
+    if (isSuccessor(cfg.method) && ctx.cscClasses > 0) throw new Error(`${METHOD_LABELS[cfg.method]} learns one shared context: turn class-specific context off`);
+    return promptLearner(cfg, {
+      step: (c, features, labels, textGrad, secondGrad) => engine().step(c.data, features, labels, textGrad, secondGrad),
+      tower: (input) => engine().towerStep(input),
+      textFeatures: (c) => engine().textFeatures(c),
+    });
+  }
+
   private pendingEval: Omit<Snapshot, 'epoch' | 'step' | 'context' | 'checkpoint'> | null = null;
 
   private async scoreAll(ctx: ContextVectors) {
     const engine = this.requireEngine();
     const req = this.setupReq!;
+    const learner = this.learner!;
     const dim = engine.weights.config.E;
-    const textFeatures = await engine.textFeatures(ctx.data);
+    const scorer = await learner.scorer(ctx, { which: 'base', nClasses: req.nClasses, handWritten: req.method?.handWritten });
+    const predict = async (f: Float32Array, n: number, sc: ClassScorer, K: number) => argmaxRows(await sc.logits(f), n, K);
     const b2n = req.baseToNew;
     const sets: EvalSet[] = [{ name: 'train', features: req.trainFeatures, labels: req.labels }, ...(b2n ? [] : req.evalSets)];
     const predictions: Record<string, Int32Array> = {};
     const accuracies: Record<string, number> = {};
     for (const s of sets) {
       if (s.labels.length === 0) continue;
-      predictions[s.name] = predictClasses(s.features, textFeatures, dim);
+      predictions[s.name] = await predict(s.features, s.labels.length, scorer, req.nClasses);
       accuracies[s.name] = accuracy(predictions[s.name], s.labels);
     }
     if (b2n && this.newSpec) {
-      // The same unified context with the new classes' names: one more text forward per evaluation.
+      const parts = baseToNewParts(req.evalSets, b2n.split, dim, true);
+      for (const p of parts.filter((x) => x.part === 'base')) predictions[p.key] = await predict(p.sub.features, p.sub.labels.length, scorer, req.nClasses);
+      // The learned context (and a successor's other tensors) with the new classes' names: scored while they are
+      // the engine's prompts (CoCoOp runs its per-image prompts per call).
+      const nNew = b2n.split.new.length;
       engine.setPrompts(this.newSpec);
-      let newText: Float32Array;
       try {
-        newText = await engine.textFeatures(ctx.data);
+        const newScorer = await learner.scorer(ctx, { which: 'new', nClasses: nNew, handWritten: req.method?.handWrittenNew ?? null });
+        for (const p of parts.filter((x) => x.part === 'new')) predictions[p.key] = await predict(p.sub.features, p.sub.labels.length, newScorer, nNew);
       } finally {
         engine.setPrompts(this.promptSpec!);
       }
-      const r = baseToNewScores(req.evalSets, b2n.split, dim, (f) => predictClasses(f, textFeatures, dim), (f) => predictClasses(f, newText, dim));
-      Object.assign(predictions, r.predictions);
-      Object.assign(accuracies, r.accuracies);
+      for (const p of parts) accuracies[p.key] = accuracy(predictions[p.key], p.sub.labels);
     }
-    return { textFeatures, predictions, accuracies };
+    return { textFeatures: scorer.textFeatures, predictions, accuracies };
   }
 
   private async evaluate(ctx: ContextVectors): Promise<EvalResult> {
