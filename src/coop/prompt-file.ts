@@ -9,7 +9,8 @@
 import { bytesText, LIMITS, TooLargeError } from '../input-limits';
 import type { ContextVectors } from './context-init';
 import type { Neighbor } from './nearest-tokens';
-import type { ClassTokenPosition, TrainSettings } from './settings';
+import { optimizerOf } from './param-optimizer';
+import { OPTIMIZERS, type ClassTokenPosition, type TrainSettings } from './settings';
 
 export const PROMPT_FORMAT = 'coop-prompt';
 export const PROMPT_FORMAT_VERSION = 1;
@@ -50,6 +51,7 @@ const TRAINING_KEYS = {
   position: 'position',
   init: 'init',
   initWords: 'init_words',
+  optimizer: 'optimizer',
   lr: 'lr',
   momentum: 'momentum',
   weightDecay: 'weight_decay',
@@ -88,6 +90,8 @@ export function promptToJsonObject(p: LearnedPrompt): Record<string, unknown> {
     : rows(ctx.data, 0, ctx.nCtx, ctx.dim);
   const training: Record<string, unknown> = {};
   for (const [k, fileKey] of Object.entries(TRAINING_KEYS)) training[fileKey] = p.training[k as keyof TrainSettings];
+  // Written only when it is not CoOp's SGD, so files of SGD runs stay as they were before there was a choice.
+  if (optimizerOf(p.training) === 'sgd') delete training.optimizer;
   return {
     format: PROMPT_FORMAT,
     version: PROMPT_FORMAT_VERSION,
@@ -269,6 +273,8 @@ function readTraining(raw: unknown): TrainSettings {
       if (typeof v !== 'string') refuse(`${w}"init_words" must be a string, got ${show(v)}`);
       return v as string;
     })(),
+    // Absent in files of SGD runs (and in every file written before Adam).
+    optimizer: 'optimizer' in t ? oneOf(t, 'optimizer', OPTIMIZERS, w) : 'sgd',
     lr: num(t, 'lr', w, 0),
     momentum: num(t, 'momentum', w, 0),
     weightDecay: num(t, 'weight_decay', w, 0),

@@ -5,6 +5,10 @@ import type { ClassTokenPosition } from '../engine/prompt';
 export type { ClassTokenPosition };
 export type ContextInit = 'random' | 'words';
 
+/** CoOp trains with SGD; TCP with Dassl's "adam" (param-optimizer.ts). */
+export const OPTIMIZERS = ['sgd', 'adam'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
 export interface TrainSettings {
   /** M, the number of context vectors (ignored with word init: the init phrase's token count wins). */
   nCtx: number;
@@ -13,7 +17,10 @@ export interface TrainSettings {
   position: ClassTokenPosition;
   init: ContextInit;
   initWords: string;
+  /** Settings saved before this field existed have none: they load as 'sgd' (withDefaults, optimizerOf). */
+  optimizer: OptimizerName;
   lr: number;
+  /** SGD's momentum; Adam uses its own betas (adam.ts). */
   momentum: number;
   weightDecay: number;
   batchSize: number;
@@ -32,6 +39,7 @@ export const DEFAULT_TRAIN_SETTINGS: Readonly<TrainSettings> = Object.freeze({
   position: 'end',
   init: 'random',
   initWords: 'a photo of a',
+  optimizer: 'sgd',
   lr: 0.002,
   momentum: 0.9,
   weightDecay: 5e-4,
