@@ -14,7 +14,7 @@ import { linearProbe, probePredict } from '../coop/linear-probe';
 import { accuracy } from '../coop/metrics';
 import { parsePromptFile, promptFileName, serializePromptFile, type LearnedPrompt } from '../coop/prompt-file';
 import type { RunRecord } from '../coop/results-table';
-import { withDefaults, type ClassTokenPosition, type TrainSettings } from '../coop/settings';
+import { OPTIMIZERS, withDefaults, type ClassTokenPosition, type TrainSettings } from '../coop/settings';
 import { CoopTrainer } from '../coop/trainer';
 import { adapterLogits, fitFeatureAdapter, type AdapterWeights } from '../coop/adapter-methods';
 import { adapterFileName, parseAdapterFile, serializeAdapterFile, type AdapterFile } from '../coop/adapter-file';
@@ -42,7 +42,7 @@ export const TRAIN_OPTIONS = {
   init: 'value', epochs: 'value', views: 'value', engine: 'value', ep: 'value', 'ep-strict': 'flag', out: 'value',
   'base-to-new': 'flag', base: 'value', lr: 'value', 'batch-size': 'value', cache: 'value', splits: 'value', quiet: 'flag',
   'save-features': 'flag', threads: 'value', dataset: 'value', targets: 'value', shard: 'value', protocol: 'value', datasets: 'value',
-  method: 'value', 'kg-weight': 'value', 'prograd-lambda': 'value', 'prograd-t': 'value',
+  optimizer: 'value', method: 'value', 'kg-weight': 'value', 'prograd-lambda': 'value', 'prograd-t': 'value',
 } as const;
 
 interface Config {
@@ -85,6 +85,7 @@ export function settingsFrom(p: Parsed): Omit<TrainSettings, 'csc' | 'seed'> {
     epochs,
     views: positiveInt(p, 'views', d.views),
     lr: positiveNumber(p, 'lr', d.lr),
+    optimizer: oneOf(p, 'optimizer', OPTIMIZERS, d.optimizer),
     batchSize: positiveInt(p, 'batch-size', d.batchSize),
   };
 }
