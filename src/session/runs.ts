@@ -74,6 +74,8 @@ export function runFromState(args: {
     view,
     checkpoint: snap?.checkpoint ?? base?.checkpoint ?? null,
     ...(base?.imported ? { imported: true } : {}),
+    // The successor that learned the extras stays with the run through every sync.
+    ...(base?.method ? { method: base.method } : {}),
   };
 }
 
