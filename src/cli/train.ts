@@ -85,7 +85,8 @@ export function settingsFrom(p: Parsed): Omit<TrainSettings, 'csc' | 'seed'> {
     epochs,
     views: positiveInt(p, 'views', d.views),
     lr: positiveNumber(p, 'lr', d.lr),
-    optimizer: oneOf(p, 'optimizer', OPTIMIZERS, d.optimizer),
+    // Only Adam is set: an SGD run's settings (and its prompt file) stay as they were before the choice.
+    ...(oneOf(p, 'optimizer', OPTIMIZERS, 'sgd') === 'adam' ? { optimizer: 'adam' as const } : {}),
     batchSize: positiveInt(p, 'batch-size', d.batchSize),
   };
 }

@@ -244,8 +244,8 @@ function readTraining(raw: unknown): TrainSettings {
       if (typeof v !== 'string') refuse(`${w}"init_words" must be a string, got ${show(v)}`);
       return v as string;
     })(),
-    // Absent in files of SGD runs (and in every file written before Adam).
-    optimizer: 'optimizer' in t ? oneOf(t, 'optimizer', OPTIMIZERS, w) : 'sgd',
+    // Absent in files of SGD runs (and in every file written before Adam), as in their settings.
+    ...('optimizer' in t ? { optimizer: oneOf(t, 'optimizer', OPTIMIZERS, w) } : {}),
     lr: num(t, 'lr', w, 0),
     momentum: num(t, 'momentum', w, 0),
     weightDecay: num(t, 'weight_decay', w, 0),

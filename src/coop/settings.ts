@@ -17,8 +17,11 @@ export interface TrainSettings {
   position: ClassTokenPosition;
   init: ContextInit;
   initWords: string;
-  /** Settings saved before this field existed have none: they load as 'sgd' (withDefaults, optimizerOf). */
-  optimizer: OptimizerName;
+  /**
+   * Absent means CoOp's SGD (read it with param-optimizer.ts optimizerOf): the defaults leave it out, so settings
+   * saved before there was a choice, and every SGD run's, are the same objects as before.
+   */
+  optimizer?: OptimizerName;
   lr: number;
   /** SGD's momentum; Adam uses its own betas (adam.ts). */
   momentum: number;
@@ -39,7 +42,6 @@ export const DEFAULT_TRAIN_SETTINGS: Readonly<TrainSettings> = Object.freeze({
   position: 'end',
   init: 'random',
   initWords: 'a photo of a',
-  optimizer: 'sgd',
   lr: 0.002,
   momentum: 0.9,
   weightDecay: 5e-4,

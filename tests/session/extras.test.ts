@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ContextVectors } from '../../src/coop/context-init';
 import type { PromptFileMethod } from '../../src/coop/prompt-file';
+import { optimizerOf } from '../../src/coop/param-optimizer';
 import { withDefaults, type TrainSettings } from '../../src/coop/settings';
 import { CoopTrainer, type LossAndGradFn } from '../../src/coop/trainer';
 import { readProject, writeProject } from '../../src/session/project-file';
@@ -95,7 +96,7 @@ describe('a successor run in the session', () => {
     const r = readProject(await writeProject({ ...p, runs: [old] }), { fileName: 'p.zip', hasModel: () => true, promptModel });
     if (!r.ok) throw new Error(r.error);
     expect(r.project.runs[0]).not.toHaveProperty('method');
-    expect(withDefaults(r.project.runs[0].settings).optimizer).toBe('sgd');
+    expect(optimizerOf(r.project.runs[0].settings)).toBe('sgd');
     const ctx = p.runs[0].checkpoint!.context;
     const tr = new CoopTrainer({ settings: old.settings, data: { viewFeatures, nImages: N, nViews: V, dim: E, labels, nClasses: K }, initialContext: ctx, lossAndGrad: bowl, now: () => 0, // Two batches an epoch (the fixture's batch size is CoOp's 32, more than these images).
       plan: () => [Int32Array.of(0, 1), Int32Array.of(2, 3)].map((images) => ({ images, views: new Int32Array(2) })),

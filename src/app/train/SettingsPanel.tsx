@@ -1,5 +1,6 @@
 import { CSC_WORD_INIT_NOTE } from '../../coop/context-init';
 import { epochsForShots } from '../../coop/schedule';
+import { optimizerOf } from '../../coop/param-optimizer';
 import type { TrainSettings } from '../../coop/settings';
 import { useTrainStore } from '../store/train-store';
 import { counts } from './class-cards';
@@ -77,7 +78,7 @@ export function SettingsPanel({ disabled }: { disabled: boolean }) {
         <summary data-testid="settings-more">Optimizer and schedule (the paper's defaults)</summary>
         <label className="setting">
           <span>Optimizer</span>
-          <select data-testid="setting-optimizer" aria-describedby="explain-optimizer" value={settings.optimizer} onChange={(e) => setSettings({ optimizer: e.target.value as TrainSettings['optimizer'] })}>
+          <select data-testid="setting-optimizer" aria-describedby="explain-optimizer" value={optimizerOf(settings)} onChange={(e) => setSettings({ optimizer: e.target.value as TrainSettings['optimizer'] })}>
             <option value="sgd">SGD with momentum (CoOp's)</option>
             <option value="adam">Adam (TCP's)</option>
           </select>
