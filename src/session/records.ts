@@ -6,6 +6,7 @@
  */
 import type { ContextVectors } from '../coop/context-init';
 import type { PromptFileMethod } from '../coop/prompt-file';
+import { readMethod } from '../coop/prompt-file-extras';
 import type { ClassTokenPosition, TrainSettings } from '../coop/settings';
 import type { TrainerCheckpoint } from '../coop/trainer';
 import type { EpochPoint, LossPoint, RunProgress, RunStatus } from '../app/train/history';
@@ -164,6 +165,14 @@ export function checkRun(r: unknown): string | null {
     if (!isObj(r.view) || !Array.isArray(r.view.classNames) || !isObj(r.view.labels) || !isObj(r.view.accuracies)) return 'damaged results';
     const bad = checkContext(r.view.context, 'its context');
     if (bad) return bad;
+  }
+  if (r.method !== undefined) {
+    // Checked as a prompt file's method is (a project's run carries it in project.json as well).
+    try {
+      readMethod(r.method);
+    } catch (e) {
+      return `a damaged method (${(e as Error).message})`;
+    }
   }
   if (r.checkpoint !== null) {
     const cp = r.checkpoint;

@@ -123,5 +123,7 @@ describe('a successor run in the session', () => {
     expect(broken((r) => (r.checkpoint!.adam![2].expAvg = new Float32Array(1)))).toBe("a damaged checkpoint's Adam state");
     expect(broken((r) => r.checkpoint!.adam!.pop())).toBe("a damaged checkpoint's Adam state");
     expect(broken((r) => (r.checkpoint!.extrasMomentum = [null]))).toBe("a damaged checkpoint's momentum of the extra tensors");
+    expect(broken((r) => (r.method = { name: 'tcp', settings: {} }))).toMatch(/^a damaged method \(the tcp method needs the setting "block"/);
+    expect(broken((r) => (r.method = 'tcp' as never))).toMatch(/^a damaged method/);
   });
 });
