@@ -7,8 +7,9 @@
  * injected `evaluate` scores the current context. The loop is an async generator of events, so the host decides
  * how to forward them (postMessage, a store) and can stop between any two steps.
  *
- * Stop keeps everything (context, optimizer state, schedule position); run() again resumes exactly where it stopped, and
- * because each epoch's sampling depends only on (seed, epoch), a stopped-and-resumed run equals an uninterrupted one.
+ * Stop keeps everything (context, optimizer state, schedule position); run() again resumes exactly where it
+ * stopped, and because each epoch's sampling depends only on (seed, epoch), a stopped-and-resumed run equals an
+ * uninterrupted one.
  * An exception from `lossAndGrad` or `evaluate` (a lost GPU device) propagates to the consumer with no update
  * applied, and leaves the trainer stopped and resumable.
  */
@@ -100,9 +101,10 @@ export type TrainerStatus = 'idle' | 'running' | 'stopped' | 'done' | 'failed';
 
 /**
  * Everything a run needs to continue after the page (or the worker) is gone: the context (with its extras), the
- * optimizer's state of every tensor and the position in the schedule (the lr follows from the epoch). The sampler and the views keep no state of their
- * own: each epoch's batches come from (seed, epoch) (sampler.ts) and the views were drawn from the seed when they
- * were encoded, so the same settings and images plus this checkpoint give exactly the uninterrupted run.
+ * optimizer's state of every tensor and the position in the schedule (the lr follows from the epoch). The sampler
+ * and the views keep no state of their own: each epoch's batches come from (seed, epoch) (sampler.ts) and the views
+ * were drawn from the seed when they were encoded, so the same settings and images plus this checkpoint give
+ * exactly the uninterrupted run. trainer-state.ts moves the optimizer state in and out, and checks it.
  */
 export interface TrainerCheckpoint {
   context: ContextVectors;
@@ -308,8 +310,8 @@ export class CoopTrainer {
   }
 
   private fail(message: string, at: Position): TrainEvent {
-    // Back to the state before the last update, whose result is the one that went bad; the optimizer's state and schedule
-    // position go back with it so that a resume replays that update at the (lowered) lr.
+    // Back to the state before the last update, whose result is the one that went bad; every tensor, the optimizer's
+    // state and the schedule position go back with it so that a resume replays that update at the (lowered) lr.
     const good = this.lastGood;
     if (good) {
       this.ctx.data.set(good.ctx);
