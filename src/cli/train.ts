@@ -94,7 +94,8 @@ export function settingsFrom(p: Parsed): Omit<TrainSettings, 'csc' | 'seed'> {
 function configLabel(s: Omit<TrainSettings, 'seed'>, method: Method = 'coop'): string {
   if (!learnsPrompt(method)) return METHOD_LABELS[method];
   const init = s.init === 'random' ? `M${s.nCtx}` : `"${s.initWords}"`;
-  return `${METHOD_LABELS[method]} ${s.csc ? 'CSC' : 'unified'} ${s.position} ${init}`;
+  // Adam is named, so a sweep's table and its stored runs tell it apart from the same configuration with SGD.
+  return `${METHOD_LABELS[method]} ${s.csc ? 'CSC' : 'unified'} ${s.position} ${init}${s.optimizer === 'adam' ? ' Adam' : ''}`;
 }
 
 function methodSettingsFrom(p: Parsed): MethodSettings {
