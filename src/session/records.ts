@@ -138,7 +138,8 @@ function checkContext(c: unknown, what: string): string | null {
  * Adam's per-tensor state (trainer.ts TrainerCheckpoint). The trainer's restore checks it again against its run.
  */
 function checkOptimizerState(cp: Record<string, unknown>): string | null {
-  const ctx = cp.context as ContextVectors;
+  if (!isObj(cp.context)) return "a damaged checkpoint's context";
+  const ctx = cp.context as unknown as ContextVectors;
   const lengths = [ctx.data.length, ...(ctx.extras ?? []).map((p) => p.data.length)];
   const fits = (b: unknown, n: number) => b === null || (isF32(b) && b.length === n);
   if (cp.momentum !== null && !(isF32(cp.momentum) && cp.momentum.length === lengths[0])) return "a damaged checkpoint's momentum";
