@@ -734,7 +734,8 @@ export const useTrainStore = create<TrainState>()((set, get) => {
             activeRunId: id,
             // The run shown so far stays on the charts beside the new one: comparing two settings is two clicks.
             overlay: previous && s.runs.some((r) => r.id === previous && r.loss.length) ? [...s.overlay.filter((o) => o !== previous), previous] : s.overlay,
-            runs: [...s.runs, runFromState({ id, name: runName(s.settings, s.position, s.runs.length + 1), state: s, model: modelOf(runtime), dataKey: dataKey(s, runtime.folder) })],
+            // Training on from an imported successor's prompt keeps its method with the extras it starts from.
+            runs: [...s.runs, { ...runFromState({ id, name: runName(s.settings, s.position, s.runs.length + 1), state: s, model: modelOf(runtime), dataKey: dataKey(s, runtime.folder) }), ...(s.imported?.method ? { method: s.imported.method } : {}) }],
           });
           await prepare(runtime, s.imported?.context ?? carriedContext(s, runtime));
         }
