@@ -84,6 +84,15 @@ export const LIMITS = {
   promptNCtx: 74,
   /** Classes of a prompt file (CoOp's largest benchmark, ImageNet, has 1000); also projects' classes. */
   classes: 10_000,
+  /**
+   * Extra tensors of a version-2 prompt file (a successor's parameters): CoCoOp's Meta-Net has 4, TCP's MLP a few,
+   * DePT a few, deep prompts one per block (a 32-block tower: 32).
+   */
+  promptExtras: 256,
+  /** Dims of one extra tensor: the largest (deep prompts' [blocks, M, D]) has 3. */
+  promptExtraRank: 8,
+  /** Keys of a version-2 file's method settings: each method has a handful. */
+  promptMethodSettings: 64,
 
   // ---- model folders (src/models/, src/tokenizer/) ----
   /** config.json, preprocessor_config.json, manifest.json: a few KB each as published. */

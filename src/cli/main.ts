@@ -15,7 +15,7 @@ import { runTrain, TRAIN_OPTIONS } from './train';
 export const USAGE = `usage:
   npm run coop -- train --model DIR --data DIR [--shots 1,2,4,8,16] [--seeds 1,2,3] [--csc [both]]
         [--position end|middle|front] [--n-ctx M] [--init random|"a photo of a"] [--epochs auto|N] [--views 8]
-        [--lr 0.002] [--batch-size 32] [--engine auto|wgsl|cpu|reference] [--threads N] [--ep cpu|cuda [--ep-strict]] [--out DIR]
+        [--lr 0.002] [--optimizer sgd|adam] [--batch-size 32] [--engine auto|wgsl|cpu|reference] [--threads N] [--ep cpu|cuda [--ep-strict]] [--out DIR]
         [--splits test,shifted] [--base-to-new [--base N]] [--cache DIR] [--save-features] [--quiet]
         [--method coop,kgcoop,prograd,tip,tip-f] [--kg-weight 8] [--prograd-lambda 1] [--prograd-t 1]
         [--dataset NAME [--targets a,b]] [--protocol fewshot|base2new|xd|dg [--datasets a,b]] [--shard i/n]

@@ -31,6 +31,11 @@ export interface Classifier {
   classNames: string[];
   madeBy: string;
   logits(features: Float32Array, n: number): Float32Array;
+  /**
+   * The learned prompt it was read from (absent for a coop-adapter file): a version-2 file's method and its
+   * context's extras (prompt-file.ts) are here, whole, for the method's own prediction.
+   */
+  prompt?: LearnedPrompt;
 }
 
 export async function readClassifier(file: string, l: Loaded, engine: () => Promise<TextEngineLike>): Promise<Classifier> {
@@ -48,7 +53,8 @@ export async function readClassifier(file: string, l: Loaded, engine: () => Prom
   const K = prompt.classNames.length;
   return {
     classNames: prompt.classNames,
-    madeBy: 'a learned prompt',
+    madeBy: prompt.method ? `a learned prompt (${prompt.method.name})` : 'a learned prompt',
+    prompt,
     logits: (f, n) => {
       const out = new Float32Array(n * K);
       for (let r = 0; r < n; r++)

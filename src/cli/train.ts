@@ -14,7 +14,7 @@ import { linearProbe, probePredict } from '../coop/linear-probe';
 import { accuracy } from '../coop/metrics';
 import { parsePromptFile, promptFileName, serializePromptFile, type LearnedPrompt } from '../coop/prompt-file';
 import type { RunRecord } from '../coop/results-table';
-import { withDefaults, type ClassTokenPosition, type TrainSettings } from '../coop/settings';
+import { OPTIMIZERS, withDefaults, type ClassTokenPosition, type TrainSettings } from '../coop/settings';
 import { CoopTrainer } from '../coop/trainer';
 import { adapterLogits, fitFeatureAdapter, type AdapterWeights } from '../coop/adapter-methods';
 import { adapterFileName, parseAdapterFile, serializeAdapterFile, type AdapterFile } from '../coop/adapter-file';
@@ -42,7 +42,7 @@ export const TRAIN_OPTIONS = {
   init: 'value', epochs: 'value', views: 'value', engine: 'value', ep: 'value', 'ep-strict': 'flag', out: 'value',
   'base-to-new': 'flag', base: 'value', lr: 'value', 'batch-size': 'value', cache: 'value', splits: 'value', quiet: 'flag',
   'save-features': 'flag', threads: 'value', dataset: 'value', targets: 'value', shard: 'value', protocol: 'value', datasets: 'value',
-  method: 'value', 'kg-weight': 'value', 'prograd-lambda': 'value', 'prograd-t': 'value',
+  optimizer: 'value', method: 'value', 'kg-weight': 'value', 'prograd-lambda': 'value', 'prograd-t': 'value',
 } as const;
 
 interface Config {
@@ -85,6 +85,8 @@ export function settingsFrom(p: Parsed): Omit<TrainSettings, 'csc' | 'seed'> {
     epochs,
     views: positiveInt(p, 'views', d.views),
     lr: positiveNumber(p, 'lr', d.lr),
+    // Only Adam is set: an SGD run's settings (and its prompt file) stay as they were before the choice.
+    ...(oneOf(p, 'optimizer', OPTIMIZERS, 'sgd') === 'adam' ? { optimizer: 'adam' as const } : {}),
     batchSize: positiveInt(p, 'batch-size', d.batchSize),
   };
 }
@@ -92,7 +94,8 @@ export function settingsFrom(p: Parsed): Omit<TrainSettings, 'csc' | 'seed'> {
 function configLabel(s: Omit<TrainSettings, 'seed'>, method: Method = 'coop'): string {
   if (!learnsPrompt(method)) return METHOD_LABELS[method];
   const init = s.init === 'random' ? `M${s.nCtx}` : `"${s.initWords}"`;
-  return `${METHOD_LABELS[method]} ${s.csc ? 'CSC' : 'unified'} ${s.position} ${init}`;
+  // Adam is named, so a sweep's table and its stored runs tell it apart from the same configuration with SGD.
+  return `${METHOD_LABELS[method]} ${s.csc ? 'CSC' : 'unified'} ${s.position} ${init}${s.optimizer === 'adam' ? ' Adam' : ''}`;
 }
 
 function methodSettingsFrom(p: Parsed): MethodSettings {

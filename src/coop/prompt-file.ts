@@ -8,11 +8,20 @@
  */
 import { bytesText, LIMITS, TooLargeError } from '../input-limits';
 import type { ContextVectors } from './context-init';
+import { extrasToJson, methodToJson, readExtras, readMethod, checkMethodSettings, type PromptFileMethod } from './prompt-file-extras';
+import { bool, field, int, isObject, num, oneOf, Refusal, refuse, show, str, type Json } from './prompt-file-fields';
 import type { Neighbor } from './nearest-tokens';
-import type { ClassTokenPosition, TrainSettings } from './settings';
+import { optimizerOf } from './param-optimizer';
+import { OPTIMIZERS, type ClassTokenPosition, type TrainSettings } from './settings';
 
 export const PROMPT_FORMAT = 'coop-prompt';
+/** The version written for CoOp, KgCoOp and ProGrad (a context only); read by every reader since the first. */
 export const PROMPT_FORMAT_VERSION = 1;
+/** The version written when the context has extras (a successor's tensors), with the method that made them. */
+export const PROMPT_FORMAT_VERSION_EXTRAS = 2;
+
+export type { PromptFileMethod, PromptFileMethodName } from './prompt-file-extras';
+export { PROMPT_FILE_METHODS } from './prompt-file-extras';
 
 /** The model a file is checked against: manifest id, sha256 hex of text_model.onnx, token width D. */
 export interface PromptModel {
@@ -25,8 +34,13 @@ export type PromptInit = { kind: 'random' } | { kind: 'words'; words: string };
 
 export interface LearnedPrompt {
   model: { id: string; fingerprint: string };
-  /** Its shape gives D, M and whether the context is class-specific (K sets, K = classNames.length). */
+  /**
+   * Its shape gives D, M and whether the context is class-specific (K sets, K = classNames.length). Its extras, when
+   * it has any, are written with `method` in a version-2 file.
+   */
   context: ContextVectors;
+  /** The successor that learned the extras and what its prediction needs; required with extras, absent otherwise. */
+  method?: PromptFileMethod;
   position: ClassTokenPosition;
   init: PromptInit;
   classNames: string[];
@@ -50,6 +64,7 @@ const TRAINING_KEYS = {
   position: 'position',
   init: 'init',
   initWords: 'init_words',
+  optimizer: 'optimizer',
   lr: 'lr',
   momentum: 'momentum',
   weightDecay: 'weight_decay',
@@ -86,11 +101,18 @@ export function promptToJsonObject(p: LearnedPrompt): Record<string, unknown> {
   const context = csc
     ? Array.from({ length: ctx.cscClasses }, (_, s) => rows(ctx.data, s * ctx.nCtx * ctx.dim, ctx.nCtx, ctx.dim))
     : rows(ctx.data, 0, ctx.nCtx, ctx.dim);
+  const extras = ctx.extras ?? [];
+  if (extras.length > 0 && !p.method) throw new RangeError('a prompt with extra tensors needs the method that learned them to be exported');
+  if (extras.length === 0 && p.method) throw new RangeError(`a ${p.method.name} prompt has no extra tensors to export`);
+  if (p.method) checkMethodSettings(p.method);
   const training: Record<string, unknown> = {};
   for (const [k, fileKey] of Object.entries(TRAINING_KEYS)) training[fileKey] = p.training[k as keyof TrainSettings];
+  // Written only when it is not CoOp's SGD, so files of SGD runs stay as they were before there was a choice.
+  if (optimizerOf(p.training) === 'sgd') delete training.optimizer;
   return {
     format: PROMPT_FORMAT,
-    version: PROMPT_FORMAT_VERSION,
+    version: p.method ? PROMPT_FORMAT_VERSION_EXTRAS : PROMPT_FORMAT_VERSION,
+    ...(p.method ? { method: methodToJson(p.method) } : {}),
     model: { id: p.model.id, text_model_sha256: p.model.fingerprint },
     embed_dim: ctx.dim,
     n_ctx: ctx.nCtx,
@@ -99,6 +121,7 @@ export function promptToJsonObject(p: LearnedPrompt): Record<string, unknown> {
     init: p.init.kind === 'words' ? { kind: 'words', words: p.init.words } : { kind: 'random' },
     class_names: p.classNames,
     context,
+    ...(p.method ? { extras: extrasToJson(extras) } : {}),
     training,
     // JSON cannot hold NaN (an empty class's accuracy): such entries are left out rather than written as null.
     metrics: Object.fromEntries(Object.entries(p.metrics).filter(([, v]) => Number.isFinite(v))),
@@ -129,7 +152,7 @@ function format(v: unknown, indent: string, f32 = false): string {
     if (entries.every(([, x]) => x === null || typeof x !== 'object')) {
       return `{${entries.map(([k, x]) => `${JSON.stringify(k)}: ${JSON.stringify(x)}`).join(', ')}}`;
     }
-    return `{\n${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${format(x, inner, k === 'context')}`).join(',\n')}\n${indent}}`;
+    return `{\n${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${format(x, inner, f32 || k === 'context' || k === 'values')}`).join(',\n')}\n${indent}}`;
   }
   return JSON.stringify(v);
 }
@@ -139,54 +162,6 @@ export function serializePromptFile(p: LearnedPrompt): string {
 }
 
 // ---- reading ----------------------------------------------------------------------------------------------------
-
-class Refusal extends Error {}
-const refuse = (message: string): never => {
-  throw new Refusal(message);
-};
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
-const show = (v: unknown) => {
-  let s: string | undefined;
-  try {
-    s = JSON.stringify(v);
-  } catch {
-    // A value nested deeper than the stack (a hostile file) cannot be shown, only named.
-    return Array.isArray(v) ? 'a deeply nested array' : 'a deeply nested value';
-  }
-  return s === undefined ? String(v) : s.length > 40 ? `${s.slice(0, 40)}…` : s;
-};
-
-function field(obj: Json, key: string, where: string): unknown {
-  if (!(key in obj)) refuse(`${where || 'the file '}is missing the field "${key}"`);
-  return obj[key];
-}
-function str(obj: Json, key: string, where = ''): string {
-  const v = field(obj, key, where);
-  if (typeof v !== 'string' || v.length === 0) refuse(`${where}"${key}" must be a non-empty string, got ${show(v)}`);
-  return v as string;
-}
-function int(obj: Json, key: string, min: number, where = ''): number {
-  const v = field(obj, key, where);
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) refuse(`${where}"${key}" must be an integer ≥ ${min}, got ${show(v)}`);
-  return v as number;
-}
-function num(obj: Json, key: string, where = '', min = -Infinity): number {
-  const v = field(obj, key, where);
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) refuse(`${where}"${key}" must be a finite number${min > -Infinity ? ` ≥ ${min}` : ''}, got ${show(v)}`);
-  return v as number;
-}
-function bool(obj: Json, key: string, where = ''): boolean {
-  const v = field(obj, key, where);
-  if (typeof v !== 'boolean') refuse(`${where}"${key}" must be true or false, got ${show(v)}`);
-  return v as boolean;
-}
-function oneOf<T extends string>(obj: Json, key: string, allowed: readonly T[], where = ''): T {
-  const v = field(obj, key, where);
-  if (!allowed.includes(v as T)) refuse(`${where}"${key}" must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${show(v)}`);
-  return v as T;
-}
 
 /** Copies one vector into `out` at `offset`, refusing a wrong length or a value that is not a finite float32. */
 function readVector(v: unknown, dim: number, out: Float32Array, offset: number, name: string): void {
@@ -269,6 +244,8 @@ function readTraining(raw: unknown): TrainSettings {
       if (typeof v !== 'string') refuse(`${w}"init_words" must be a string, got ${show(v)}`);
       return v as string;
     })(),
+    // Absent in files of SGD runs (and in every file written before Adam), as in their settings.
+    ...('optimizer' in t ? { optimizer: oneOf(t, 'optimizer', OPTIMIZERS, w) } : {}),
     lr: num(t, 'lr', w, 0),
     momentum: num(t, 'momentum', w, 0),
     weightDecay: num(t, 'weight_decay', w, 0),
@@ -285,9 +262,12 @@ function readPrompt(doc: unknown, model: PromptModel): LearnedPrompt {
   if (!isObject(doc)) refuse('This file is not a CoOp prompt: its top level is not a JSON object.');
   const d = doc as Json;
   if (d.format !== PROMPT_FORMAT) refuse(`This file is not a CoOp prompt: "format" is ${show(d.format)}, expected "${PROMPT_FORMAT}".`);
-  if (d.version !== PROMPT_FORMAT_VERSION) {
-    refuse(`This prompt file has version ${show(d.version)}; this app reads version ${PROMPT_FORMAT_VERSION}.`);
+  if (d.version !== PROMPT_FORMAT_VERSION && d.version !== PROMPT_FORMAT_VERSION_EXTRAS) {
+    refuse(`This prompt file has version ${show(d.version)}; this app reads versions ${PROMPT_FORMAT_VERSION} and ${PROMPT_FORMAT_VERSION_EXTRAS}.`);
   }
+  // Version 1 defines no method or extras: a version-1 file that has such fields is read as the context alone.
+  const v2 = d.version === PROMPT_FORMAT_VERSION_EXTRAS;
+  const method = v2 ? readMethod(field(d, 'method', '')) : null;
   const m = field(d, 'model', '');
   if (!isObject(m)) refuse(`"model" must be an object with "id" and "text_model_sha256", got ${show(m)}`);
   const id = str(m as Json, 'id', 'model ');
@@ -322,6 +302,7 @@ function readPrompt(doc: unknown, model: PromptModel): LearnedPrompt {
   const dup = classNames.find((n, i) => classNames.indexOf(n) !== i);
   if (dup !== undefined) refuse(`the class name '${dup}' appears more than once`);
   const context = readContext(field(d, 'context', ''), nCtx, dim, csc ? classNames : null);
+  if (v2) context.extras = readExtras(field(d, 'extras', ''));
   const training = readTraining(field(d, 'training', ''));
   const metricsRaw = field(d, 'metrics', '');
   if (!isObject(metricsRaw)) refuse(`"metrics" must be an object of numbers, got ${show(metricsRaw)}`);
@@ -330,7 +311,7 @@ function readPrompt(doc: unknown, model: PromptModel): LearnedPrompt {
   const nearestTokens = readNeighbors(d.nearest_tokens, nCtx, csc ? classNames : null);
   const created = str(d, 'created');
   if (Number.isNaN(Date.parse(created))) refuse(`"created" must be an ISO 8601 time, got ${show(created)}`);
-  return { model: { id, fingerprint }, context, position, init, classNames, training, metrics, nearestTokens, created };
+  return { model: { id, fingerprint }, context, ...(method ? { method } : {}), position, init, classNames, training, metrics, nearestTokens, created };
 }
 
 /** Refuses a prompt file by its size before it is read as text (File.size, or a file's stat on the command line). */
@@ -368,5 +349,5 @@ export function parsePromptFile(text: string, model: PromptModel): ParseResult {
 export function promptFileName(p: LearnedPrompt): string {
   const kind = p.context.cscClasses > 0 ? 'csc' : 'unified';
   const safe = p.model.id.replace(/[^A-Za-z0-9._-]+/g, '_');
-  return `coop-${safe}-${p.classNames.length}cls-m${p.context.nCtx}-${kind}-${p.created.slice(0, 10)}.json`;
+  return `${p.method?.name ?? 'coop'}-${safe}-${p.classNames.length}cls-m${p.context.nCtx}-${kind}-${p.created.slice(0, 10)}.json`;
 }

@@ -5,6 +5,10 @@ import type { ClassTokenPosition } from '../engine/prompt';
 export type { ClassTokenPosition };
 export type ContextInit = 'random' | 'words';
 
+/** CoOp trains with SGD; TCP with Dassl's "adam" (param-optimizer.ts). */
+export const OPTIMIZERS = ['sgd', 'adam'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
 export interface TrainSettings {
   /** M, the number of context vectors (ignored with word init: the init phrase's token count wins). */
   nCtx: number;
@@ -13,7 +17,13 @@ export interface TrainSettings {
   position: ClassTokenPosition;
   init: ContextInit;
   initWords: string;
+  /**
+   * Absent means CoOp's SGD (read it with param-optimizer.ts optimizerOf): the defaults leave it out, so settings
+   * saved before there was a choice, and every SGD run's, are the same objects as before.
+   */
+  optimizer?: OptimizerName;
   lr: number;
+  /** SGD's momentum; Adam uses its own betas (adam.ts). */
   momentum: number;
   weightDecay: number;
   batchSize: number;

@@ -2,12 +2,14 @@
  * The CoOp training loop, independent of its host (Web Worker, Node) and of the engine computing the loss.
  *
  * Per step: gather the batch's cached view features, ask the injected `lossAndGrad` (the WGSL text engine) for the
- * cross-entropy and its gradient with respect to the context, and apply SGD at the epoch's lr. After each epoch the
+ * cross-entropy and its gradient with respect to the context (and to the context's extras, a successor's other
+ * tensors), and apply the run's optimizer (SGD, or Adam) to every tensor at the epoch's lr. After each epoch the
  * injected `evaluate` scores the current context. The loop is an async generator of events, so the host decides
  * how to forward them (postMessage, a store) and can stop between any two steps.
  *
- * Stop keeps everything (context, momentum, schedule position); run() again resumes exactly where it stopped, and
- * because each epoch's sampling depends only on (seed, epoch), a stopped-and-resumed run equals an uninterrupted one.
+ * Stop keeps everything (context, optimizer state, schedule position); run() again resumes exactly where it
+ * stopped, and because each epoch's sampling depends only on (seed, epoch), a stopped-and-resumed run equals an
+ * uninterrupted one.
  * An exception from `lossAndGrad` or `evaluate` (a lost GPU device) propagates to the consumer with no update
  * applied, and leaves the trainer stopped and resumable.
  */
@@ -16,7 +18,9 @@ import { argmaxRows, accuracy } from './metrics';
 import { epochPlan, gatherBatch, type Batch } from './sampler';
 import { lrAtEpoch, resolveEpochs } from './schedule';
 import type { TrainSettings } from './settings';
-import { cloneSgdState, createSgdState, sgdStep, type SgdState } from './sgd';
+import type { AdamState } from './adam';
+import { cloneOptimizerState, createOptimizerState, optimizerOf, optimizerStep, type OptimizerState } from './param-optimizer';
+import { checkpointOptimizer, extrasMismatch, optimizerFromCheckpoint } from './trainer-state';
 
 export interface LossAndGrad {
   loss: number;
@@ -96,15 +100,22 @@ export type TrainEvent =
 export type TrainerStatus = 'idle' | 'running' | 'stopped' | 'done' | 'failed';
 
 /**
- * Everything a run needs to continue after the page (or the worker) is gone: the context, SGD's momentum buffer and
- * the position in the schedule (the lr follows from the epoch). The sampler and the views keep no state of their
- * own: each epoch's batches come from (seed, epoch) (sampler.ts) and the views were drawn from the seed when they
- * were encoded, so the same settings and images plus this checkpoint give exactly the uninterrupted run.
+ * Everything a run needs to continue after the page (or the worker) is gone: the context (with its extras), the
+ * optimizer's state of every tensor and the position in the schedule (the lr follows from the epoch). The sampler
+ * and the views keep no state of their own: each epoch's batches come from (seed, epoch) (sampler.ts) and the views
+ * were drawn from the seed when they were encoded, so the same settings and images plus this checkpoint give
+ * exactly the uninterrupted run. trainer-state.ts moves the optimizer state in and out, and checks it.
  */
 export interface TrainerCheckpoint {
   context: ContextVectors;
-  /** null before the first step (PyTorch creates the buffer lazily). */
+  /** SGD's momentum buffer of the context: null before the first step (PyTorch creates it lazily), and with Adam. */
   momentum: Float32Array | null;
+  /** SGD's momentum buffers of the context's extras, in their order; absent when the context has none. */
+  extrasMomentum?: Array<Float32Array | null>;
+  /**
+   * Adam's state of the context, then of each extra; absent with SGD (and in checkpoints saved before Adam, all SGD).
+   */
+  adam?: AdamState[];
   /** 0-based epoch in progress, 0-based next batch, steps completed. */
   epoch: number;
   batch: number;
@@ -123,7 +134,8 @@ interface Position {
 
 interface Snapshot {
   ctx: Float32Array;
-  opt: SgdState;
+  extras: Float32Array[];
+  opt: OptimizerState;
   pos: Position;
 }
 
@@ -134,6 +146,15 @@ function describeNonFinite(x: number): string {
 function firstNonFinite(a: Float32Array): number {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return i;
   return -1;
+}
+
+/** The first non-finite value among tensors: which tensor, which index, and the value; null when all are finite. */
+function firstNonFiniteOf(tensors: readonly Float32Array[]): { t: number; i: number; x: number } | null {
+  for (let t = 0; t < tensors.length; t++) {
+    const i = firstNonFinite(tensors[t]);
+    if (i >= 0) return { t, i, x: tensors[t][i] };
+  }
+  return null;
 }
 
 export class CoopTrainer {
@@ -147,7 +168,7 @@ export class CoopTrainer {
   private readonly planFor: (epoch: number) => Batch[];
   private initial: ContextVectors;
   private ctx: ContextVectors;
-  private opt: SgdState = createSgdState();
+  private opt: OptimizerState;
   private pos: Position = { epoch: 0, batch: 0, step: 0 };
   private elapsed = 0;
   private lastGood: Snapshot | null = null;
@@ -176,6 +197,16 @@ export class CoopTrainer {
     this.stepsPerEpoch = this.planFor(0).length;
     this.initial = cloneContext(initialContext);
     this.ctx = cloneContext(initialContext);
+    this.opt = this.freshOptimizer();
+  }
+
+  /** One state per tensor: the context and each extra. */
+  private freshOptimizer(): OptimizerState {
+    return createOptimizerState(optimizerOf(this.settings), 1 + (this.ctx.extras?.length ?? 0));
+  }
+
+  private get extras(): Float32Array[] {
+    return this.ctx.extras?.map((p) => p.data) ?? [];
   }
 
   get status(): TrainerStatus {
@@ -214,7 +245,7 @@ export class CoopTrainer {
   checkpoint(): TrainerCheckpoint {
     return {
       context: cloneContext(this.ctx),
-      momentum: this.opt.momentumBuffer ? this.opt.momentumBuffer.slice() : null,
+      ...checkpointOptimizer(this.opt, this.ctx.extras?.length ?? 0),
       ...this.pos,
       elapsedMs: this.elapsed,
     };
@@ -227,14 +258,16 @@ export class CoopTrainer {
     if (cp.context.data.length !== n || cp.context.nCtx !== this.ctx.nCtx || cp.context.cscClasses !== this.ctx.cscClasses) {
       throw new RangeError(`the checkpoint's context (${cp.context.data.length} values) does not fit this run's (${n})`);
     }
-    if (cp.momentum && cp.momentum.length !== n) throw new RangeError(`the checkpoint's momentum has ${cp.momentum.length} values, the context ${n}`);
+    const badExtras = extrasMismatch(cp.context.extras, this.ctx.extras);
+    if (badExtras) throw new RangeError(`the checkpoint's ${badExtras}`);
+    const opt = optimizerFromCheckpoint(cp, optimizerOf(this.settings), [n, ...this.extras.map((e) => e.length)]);
     const steps = this.stepsPerEpoch;
     if (!(cp.epoch >= 0 && cp.epoch <= this.maxEpochs && cp.batch >= 0 && cp.batch <= steps && cp.step === cp.epoch * steps + cp.batch)) {
       throw new RangeError(`the checkpoint's position (epoch ${cp.epoch}, batch ${cp.batch}, step ${cp.step}) does not fit this run's schedule`);
     }
     this.generation++;
     this.ctx = cloneContext(cp.context);
-    this.opt = { momentumBuffer: cp.momentum ? cp.momentum.slice() : null };
+    this.opt = opt;
     this.pos = { epoch: cp.epoch, batch: cp.batch, step: cp.step };
     this.elapsed = cp.elapsedMs;
     this.lastGood = null;
@@ -253,7 +286,7 @@ export class CoopTrainer {
     this.generation++;
     if (initialContext) this.initial = cloneContext(initialContext);
     this.ctx = cloneContext(this.initial);
-    this.opt = createSgdState();
+    this.opt = this.freshOptimizer();
     this.pos = { epoch: 0, batch: 0, step: 0 };
     this.elapsed = 0;
     this.lastGood = null;
@@ -262,18 +295,29 @@ export class CoopTrainer {
     this._error = null;
   }
 
+  /**
+   * A tensor's lr at `epoch` when its lrScale multiplies the base lr, as a parameter group created at lr × scale:
+   * Dassl's constant warmup sets every group to the same warmup lr, and the cosine then runs from each group's base.
+   */
+  private lrFor(epoch: number, scale: number | undefined, lr: number): number {
+    if (scale === undefined || scale === 1) return lr;
+    return lrAtEpoch(epoch, this.maxEpochs, { ...this.settings, lr: this.settings.lr * scale });
+  }
+
   private plan(epoch: number): Batch[] {
     if (this.planCache?.epoch !== epoch) this.planCache = { epoch, plan: this.planFor(epoch) };
     return this.planCache.plan;
   }
 
   private fail(message: string, at: Position): TrainEvent {
-    // Back to the state before the last update, whose result is the one that went bad; momentum and schedule
-    // position go back with it so that a resume replays that update at the (lowered) lr.
-    if (this.lastGood) {
-      this.ctx.data.set(this.lastGood.ctx);
-      this.opt = this.lastGood.opt;
-      this.pos = this.lastGood.pos;
+    // Back to the state before the last update, whose result is the one that went bad; every tensor, the optimizer's
+    // state and the schedule position go back with it so that a resume replays that update at the (lowered) lr.
+    const good = this.lastGood;
+    if (good) {
+      this.ctx.data.set(good.ctx);
+      this.extras.forEach((e, j) => e.set(good.extras[j]));
+      this.opt = good.opt;
+      this.pos = good.pos;
       this.lastGood = null;
     }
     this._status = 'failed';
@@ -337,19 +381,36 @@ export class CoopTrainer {
           yield { type: 'error', message: this._error, epoch: at.epoch + 1, stepInEpoch: at.batch + 1 };
           return;
         }
-        const badGrad = firstNonFinite(res.gradCtx);
-        if (badGrad >= 0) {
+        const extras = this.ctx.extras ?? [];
+        const gradExtras = res.gradExtras ?? [];
+        const wrongExtra = gradExtras.length !== extras.length ? -1 : extras.findIndex((p, j) => gradExtras[j].length !== p.data.length);
+        if (gradExtras.length !== extras.length || wrongExtra >= 0) {
           tick();
-          yield this.fail(`The gradient became ${describeNonFinite(res.gradCtx[badGrad])} at ${where}; ${advice}`, at);
+          this._status = 'failed';
+          this._error =
+            wrongExtra >= 0
+              ? `The engine returned a gradient of ${gradExtras[wrongExtra].length} values for ${extras[wrongExtra].name} of ${extras[wrongExtra].data.length}.`
+              : `The engine returned ${gradExtras.length} gradients for the context's ${extras.length} extra tensors.`;
+          yield { type: 'error', message: this._error, epoch: at.epoch + 1, stepInEpoch: at.batch + 1 };
           return;
         }
-        this.lastGood = { ctx: this.ctx.data.slice(), opt: cloneSgdState(this.opt), pos: at };
-        sgdStep(this.ctx.data, res.gradCtx, this.opt, lr, settings);
-        const badCtx = firstNonFinite(this.ctx.data);
-        if (badCtx >= 0) {
+        const badGrad = firstNonFiniteOf([res.gradCtx, ...gradExtras]);
+        if (badGrad) {
+          tick();
+          const of = badGrad.t === 0 ? '' : ` of ${extras[badGrad.t - 1].name}`;
+          yield this.fail(`The gradient${of} became ${describeNonFinite(badGrad.x)} at ${where}; ${advice}`, at);
+          return;
+        }
+        this.lastGood = { ctx: this.ctx.data.slice(), extras: extras.map((p) => p.data.slice()), opt: cloneOptimizerState(this.opt), pos: at };
+        optimizerStep(this.opt, 0, this.ctx.data, res.gradCtx, lr, settings);
+        // Each extra at its own lr: scaled as its parameter group's base lr would be (schedule.ts lrAtEpoch).
+        extras.forEach((p, j) => optimizerStep(this.opt, 1 + j, p.data, gradExtras[j], this.lrFor(epoch, p.lrScale, lr), settings));
+        const badCtx = firstNonFiniteOf([this.ctx.data, ...extras.map((p) => p.data)]);
+        if (badCtx) {
           // The update itself overflowed: the state before it is the last finite one.
           tick();
-          yield this.fail(`The context became ${describeNonFinite(this.ctx.data[badCtx])} after the update at ${where}; ${advice}`, at);
+          const what = badCtx.t === 0 ? 'The context' : extras[badCtx.t - 1].name;
+          yield this.fail(`${what} became ${describeNonFinite(badCtx.x)} after the update at ${where}; ${advice}`, at);
           return;
         }
         this.pos = { epoch, batch: at.batch + 1, step: at.step + 1 };

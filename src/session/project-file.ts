@@ -60,6 +60,8 @@ export function runPrompt(run: RunRecord): LearnedPrompt | null {
   return {
     model: { id: run.model.id, fingerprint: run.model.fingerprint },
     context: v.context,
+    // A successor's extras are written with the method that learned them (a version-2 prompt file).
+    ...(run.method ? { method: run.method } : {}),
     position: run.position,
     init: run.settings.init === 'words' ? { kind: 'words', words: run.settings.initWords } : { kind: 'random' },
     classNames: v.classNames,
@@ -300,8 +302,9 @@ export function readProject(bytes: Uint8Array, opts: ReadOptions): ReadResult {
         if (checkModel && run.view) {
           const parsed = parsePromptFile(strFromU8(files[promptFile]), checkModel);
           if (!parsed.ok) return fail(`The prompt file ${promptFile} in ${name} is refused: ${parsed.error}`);
-          // The prompt file is what the run's predictions come from.
+          // The prompt file is what the run's predictions come from (its extras and method with it).
           run.view = { ...run.view, context: parsed.prompt.context };
+          if (parsed.prompt.method) run.method = parsed.prompt.method;
         }
       }
       runs.push(run);

@@ -5,6 +5,8 @@
  * reported and skipped instead of breaking the whole session.
  */
 import type { ContextVectors } from '../coop/context-init';
+import type { PromptFileMethod } from '../coop/prompt-file';
+import { readMethod } from '../coop/prompt-file-extras';
 import type { ClassTokenPosition, TrainSettings } from '../coop/settings';
 import type { TrainerCheckpoint } from '../coop/trainer';
 import type { EpochPoint, LossPoint, RunProgress, RunStatus } from '../app/train/history';
@@ -95,17 +97,61 @@ export interface RunRecord {
   checkpoint: TrainerCheckpoint | null;
   /** A prompt imported from a file rather than trained here. */
   imported?: boolean;
+  /**
+   * The successor that trained the run's extras (context-init.ts) and its settings, as the prompt file writes them
+   * (prompt-file.ts PromptFileMethod); absent for CoOp, KgCoOp and ProGrad and in records saved before successors.
+   */
+  method?: PromptFileMethod;
 }
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const isF32 = (x: unknown): x is Float32Array => x instanceof Float32Array;
+
+const allFinite = (a: Float32Array) => a.every(Number.isFinite);
+
+/** A successor's tensors beside the context (context-init.ts NamedParam); absent in records saved before them. */
+function checkExtras(extras: unknown, what: string): string | null {
+  if (extras === undefined) return null;
+  if (!Array.isArray(extras)) return `${what} has damaged extra tensors`;
+  for (const p of extras) {
+    if (!isObj(p) || typeof p.name !== 'string' || !Array.isArray(p.shape) || !isF32(p.data)) return `${what} has a damaged extra tensor`;
+    if (!p.shape.every((d) => Number.isInteger(d) && d >= 1)) return `${what}'s ${p.name} has a damaged shape`;
+    const size = (p.shape as number[]).reduce((a, b) => a * b, 1);
+    if (p.data.length !== size) return `${what}'s ${p.name} holds ${p.data.length} values for [${p.shape.join(', ')}]`;
+    if (!allFinite(p.data)) return `${what}'s ${p.name} has non-finite values`;
+    if (p.lrScale !== undefined && !(typeof p.lrScale === 'number' && p.lrScale > 0)) return `${what}'s ${p.name} has a damaged lr scale`;
+  }
+  return null;
+}
 
 function checkContext(c: unknown, what: string): string | null {
   if (c === null) return null;
   if (!isObj(c) || !isF32(c.data) || typeof c.nCtx !== 'number' || typeof c.dim !== 'number' || typeof c.cscClasses !== 'number') return `${what} is not a context`;
   const sets = Math.max(1, c.cscClasses);
   if (c.data.length !== sets * c.nCtx * c.dim) return `${what} holds ${c.data.length} values for ${sets}×${c.nCtx}×${c.dim}`;
-  if (!c.data.every(Number.isFinite)) return `${what} has non-finite values`;
+  if (!allFinite(c.data)) return `${what} has non-finite values`;
+  return checkExtras(c.extras, what);
+}
+
+/**
+ * The optimizer's state in a checkpoint, against its context: SGD's momentum of the context and of each extra, or
+ * Adam's per-tensor state (trainer.ts TrainerCheckpoint). The trainer's restore checks it again against its run.
+ */
+function checkOptimizerState(cp: Record<string, unknown>): string | null {
+  if (!isObj(cp.context)) return "a damaged checkpoint's context";
+  const ctx = cp.context as unknown as ContextVectors;
+  const lengths = [ctx.data.length, ...(ctx.extras ?? []).map((p) => p.data.length)];
+  const fits = (b: unknown, n: number) => b === null || (isF32(b) && b.length === n);
+  if (cp.momentum !== null && !(isF32(cp.momentum) && cp.momentum.length === lengths[0])) return "a damaged checkpoint's momentum";
+  if (cp.extrasMomentum !== undefined) {
+    const m = cp.extrasMomentum;
+    if (!Array.isArray(m) || m.length !== lengths.length - 1 || !m.every((b, j) => fits(b, lengths[j + 1]))) return "a damaged checkpoint's momentum of the extra tensors";
+  }
+  if (cp.adam !== undefined) {
+    const a = cp.adam;
+    const ok = (s: unknown, i: number) => isObj(s) && Number.isInteger(s.step) && (s.step as number) >= 0 && fits(s.expAvg, lengths[i]) && fits(s.expAvgSq, lengths[i]);
+    if (!Array.isArray(a) || a.length !== lengths.length || !a.every(ok)) return "a damaged checkpoint's Adam state";
+  }
   return null;
 }
 
@@ -121,12 +167,21 @@ export function checkRun(r: unknown): string | null {
     const bad = checkContext(r.view.context, 'its context');
     if (bad) return bad;
   }
+  if (r.method !== undefined) {
+    // Checked as a prompt file's method is (a project's run carries it in project.json as well).
+    try {
+      readMethod(r.method);
+    } catch (e) {
+      return `a damaged method (${(e as Error).message})`;
+    }
+  }
   if (r.checkpoint !== null) {
     const cp = r.checkpoint;
     if (!isObj(cp) || typeof cp.epoch !== 'number' || typeof cp.step !== 'number') return 'a damaged checkpoint';
     const bad = checkContext(cp.context, "its checkpoint's context");
     if (bad) return bad;
-    if (cp.momentum !== null && !(isF32(cp.momentum) && cp.momentum.length === (cp.context as ContextVectors).data.length)) return "a damaged checkpoint's momentum";
+    const badOpt = checkOptimizerState(cp);
+    if (badOpt) return badOpt;
   }
   return null;
 }

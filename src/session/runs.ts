@@ -19,7 +19,7 @@ export interface RunSource {
 }
 
 export function runName(s: TrainSettings, position: ClassTokenPosition, n: number): string {
-  return `Run ${n}: ${s.csc ? 'CSC' : 'unified'}, M=${s.init === 'words' ? `"${s.initWords}"` : s.nCtx}, ${position}, lr ${s.lr}, seed ${s.seed}`;
+  return `Run ${n}: ${s.csc ? 'CSC' : 'unified'}, M=${s.init === 'words' ? `"${s.initWords}"` : s.nCtx}, ${position}, lr ${s.lr}${s.optimizer === 'adam' ? ' (Adam)' : ''}, seed ${s.seed}`;
 }
 
 /**
@@ -74,6 +74,8 @@ export function runFromState(args: {
     view,
     checkpoint: snap?.checkpoint ?? base?.checkpoint ?? null,
     ...(base?.imported ? { imported: true } : {}),
+    // The successor that learned the extras stays with the run through every sync.
+    ...(base?.method ? { method: base.method } : {}),
   };
 }
 

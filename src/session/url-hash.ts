@@ -57,6 +57,9 @@ export function parseHashSettings(hash: string): HashSettings {
   if (bs !== undefined) set('batchSize', positiveInt(bs, 4096));
   const views = get('views');
   if (views !== undefined) set('views', positiveInt(views, 64));
+  // Only Adam is written (formatHash): links made before the choice, and SGD's, stay as they were.
+  const opt = get('opt');
+  if (opt === 'sgd' || opt === 'adam') set('optimizer', opt);
   const seed = get('seed');
   if (seed !== undefined && Number.isInteger(Number(seed)) && Number(seed) >= 0) set('seed', Number(seed));
   const pos = get('pos') as ClassTokenPosition | undefined;
@@ -79,6 +82,7 @@ export function formatHash(section: string, s: TrainSettings, position: ClassTok
     views: String(s.views),
     seed: String(s.seed),
   });
+  if (s.optimizer === 'adam') params.set('opt', 'adam');
   return `#${section ? encodeURIComponent(section) + '&' : ''}${params.toString()}`;
 }
 

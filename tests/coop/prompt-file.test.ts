@@ -64,7 +64,7 @@ describe('prompt file', () => {
   it('refuses other formats and versions', () => {
     expect(refusal([1, 2])).toMatch(/not a CoOp prompt/);
     expect(refusal({ ...doc(), format: 'something' })).toBe('This file is not a CoOp prompt: "format" is "something", expected "coop-prompt".');
-    expect(refusal({ ...doc(), version: 2 })).toBe('This prompt file has version 2; this app reads version 1.');
+    expect(refusal({ ...doc(), version: 3 })).toBe('This prompt file has version 3; this app reads versions 1 and 2.');
   });
 
   it('refuses a file learned for another model, or other text weights', () => {

@@ -124,6 +124,35 @@ describe('mutated valid projects (fast-check)', () => {
     console.log(`project file, byte mutations: slowest case ${slowest.ms.toFixed(1)} ms`);
   });
 
+  it("a successor's run (extras, method, Adam's state) with project.json values replaced, removed or repeated: a project or a refusal", async () => {
+    const p = project();
+    const run = p.runs[0];
+    const extras = [
+      { name: 'mlp.0.weight', shape: [2, 4], data: Float32Array.from({ length: 8 }, (_, i) => i / 9), lrScale: 6.5 },
+      { name: 'mlp.0.bias', shape: [2], data: Float32Array.of(0.5, -0.5) },
+    ];
+    const context = { ...run.view!.context!, extras };
+    const adam = [8, 8, 2].map((n) => ({ step: 2, expAvg: new Float32Array(n).fill(0.1), expAvgSq: new Float32Array(n).fill(0.01) }));
+    p.runs[0] = {
+      ...run,
+      settings: { ...run.settings, optimizer: 'adam' },
+      method: { name: 'tcp', settings: { block: 1, template: 'a photo of a {}.' } },
+      view: { ...run.view!, context },
+      checkpoint: { ...run.checkpoint!, context, momentum: null, adam },
+    };
+    const succ = unzipSync(await writeProject(p));
+    const succJson = JSON.parse(new TextDecoder().decode(succ['project.json']));
+    expect(readProject(zipSync(succ), opts).ok).toBe(true);
+    const slowest = { ms: 0 };
+    fc.assert(
+      fc.property(jsonMutations, (muts) => {
+        check(zipSync({ ...succ, 'project.json': [strToU8(JSON.stringify(mutateJson(succJson, muts))), { level: 0 }] }), slowest);
+      }),
+      { numRuns: 200, seed: 19 },
+    );
+    console.log(`project file with a successor's run, project.json mutations: slowest case ${slowest.ms.toFixed(1)} ms`);
+  });
+
   it('project.json with values replaced, removed or repeated: a project or a refusal', () => {
     const slowest = { ms: 0 };
     fc.assert(

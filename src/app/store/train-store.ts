@@ -734,7 +734,8 @@ export const useTrainStore = create<TrainState>()((set, get) => {
             activeRunId: id,
             // The run shown so far stays on the charts beside the new one: comparing two settings is two clicks.
             overlay: previous && s.runs.some((r) => r.id === previous && r.loss.length) ? [...s.overlay.filter((o) => o !== previous), previous] : s.overlay,
-            runs: [...s.runs, runFromState({ id, name: runName(s.settings, s.position, s.runs.length + 1), state: s, model: modelOf(runtime), dataKey: dataKey(s, runtime.folder) })],
+            // Training on from an imported successor's prompt keeps its method with the extras it starts from.
+            runs: [...s.runs, { ...runFromState({ id, name: runName(s.settings, s.position, s.runs.length + 1), state: s, model: modelOf(runtime), dataKey: dataKey(s, runtime.folder) }), ...(s.imported?.method ? { method: s.imported.method } : {}) }],
           });
           await prepare(runtime, s.imported?.context ?? carriedContext(s, runtime));
         }
@@ -780,7 +781,9 @@ export const useTrainStore = create<TrainState>()((set, get) => {
       // An imported prompt is kept as a run of its own (no curves), so it can be shown, compared and exported again.
       const id = `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
       const s = get();
-      set({ activeRunId: id, runs: [...s.runs, { ...runFromState({ id, name: `Imported prompt (${p.classNames.length} classes, M=${p.context.nCtx})`, state: s, model: modelOf(runtime), dataKey: '' }), imported: true }] });
+      // A version-2 file's method stays with the run, so the run exports (and saves in a project) as it was read.
+      const method = p.method ? { method: p.method } : {};
+      set({ activeRunId: id, runs: [...s.runs, { ...runFromState({ id, name: `Imported prompt (${p.classNames.length} classes, M=${p.context.nCtx})`, state: s, model: modelOf(runtime), dataKey: '' }), imported: true, ...method }] });
       try {
         await prepare(runtime, p.context, true);
         set({ history: { ...get().history, status: 'done' } });

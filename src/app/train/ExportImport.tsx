@@ -6,13 +6,16 @@ import { useTrainStore } from '../store/train-store';
 
 /** The learned prompt in src/coop/prompt-file.ts's schema, from the last snapshot. */
 export function learnedPrompt(runtime: ModelRuntime): LearnedPrompt | null {
-  const { snapshot, setup, nearest } = useTrainStore.getState();
+  const { snapshot, setup, nearest, runs, activeRunId } = useTrainStore.getState();
   if (!snapshot || !setup) return null;
+  // A successor's extras are exported with the method that learned them (kept on its run record).
+  const method = runs.find((r) => r.id === activeRunId)?.method;
   const metrics: Record<string, number> = { epochs_trained: snapshot.epoch, steps_trained: snapshot.step };
   for (const [split, acc] of Object.entries(snapshot.accuracies)) metrics[`${split}_acc`] = acc;
   return {
     model: { id: runtime.model.manifest.id, fingerprint: String(runtime.model.manifest.text_model_sha256 ?? '') },
     context: snapshot.context,
+    ...(method ? { method } : {}),
     position: setup.position,
     init: setup.settings.init === 'words' ? { kind: 'words', words: setup.settings.initWords } : { kind: 'random' },
     classNames: setup.classNames,

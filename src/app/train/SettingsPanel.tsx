@@ -1,5 +1,6 @@
 import { CSC_WORD_INIT_NOTE } from '../../coop/context-init';
 import { epochsForShots } from '../../coop/schedule';
+import { optimizerOf } from '../../coop/param-optimizer';
 import type { TrainSettings } from '../../coop/settings';
 import { useTrainStore } from '../store/train-store';
 import { counts } from './class-cards';
@@ -75,6 +76,14 @@ export function SettingsPanel({ disabled }: { disabled: boolean }) {
       <Explain id="explain-position">Where the class name sits among the learned words.</Explain>
       <details>
         <summary data-testid="settings-more">Optimizer and schedule (the paper's defaults)</summary>
+        <label className="setting">
+          <span>Optimizer</span>
+          <select data-testid="setting-optimizer" aria-describedby="explain-optimizer" value={optimizerOf(settings)} onChange={(e) => setSettings({ optimizer: e.target.value as TrainSettings['optimizer'] })}>
+            <option value="sgd">SGD with momentum (CoOp's)</option>
+            <option value="adam">Adam (TCP's)</option>
+          </select>
+        </label>
+        <Explain id="explain-optimizer">Adam uses β 0.9 / 0.999 and ignores the momentum below; weight decay is added to the gradient in both.</Explain>
         <NumberField label="Learning rate" k="lr" />
         <NumberField label="Momentum" k="momentum" />
         <NumberField label="Weight decay" k="weightDecay" />
