@@ -9,7 +9,9 @@ import { promptMethodConfig } from '../../src/coop/prompt-methods';
 describe('methods', () => {
   it('parses --method lists in order, once each, and names the known methods on a typo', () => {
     expect(parseMethods('coop, KgCoOp,prograd,tip,tip-f,coop')).toEqual(['coop', 'kgcoop', 'prograd', 'tip', 'tip-f']);
-    expect(() => parseMethods('coop,tipf')).toThrow(/unknown method 'tipf': use one or more of coop, kgcoop, prograd, tip, tip-f/);
+    expect(() => parseMethods('coop,tipf')).toThrow(/unknown method 'tipf': use one or more of coop, kgcoop, prograd, cocoop, deep, tcp, dept-coop, dept-kgcoop, tip, tip-f/);
+    expect(parseMethods('CoCoOp,deep,TCP,dept,dept-kgcoop,ivlp')).toEqual(['cocoop', 'deep', 'tcp', 'dept-coop', 'dept-kgcoop']);
+    expect(['cocoop', 'deep', 'tcp', 'dept-coop', 'dept-kgcoop'].every((m) => learnsPrompt(m as never) && !isFeatureMethod(m as never))).toBe(true);
     expect(() => parseMethods(' , ')).toThrow(/no method given/);
     expect(learnsPrompt('prograd')).toBe(true);
     expect(learnsPrompt('tip-f')).toBe(false);
@@ -29,8 +31,8 @@ describe('methods', () => {
     expect([1, 2, 4, 8, 16].map(clipAdapterEpochs)).toEqual([50, 100, 100, 200, 200]);
   });
 
-  it('official defaults: KgCoOp w = 8, ProGrad T = 1 and λ = 1; the teacher scale is clamped at 100', () => {
-    expect(DEFAULT_METHOD_SETTINGS).toEqual({ kgWeight: 8, progradT: 1, progradLambda: 1 });
+  it('official defaults: KgCoOp w = 8, ProGrad T = 1 and λ = 1, TCP w = 8, DePT λ = 0.7 with KgCoOp w = 2; the teacher scale is clamped at 100', () => {
+    expect(DEFAULT_METHOD_SETTINGS).toEqual({ kgWeight: 8, progradT: 1, progradLambda: 1, tcpWeight: 8, deptLpWeight: 0.7, deptKgWeight: 2 });
     const hand = new Float32Array([1, 0, 0, 1]);
     const cfg = promptMethodConfig('prograd', DEFAULT_METHOD_SETTINGS, hand, 250, 2, 2);
     expect(cfg.method === 'prograd' && Array.from(cfg.prograd.zeroShotLogits(new Float32Array([1, 0])))).toEqual([100, 0]);
