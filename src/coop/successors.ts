@@ -11,6 +11,7 @@ import { DEPT_DEFAULTS, initDept } from './dept';
 import type { LearnerConfig, Successor } from './prompt-learner';
 import type { TrainSettings } from './settings';
 import { initTcpMetaNet, tcpBlock, TCP_DEFAULTS } from './tcp';
+import type { PromptFileMethod } from './prompt-file-extras';
 
 export interface SuccessorRecipe {
   settings: Partial<TrainSettings>;
@@ -121,4 +122,40 @@ export function successorConfig(method: Successor, s: SuccessorSettings, handWri
     case 'dept-kgcoop':
       return { method, dept: { ...base, base: 'kgcoop', lpWeight: s.deptLpWeight, kgcoop: { weight: s.deptKgWeight, clipFeatures: needHand() } } };
   }
+}
+
+/** What a successor's prompt file must say beyond its tensors for its prediction (prompt-file-extras.ts). */
+export interface SuccessorFileInfo {
+  /** Text blocks of the model (TCP's block). */
+  L: number;
+  /** The hand-written template its anchors came from ("a photo of a {}."): TCP's MLP input for any class. */
+  template: string;
+  /** The classes trained on, in order (DePT's head scores these). */
+  baseClasses: string[];
+}
+
+/** The prompt file's method record of a successor run. */
+export function successorFileMethod(method: Successor, s: SuccessorSettings, info: SuccessorFileInfo): PromptFileMethod {
+  switch (method) {
+    case 'cocoop':
+    case 'deep':
+      return { name: method, settings: {} };
+    case 'tcp':
+      return { name: method, settings: { block: tcpBlock(info.L), template: info.template, weight: s.tcpWeight } };
+    case 'dept-coop':
+    case 'dept-kgcoop':
+      return { name: method, settings: { base_classes: [...info.baseClasses], lp_weight: s.deptLpWeight, ...(method === 'dept-kgcoop' ? { kg_weight: s.deptKgWeight, template: info.template } : {}) } };
+  }
+}
+
+/** A successor's settings back from a prompt file's method record (defaults where the file is silent). */
+export function successorFromFile(m: PromptFileMethod): { method: Successor; settings: SuccessorSettings; template: string | null; baseClasses: string[] | null } {
+  const num = (k: string, d: number) => (typeof m.settings[k] === 'number' ? (m.settings[k] as number) : d);
+  const d = DEFAULT_SUCCESSOR_SETTINGS;
+  return {
+    method: m.name,
+    settings: { tcpWeight: num('weight', d.tcpWeight), deptLpWeight: num('lp_weight', d.deptLpWeight), deptKgWeight: num('kg_weight', d.deptKgWeight) },
+    template: typeof m.settings.template === 'string' ? m.settings.template : null,
+    baseClasses: Array.isArray(m.settings.base_classes) ? [...m.settings.base_classes] : null,
+  };
 }
