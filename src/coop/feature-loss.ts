@@ -4,7 +4,7 @@
  * the normalization and the tower). Doubles throughout; inputs are plain arrays, so finite differences in f64 check
  * them directly.
  */
-import { crossEntropy, matmulT, matmulTN } from './cosine-head';
+import { featureCrossEntropy } from './feature-ce';
 
 /** torch.nn.CosineSimilarity(dim=1, eps=1e-07), as KgCoOp, TCP and DePT's KgCoOp build it. */
 export const COS_EPS = 1e-7;
@@ -13,33 +13,18 @@ export interface SimilarityCe {
   /** Mean cross-entropy of the similarity logits. */
   loss: number;
   /** s · f tᵀ, [B, K]. */
-  logits: Float64Array;
+  logits: Float32Array;
   /** d loss / d t, [K, E]. */
   dText: Float64Array;
-  correct: number;
 }
 
 /**
  * CLIP's similarity logits s · f tᵀ of images f [B, E] (normalized, as cached) against t [K, E], and F.cross_entropy
- * with its gradient on t: s · dlogitsᵀ f.
+ * with its gradient on t: feature-ce.ts's, every image scored against the same K rows.
  */
-export function similarityCe(
-  text: ArrayLike<number>,
-  features: ArrayLike<number>,
-  labels: ArrayLike<number>,
-  K: number,
-  E: number,
-  scale: number,
-): SimilarityCe {
-  const B = labels.length;
-  if (text.length !== K * E) throw new RangeError(`text features have ${text.length} values, expected K·E = ${K}·${E}`);
-  if (features.length !== B * E) throw new RangeError(`image features have ${features.length} values, expected B·E = ${B}·${E}`);
-  const logits = matmulT(features, text, B, K, E);
-  for (let i = 0; i < logits.length; i++) logits[i] *= scale;
-  const ce = crossEntropy(logits, labels, K);
-  const dText = matmulTN(ce.dlogits, features, B, K, E);
-  for (let i = 0; i < dText.length; i++) dText[i] *= scale;
-  return { loss: ce.loss, logits, dText, correct: ce.correct };
+export function similarityCe(text: ArrayLike<number>, features: ArrayLike<number>, labels: ArrayLike<number>, K: number, E: number, scale: number): SimilarityCe {
+  const r = featureCrossEntropy(features, text, labels, { B: labels.length, K, E, scale, R: K, row: (_b, k) => k });
+  return { loss: r.loss, logits: r.logits, dText: r.dTxt };
 }
 
 /**

@@ -211,7 +211,7 @@ export interface TcpTextLoss {
   loss: number;
   ce: number;
   kg: number;
-  logits: Float64Array;
+  logits: Float32Array;
   dText: Float64Array;
 }
 
