@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command for a machine with a real GPU (bench/README.md, "GPU check"): prints the adapter Dawn finds, then in
 # Node through Dawn: the ViT-B/32-shaped CoOp step at K = 10, 100, 1000 (fast; naive at K = 10 and 100), the
+# successors' steps beside CoOp's (bench/tower-step.ts: CoCoOp, deep prompts, TCP, DePT at K = 10 and 100), the
 # matmul rates, the per-kernel profile (K = 10 and 100), the dispatch counts, and, when the command-line trainer and
 # the stand-in generator are on this branch, the full 16-shot, 10-class, 200-epoch CoOp run on a ViT-B/16-sized
 # stand-in. Everything is written as JSON under $OUT (or the folder given as the first argument).
@@ -55,7 +56,10 @@ fi
 if [ $QUICK -eq 1 ]; then
   run bench 900 "$TSX" bench/run.ts --node --shape toy --k 2 --extra-k 0 --reps 1 --naive-max-k 2 --no-image --profile --profile-k 2 --plan-k 10,100,1000 --budget 600 --out "$DIR/bench.json"
   run counts 600 "$TSX" bench/step-counts.ts --k 10 --structures toy
+  run tower 300 "$TSX" bench/tower-step.ts --engine wgsl --shape toy --k 4 --reps 1 --out "$DIR/tower-step.json"
 else
+  # The successors' steps (CoCoOp, deep prompts, TCP, DePT) next to CoOp's on the WGSL engine, K = 10 and 100.
+  run tower 420 "$TSX" bench/tower-step.ts --engine wgsl --shape vit-b32 --k 10,100 --reps 3 --out "$DIR/tower-step.json"
   # ViT-B/32 shape: fast at 10, 100, 1000; naive at 10 and 100; matmul; profile at 10 and 100.
   run bench 420 "$TSX" bench/run.ts --node --shape vit-b32 --k 10,100,1000 --extra-k 10 --reps 3 --naive-max-k 100 --no-image --profile --profile-k 10,100 --budget 360 --out "$DIR/bench.json"
   run counts 120 "$TSX" bench/step-counts.ts --k 10,100,1000

@@ -17,7 +17,8 @@ const log = (line: string) => process.stderr.write(`[${((Date.now() - started) /
 
 // `npm run bench -- --cpu [--out DIR]`: the CPU engines instead (issue 17's rows): the whole step, reference vs WASM
 // on 1 and 2 threads (toy K = 8, ViT-B/32 K = 10 and 100: bench/cpu-step.ts), and every matmul shape of the ViT-B/32
-// step next to onnxruntime-web's WASM MatMul (bench/cpu-matmul.ts). Each writes its JSON rows into DIR.
+// step next to onnxruntime-web's WASM MatMul (bench/cpu-matmul.ts), and the successors' steps beside CoOp's
+// (bench/tower-step.ts). Each writes its JSON rows into DIR.
 if (process.argv.includes('--cpu')) {
   const at = process.argv.indexOf('--out');
   const dir = resolve(at > 0 ? process.argv[at + 1] : join(tmpdir(), `coop-bench-cpu-${new Date().toISOString().replace(/[:.]/g, '-')}`));
@@ -27,6 +28,8 @@ if (process.argv.includes('--cpu')) {
     ['bench/cpu-step.ts', ['--shape', 'vit-b32', '--k', '10', '--engines', 'reference,wasm', '--threads', '1,2', '--reps', '3', '--out', join(dir, 'cpu-step-vit-b32-k10.json')]],
     ['bench/cpu-step.ts', ['--shape', 'vit-b32', '--k', '100', '--engines', 'reference,wasm', '--threads', '1,2', '--reps', '1', '--out', join(dir, 'cpu-step-vit-b32-k100.json')]],
     ['bench/cpu-matmul.ts', ['--shape', 'vit-b32', '--k', '10', '--threads', '1,2', '--reps', '20', '--out', join(dir, 'cpu-matmul-vit-b32-k10.json')]],
+    // The successors' steps beside CoOp's on the WASM engine (issue 19): CoCoOp, deep prompts, TCP, DePT.
+    ['bench/tower-step.ts', ['--shape', 'vit-b32', '--k', '10,100', '--threads', '2', '--reps', '3', '--out', join(dir, 'tower-step-vit-b32.json')]],
   ];
   for (const [file, extra] of runs) {
     log(`npx tsx ${file} ${extra.join(' ')}`);

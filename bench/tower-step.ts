@@ -1,7 +1,8 @@
 /**
- * `npx tsx bench/tower-step.ts [--shape vit-b32|toy] [--k 10,100] [--threads 2] [--reps 3] [--out FILE]`: what a
- * training step of each prompt learner costs on the CPU engine's WASM SIMD kernels, side by side in one run, through
- * the methods' own loss functions (src/coop/prompt-learner.ts), each with its official batch size and M:
+ * `npx tsx bench/tower-step.ts [--engine wasm|wgsl] [--shape vit-b32|toy] [--k 10,100] [--threads 2] [--reps 3]
+ * [--out FILE]`: what a training step of each prompt learner costs on one engine (the CPU engine's WASM SIMD kernels,
+ * or the WGSL engine through Node's Dawn: bench/gpu-check.sh runs it on a real GPU), side by side in one run,
+ * through the methods' own loss functions (src/coop/prompt-learner.ts), each with its official batch size and M:
  *
  * - CoOp: M = 16, batch 32, one shared context: the prompts share the prefix [SOS, ctx] (the engine's CoOp step);
  * - CoCoOp: M = 4, batch 1 (its recipe) and 4, a context per image × class: B·K rows sharing only SOS;
@@ -17,6 +18,8 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import { coopStepCpu } from '../src/engine/cpu-text-encoder';
 import { makeCpuTowerStep } from '../src/engine/cpu-tower';
+import { makeGpuTowerStep } from '../src/engine/gpu-tower';
+import { createTextEngine, type TextEngine } from '../src/engine/text-engine';
 import { loadTextWeights, type TextWeights } from '../src/engine/model/text-weights';
 import { pathFlops } from '../src/engine/plan';
 import { promptLayout, sharedPrefixLength, usedLength } from '../src/engine/prompt';
@@ -36,15 +39,25 @@ const ks = arg('k', '10,100').split(',').map(Number);
 const reps = Number(arg('reps', '3'));
 const threads = Number(arg('threads', '2'));
 const out = arg('out', '');
+const engineName = arg('engine', 'wasm');
 
 const weights: TextWeights =
   shape === 'toy'
     ? loadTextWeights(readFileSync(new URL('../public/models/toy-clip/onnx/text_model.onnx', import.meta.url)), JSON.parse(readFileSync(new URL('../public/models/toy-clip/config.json', import.meta.url), 'utf8')))
     : randomTextWeights(randomShapeConfig(shape as 'small' | 'vit-b32'));
 const { D, E, L, V } = weights.config;
-const kern = await WasmKernels.create({ threads });
-kern.adoptWeights(weights);
-console.log(`${shape}: D ${D}, L ${L}, E ${E}; WASM ${kern.relaxed ? 'relaxed SIMD (FMA)' : 'SIMD128'}, ${kern.threads} thread(s)`);
+const kern = engineName === 'wasm' ? await WasmKernels.create({ threads }) : null;
+kern?.adoptWeights(weights);
+let gpu: TextEngine | null = null;
+let device: GPUDevice | null = null;
+if (engineName === 'wgsl') {
+  const { dawnGpu } = await import('../src/engine/gpu/dawn-node');
+  const { requestEngineDevice } = await import('../src/engine/gpu/device');
+  device = await requestEngineDevice(await dawnGpu());
+  gpu = createTextEngine(device, weights);
+} else if (!kern) throw new Error(`--engine must be wasm or wgsl (got ${engineName})`);
+const engineLabel = kern ? `WASM ${kern.relaxed ? 'relaxed SIMD (FMA)' : 'SIMD128'}, ${kern.threads} thread(s)` : 'WGSL (Dawn)';
+console.log(`${shape}: D ${D}, L ${L}, E ${E}; ${engineLabel}`);
 
 function unitRows(n: number, seed: number): Float32Array {
   let s = seed >>> 0;
@@ -96,12 +109,15 @@ for (const K of ks) {
       ctx = withSuccessorExtras(ctx, m.method, dims, 1);
       cfg = successorConfig(m.method, DEFAULT_SUCCESSOR_SETTINGS, unitRows(K, 7), 100, dims);
     }
-    const step: EngineStepFn = (cv, imageFeatures, labels, textGrad, secondGrad) =>
-      kern.run(() => {
-        const r = coopStepCpu(weights, { layout, ctx: cv.data, imageFeatures, labels, logitScale: 100, textGrad, secondGrad }, 'fast', kern);
-        return { loss: r.loss, logits: Float32Array.from(r.logits), gradCtx: Float32Array.from(r.gradCtx) };
-      });
-    const learner = promptLearner(cfg, { step, tower: makeCpuTowerStep(weights, prompts, kern, (f) => kern.run(f)), textFeatures: () => Promise.reject(new Error('not scored')) });
+    const step: EngineStepFn = gpu
+      ? (cv, imageFeatures, labels, textGrad, secondGrad) => gpu!.step({ ctx: cv.data, ...prompts, csc: false, imageFeatures, labels, logitScale: 100, textGrad, secondGrad })
+      : (cv, imageFeatures, labels, textGrad, secondGrad) =>
+          kern!.run(() => {
+            const r = coopStepCpu(weights, { layout, ctx: cv.data, imageFeatures, labels, logitScale: 100, textGrad, secondGrad }, 'fast', kern!);
+            return { loss: r.loss, logits: Float32Array.from(r.logits), gradCtx: Float32Array.from(r.gradCtx) };
+          });
+    const tower = gpu ? makeGpuTowerStep(gpu, prompts) : makeCpuTowerStep(weights, prompts, kern!, (f) => kern!.run(f));
+    const learner = promptLearner(cfg, { step, tower, textFeatures: () => Promise.reject(new Error('not scored')) });
     const features = unitRows(m.batch, 11);
     const labels = Int32Array.from({ length: m.batch }, (_, n) => (n * 7) % K);
     await learner.lossAndGrad(ctx, features, labels); // the first step sizes the arena
@@ -116,12 +132,14 @@ for (const K of ks) {
     const gflop = pathFlops(modelShape(weights.config), R, 0, T, P, 0) / 1e9;
     const steps = Math.ceil((16 * K) / m.batch);
     const runS = (m.epochs * steps * ms) / 1000;
-    const row = { shape, k: K, method: m.name, m: m.M, batch: m.batch, rows: R, T, prefix: P, positions: P + R * (T - P), ms, gflop_per_step: gflop, gflops: gflop / (ms / 1000), vs_coop_step: ms / coopMs, ms_per_image: ms / m.batch, official_epochs: m.epochs, steps_per_epoch_16_shots: steps, official_run_s_estimate: runS, threads: kern.threads, reps };
+    const row = { engine: engineLabel, shape, k: K, method: m.name, m: m.M, batch: m.batch, rows: R, T, prefix: P, positions: P + R * (T - P), ms, gflop_per_step: gflop, gflops: gflop / (ms / 1000), vs_coop_step: ms / coopMs, ms_per_image: ms / m.batch, official_epochs: m.epochs, steps_per_epoch_16_shots: steps, official_run_s_estimate: runS, threads: kern?.threads ?? null, reps };
     rowsOut.push(row);
     console.log(
       `${shape} K=${String(K).padEnd(4)} ${m.name.padEnd(17)} M=${String(m.M).padEnd(2)} batch ${String(m.batch).padEnd(2)}: ${R} rows × ${T - P} + ${P} positions, ${ms.toFixed(1)} ms/step (${(ms / coopMs).toFixed(2)}× CoOp's), ${(ms / m.batch).toFixed(1)} ms/image, ${gflop.toFixed(2)} GFLOP → ${row.gflops.toFixed(1)} GFLOP/s; official run at 16 shots ≈ ${m.epochs} × ${steps} steps = ${runS.toFixed(0)} s`,
     );
   }
 }
-kern.destroy();
+kern?.destroy();
+gpu?.destroy();
+device?.destroy();
 if (out) writeFileSync(out, JSON.stringify(rowsOut, null, 1) + '\n');
