@@ -283,10 +283,16 @@ class WgslTextEngine implements TextEngine {
     }
     if (ctxRows !== this.tableCtxRows) {
       const old = this.weightBufs.get('table');
-      if (old) this.allocator.destroy(old);
       const bytes = weightBuffers(this.shape, ctxRows).find((b) => b.name === 'table')!.bytes;
       const table = this.allocator.create(bytes, { label: 'table' });
-      q.writeBuffer(table, 0, bytesOf(toF32(w.tokenEmbedding)));
+      if (old) {
+        // The vocabulary rows move on the GPU: a step whose number of context rows changes (CoCoOp's training rows
+        // against its evaluation rows) does not upload the whole embedding table again (~100 MB at ViT-B).
+        const enc = this.device.createCommandEncoder({ label: 'token table resize' });
+        enc.copyBufferToBuffer(old, 0, table, 0, this.shape.V * this.shape.D * 4);
+        q.submit([enc.finish()]);
+        this.allocator.destroy(old);
+      } else q.writeBuffer(table, 0, bytesOf(toF32(w.tokenEmbedding)));
       this.weightBufs.set('table', table);
       this.tableCtxRows = ctxRows;
     }
