@@ -66,7 +66,7 @@ function explicitRecipeKeys(p: Parsed): Set<RecipeKey> {
 
 /** "nCtx 4, init "a photo of a", batch 1, 10 epochs, lr 0.002, SGD": what a recipe's settings amount to. */
 function describeSettings(s: Omit<TrainSettings, 'seed' | 'csc'>): string {
-  return `${s.nCtx} context vectors, init ${s.init === 'words' ? `"${s.initWords}"` : 'random'}, batch ${s.batchSize}, ${s.epochs === 'auto' ? 'epochs by shots' : `${s.epochs} epoch${s.epochs === 1 ? "" : "s"}`}, lr ${s.lr}, ${s.optimizer === 'adam' ? 'Adam' : 'SGD'}`;
+  return `${s.nCtx} context vectors, init ${s.init === 'words' ? `"${s.initWords}"` : 'random'}, batch ${s.batchSize}, ${s.epochs === 'auto' ? 'epochs by shots' : `${s.epochs} epoch${s.epochs === 1 ? '' : 's'}`}, lr ${s.lr}, ${s.optimizer === 'adam' ? 'Adam' : 'SGD'}`;
 }
 
 interface Config {
