@@ -177,6 +177,18 @@ describe('the protocols, one table across datasets', () => {
     expect(readFileSync(path.join(out, 'results.md'), 'utf8')).toMatch(/^Training time per run \(mean over datasets and seeds, this machine\): CLAP [\d.]+ s; LP\+\+ [\d.]+ s; TaskRes [\d.]+ s; CLIP-Adapter [\d.]+ s\.$/m);
   }, 180_000);
 
+  it('--targets with the successors: each scored on the other dataset among its own classes (TCP from their template)', async () => {
+    const out = path.join(tmp, 'targets-succ');
+    const r = await coopIn(['train', '--dataset', 'dtd', '--targets', 'eurosat', '--model', MODEL, '--data', DATA, '--shots', '1', '--seeds', '1', '--epochs', '1', '--method', 'cocoop,tcp,dept-kgcoop', '--engine', 'cpu', '--cache', cache, '--out', out, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const records = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')).records as Array<{ method: string; accuracy: Record<string, number> }>;
+    for (const m of ['CoCoOp', 'TCP', 'DePT (KgCoOp)']) {
+      const rec = records.find((x) => x.method.startsWith(`${m} `));
+      expect(rec, m).toBeDefined();
+      expect(Object.keys(rec!.accuracy).sort(), m).toEqual(['eurosat', 'test']);
+    }
+  }, 120_000);
+
   it('a missing dataset is named before anything trains', async () => {
     const r = await coopIn(['train', '--protocol', 'xd', '--model', MODEL, '--data', DATA, '--engine', 'cpu', '--out', path.join(tmp, 'xd')]);
     expect(r.code).toBe(1);
