@@ -38,7 +38,7 @@ export async function runEval(p: Parsed): Promise<void> {
     const f = new Float32Array(keep.length * dim);
     keep.forEach((i, r) => f.set(rows[i][0]!, r * dim));
     const labels = Int32Array.from(keep, (i) => mapped[i].label);
-    const pred = argmaxRows(prompt.logits(f, labels.length), labels.length, prompt.classNames.length);
+    const pred = argmaxRows(await prompt.logits(f, labels.length), labels.length, prompt.classNames.length);
     const per = perClassAccuracy(pred, labels, prompt.classNames.length);
     report[split] = { accuracy: accuracy(pred, labels), n: labels.length, per_class: Object.fromEntries(prompt.classNames.map((n, c) => [n, per[c]]).filter(([, a]) => Number.isFinite(a as number))) };
   }

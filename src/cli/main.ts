@@ -17,7 +17,9 @@ export const USAGE = `usage:
         [--position end|middle|front] [--n-ctx M] [--init random|"a photo of a"] [--epochs auto|N] [--views 8]
         [--lr 0.002] [--optimizer sgd|adam] [--batch-size 32] [--engine auto|wgsl|cpu|reference] [--threads N] [--ep cpu|cuda [--ep-strict]] [--out DIR]
         [--splits test,shifted] [--base-to-new [--base N]] [--cache DIR] [--save-features] [--quiet]
-        [--method coop,kgcoop,prograd,tip,tip-f] [--kg-weight 8] [--prograd-lambda 1] [--prograd-t 1]
+        [--method coop,kgcoop,prograd,cocoop,deep,tcp,dept-coop,dept-kgcoop,tip,tip-f,clap,lpp,taskres,clip-adapter]
+        [--kg-weight 8] [--prograd-lambda 1] [--prograd-t 1] [--tcp-weight 8] [--dept-lp-weight 0.7] [--dept-kg-weight 2]
+        (a successor trains with its official recipe; --n-ctx, --init, --epochs, --lr, --batch-size, --optimizer given here win)
         [--dataset NAME [--targets a,b]] [--protocol fewshot|base2new|xd|dg [--datasets a,b]] [--shard i/n]
   npm run coop -- eval --model DIR --prompt FILE --data DIR [--split S] [--engine auto|wgsl|cpu|reference] [--ep cpu|cuda]
   npm run coop -- predict --model DIR --prompt FILE [--top 5] IMAGE…

@@ -30,17 +30,17 @@ export async function runPredict(p: Parsed): Promise<void> {
   const extractor = await ImageFeatureExtractor.create(l.model, { ep, epStrict: p.opts.has('ep-strict'), cacheDir: str(p, 'cache') ?? defaultCacheDir(), log });
   const rows = await extractor.features(p.positional.map((file) => ({ file, views: [{ kind: 'clean' as const }] })), 'images', progress);
   const out: Array<{ image: string; top?: Array<{ class: string; probability: number }>; error?: string }> = [];
-  p.positional.forEach((file, i) => {
+  for (const [i, file] of p.positional.entries()) {
     const f = rows[i][0];
     if (!f) {
       out.push({ image: file, error: extractor.failed.get(file) ?? 'could not be read' });
-      return;
+      continue;
     }
-    const logits = prompt.logits(f, 1);
+    const logits = await prompt.logits(f, 1);
     const prob = softmaxRows(logits, K);
     const order = Array.from({ length: K }, (_, c) => c).sort((a, b) => prob[b] - prob[a]).slice(0, top);
     out.push({ image: file, top: order.map((c) => ({ class: prompt.classNames[c], probability: prob[c] })) });
-  });
+  }
   (engine as { dispose(): void } | null)?.dispose();
   await extractor.release();
   if (p.opts.has('json')) {

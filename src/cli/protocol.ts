@@ -18,7 +18,7 @@ import { datasetRoot } from './datasets/coop-layout';
 import { buildProtocolTable, protocolMarkdown, type Protocol, type ProtocolJob } from './datasets/protocol-table';
 import { CTXV1_INIT } from './datasets/recipes';
 import { readManifest, readRuns } from './sweep-store';
-import { runTrain } from './train';
+import { IMPLIED_OPTIONS, runTrain } from './train';
 
 export const PROTOCOLS: readonly Protocol[] = ['fewshot', 'base2new', 'xd', 'dg'];
 const TRAINABLE = DATASETS.filter((d) => !d.testOnly).map((d) => d.name);
@@ -87,7 +87,11 @@ export async function runProtocol(p: Parsed): Promise<void> {
     if (protocol === 'base2new') opts.set('base-to-new', true);
     if (protocol !== 'fewshot') {
       if (!opts.has('shots')) opts.set('shots', '16');
-      if (!opts.has('init')) opts.set('init', CTXV1_INIT);
+      // CoOp's init under CoCoOp's scripts; a successor keeps its own recipe's (train.ts IMPLIED_OPTIONS).
+      if (!opts.has('init')) {
+        opts.set('init', CTXV1_INIT);
+        opts.set(IMPLIED_OPTIONS, 'init');
+      }
     }
     process.stderr.write(`\n=== ${protocol}: ${j.dataset}${j.targets.length ? ` → ${j.targets.join(', ')}` : ''} (${done.length + 1}/${plan.jobs.length}) → ${path.join(out, j.dataset)}\n`);
     await runTrain({ opts, positional: [] });

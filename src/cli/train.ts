@@ -19,13 +19,15 @@ import { CoopTrainer } from '../coop/trainer';
 import { adapterLogits, fitFeatureAdapter, type AdapterWeights } from '../coop/adapter-methods';
 import { adapterFileName, parseAdapterFile, serializeAdapterFile, type AdapterFile } from '../coop/adapter-file';
 import { DEFAULT_METHOD_SETTINGS, isFeatureMethod, learnsPrompt, METHOD_LABELS, parseMethods, type Method, type MethodSettings } from '../coop/method-settings';
-import { methodLossAndGrad, promptMethodConfig } from '../coop/prompt-methods';
+import { methodLearnerConfig, methodRunSettings, needsHandWritten, type RecipeKey } from '../coop/method-learner';
+import { isSuccessor, promptLearner } from '../coop/prompt-learner';
+import { successorFileMethod, withSuccessorExtras } from '../coop/successors';
 import { buildTipCache, searchTipParams, tipLogits, trainTipAdapterF, TIP_ADAPTER_DEFAULTS, TIP_ADAPTER_F_DEFAULTS, type TipParams } from '../coop/tip-adapter';
 import { argmaxRows } from '../coop/metrics';
-import { baseToNewAccuracies, classSplitFirst, subsetClasses, type Predictor } from '../coop/base-to-new';
+import { baseToNewAccuracies, baseToNewParts, classSplitFirst, subsetClasses, type Predictor } from '../coop/base-to-new';
 import type { TextEngineLike } from '../worker/text-engine';
 import { ArgError, intList, oneOf, positiveInt, positiveNumber, str, type Parsed } from './args';
-import { handTextAnchors, handTextFeatures, initialContext, learnedTextFeatures, loadAll, predict, promptSpec, type Loaded } from './common';
+import { handTextAnchors, handTextFeatures, initialContext, loadAll, predict, promptSpec, type Loaded } from './common';
 import { defaultCacheDir, ImageFeatureExtractor, type EpChoice } from './image-features';
 import { DATASET_NAMES } from './datasets/catalog';
 import { coopRecipe } from './datasets/recipes';
@@ -43,7 +45,29 @@ export const TRAIN_OPTIONS = {
   'base-to-new': 'flag', base: 'value', lr: 'value', 'batch-size': 'value', cache: 'value', splits: 'value', quiet: 'flag',
   'save-features': 'flag', threads: 'value', dataset: 'value', targets: 'value', shard: 'value', protocol: 'value', datasets: 'value',
   optimizer: 'value', method: 'value', 'kg-weight': 'value', 'prograd-lambda': 'value', 'prograd-t': 'value',
+  'tcp-weight': 'value', 'dept-lp-weight': 'value', 'dept-kg-weight': 'value',
 } as const;
+
+/** The options that set what a successor's recipe sets: given explicitly, they win over the recipe. */
+const RECIPE_FLAGS: ReadonlyArray<[string, RecipeKey]> = [
+  ['n-ctx', 'nCtx'], ['init', 'init'], ['position', 'position'], ['batch-size', 'batchSize'], ['epochs', 'epochs'], ['lr', 'lr'], ['optimizer', 'optimizer'],
+];
+
+/**
+ * Options another command set for the person (`--protocol base2new` sets --init to CoCoOp's "a photo of a" for
+ * CoOp): not the person's explicit choice, so a successor's recipe is kept over them.
+ */
+export const IMPLIED_OPTIONS = '_implied';
+
+function explicitRecipeKeys(p: Parsed): Set<RecipeKey> {
+  const implied = new Set((str(p, IMPLIED_OPTIONS) ?? '').split(',').filter(Boolean));
+  return new Set(RECIPE_FLAGS.filter(([flag]) => p.opts.has(flag) && !implied.has(flag)).map(([, key]) => key));
+}
+
+/** "nCtx 4, init "a photo of a", batch 1, 10 epochs, lr 0.002, SGD": what a recipe's settings amount to. */
+function describeSettings(s: Omit<TrainSettings, 'seed' | 'csc'>): string {
+  return `${s.nCtx} context vectors, init ${s.init === 'words' ? `"${s.initWords}"` : 'random'}, batch ${s.batchSize}, ${s.epochs === 'auto' ? 'epochs by shots' : `${s.epochs} epoch${s.epochs === 1 ? '' : 's'}`}, lr ${s.lr}, ${s.optimizer === 'adam' ? 'Adam' : 'SGD'}`;
+}
 
 interface Config {
   csc: boolean;
@@ -104,6 +128,9 @@ function methodSettingsFrom(p: Parsed): MethodSettings {
     kgWeight: positiveNumber(p, 'kg-weight', d.kgWeight),
     progradT: positiveNumber(p, 'prograd-t', d.progradT),
     progradLambda: positiveNumber(p, 'prograd-lambda', d.progradLambda),
+    tcpWeight: positiveNumber(p, 'tcp-weight', d.tcpWeight),
+    deptLpWeight: positiveNumber(p, 'dept-lp-weight', d.deptLpWeight),
+    deptKgWeight: positiveNumber(p, 'dept-kg-weight', d.deptKgWeight),
   };
 }
 
@@ -151,6 +178,19 @@ export async function runTrain(p: Parsed): Promise<void> {
   const promptMethods = methods.filter(learnsPrompt);
   const adapterMethods = methods.filter((m) => !learnsPrompt(m));
   const ms = methodSettingsFrom(p);
+  const successors = promptMethods.filter(isSuccessor);
+  if (successors.length && cscs.includes(true)) {
+    throw new ArgError(`--csc: ${successors.map((m) => METHOD_LABELS[m]).join(', ')} learn${successors.length > 1 ? '' : 's'} one context shared by all classes (and tensors beside it), never a class-specific one; leave out --csc, or train CSC in a separate command with --method coop, kgcoop or prograd`);
+  }
+  for (const m of ['tcp-weight', 'dept-lp-weight', 'dept-kg-weight'] as const) {
+    const owner = m === 'tcp-weight' ? 'tcp' : m === 'dept-kg-weight' ? 'dept-kgcoop' : null;
+    if (p.opts.has(m) && (owner ? !methods.includes(owner) : !methods.some((x) => x === 'dept-coop' || x === 'dept-kgcoop'))) throw new ArgError(`--${m} applies to ${owner ? METHOD_LABELS[owner] : 'DePT'}: add it to --method`);
+  }
+  // Each method's settings: CoOp, KgCoOp and ProGrad the command's; a successor its official recipe, except what
+  // the person set explicitly (method-learner.ts).
+  const explicit = explicitRecipeKeys(p);
+  const runOf = (m: Method) => (learnsPrompt(m) ? methodRunSettings(m, base, explicit) : { settings: base, source: null, overridden: [] as RecipeKey[] });
+  const settingsOf = (m: Method) => runOf(m).settings;
   const out = str(p, 'out') ?? path.join('coop-out', new Date().toISOString().replace(/[:.]/g, '-'));
   const engineChoice = oneOf<EngineChoice>(p, 'engine', ['auto', 'wgsl', 'cpu', 'reference'], 'auto');
   const ep = oneOf<EpChoice>(p, 'ep', ['cpu', 'cuda'], 'cpu');
@@ -169,6 +209,11 @@ export async function runTrain(p: Parsed): Promise<void> {
   if (source.kind === 'coop' && source.name === 'imagenet' && base.epochs === 'auto') {
     base.epochs = coopRecipe('imagenet', 16).epochs;
     log(`recipe: ${coopRecipe('imagenet', 16).config}: ${base.epochs} epochs for every shot count`);
+  }
+
+  for (const m of successors) {
+    const r = runOf(m);
+    log(`recipe: ${METHOD_LABELS[m]} trains with its official recipe (${r.source}): ${describeSettings(r.settings)}${r.overridden.length ? `; from the command line instead: ${r.overridden.map((k) => `--${RECIPE_FLAGS.find(([, key]) => key === k)![0]}`).join(', ')}` : ''}`);
   }
 
   let nBase = K;
@@ -266,7 +311,7 @@ export async function runTrain(p: Parsed): Promise<void> {
   const methodOrder = [
     ...handRows.map((h) => h.method),
     'linear probe',
-    ...methods.flatMap((m) => (learnsPrompt(m) ? cscs.map((c) => configLabel({ ...base, csc: c }, m)) : [configLabel({ ...base, csc: false }, m)])),
+    ...methods.flatMap((m) => (learnsPrompt(m) ? cscs.map((c) => configLabel({ ...settingsOf(m), csc: c }, m)) : [configLabel({ ...base, csc: false }, m)])),
   ];
   const tableSplits = [...splitNames, ...targets.map((t) => t.name)];
   const datasetKey = source.kind === 'coop' ? source.name : 'folder';
@@ -306,7 +351,7 @@ export async function runTrain(p: Parsed): Promise<void> {
   const offset = Math.max(0, DATASET_NAMES.indexOf(datasetKey));
   let group = 0;
   for (const shots of shotsList) for (const seed of seeds) {
-    const labels = ['linear probe', ...adapterMethods.map((m) => configLabel({ ...base, csc: false }, m)), ...promptMethods.flatMap((m) => cscs.map((c) => configLabel({ ...base, csc: c }, m)))];
+    const labels = ['linear probe', ...adapterMethods.map((m) => configLabel({ ...base, csc: false }, m)), ...promptMethods.flatMap((m) => cscs.map((c) => configLabel({ ...settingsOf(m), csc: c }, m)))];
     const mine = store.mine(group++ + offset);
     for (const label of labels) plan.push({ shots, seed, label, key: runKey(datasetKey, shots, seed, label), mine });
   }
@@ -496,21 +541,29 @@ export async function runTrain(p: Parsed): Promise<void> {
         writeOutputs();
       }
       for (const method of promptMethods) for (const csc of cscs) {
-        const settings: TrainSettings = { ...base, csc, seed };
+        const settings: TrainSettings = { ...settingsOf(method), csc, seed };
         const label = configLabel(settings, method);
         if (!isTodo(shots, seed, label)) continue;
-        const { ctx, note } = initialContext(l, settings, runNames.length);
-        if (note) log(`note: ${note}`);
+        const dims = { D: l.weights.config.D, E: dim, L: l.weights.config.L, K: runNames.length };
+        // The trained classes' hand-written prompts (the dataset's template): KgCoOp's and ProGrad's anchors, TCP's
+        // class-token input, KgCoOp's anchors under DePT.
+        const hand = needsHandWritten(method) ? await handText(runNames, [source.zsTemplate]) : null;
+        const init = initialContext(l, settings, runNames.length);
+        if (init.note) log(`note: ${init.note}`);
+        // A successor's tensors beside the context (Meta-Net, deep tokens, class MLP, DePT's head), seeded by the run.
+        const ctx = isSuccessor(method) ? withSuccessorExtras(init.ctx, method, dims, seed) : init.ctx;
         engine.setPrompts(promptSpec(l, runNames, ctx.nCtx, ctx.cscClasses > 0, settings.position));
+        // The method changes the loss, the gradient and the scores, never the loop (src/coop/prompt-learner.ts).
+        const learner = promptLearner(methodLearnerConfig(method, ms, hand, l.model.manifest.logit_scale, dims), {
+          step: (c, f, y, tg, sg) => engine.step(c.data, f, y, tg, sg),
+          tower: (input) => engine.towerStep(input),
+          textFeatures: (c) => engine.textFeatures(c),
+        });
         const trainer = new CoopTrainer({
           settings: { ...settings, nCtx: ctx.nCtx },
           data: { viewFeatures, nImages: chosen.length, nViews: base.views, dim, labels, nClasses: poolClasses },
           initialContext: ctx,
-          // The method changes the loss and gradient, never the loop (src/coop/prompt-methods.ts).
-          lossAndGrad: methodLossAndGrad(
-            promptMethodConfig(method, ms, method === 'coop' ? null : await handText(runNames, [source.zsTemplate]), l.model.manifest.logit_scale, runNames.length, dim),
-            (c, f, y, tg, sg) => engine.step(c.data, f, y, tg, sg),
-          ),
+          lossAndGrad: learner.lossAndGrad,
         });
         const tag = `[${runsDone + 1}/${runsTotal}] ${label}, ${shots} shot${shots > 1 ? 's' : ''}, seed ${seed}`;
         const task = progress.task(tag, trainer.totalSteps, 'steps');
@@ -535,13 +588,32 @@ export async function runTrain(p: Parsed): Promise<void> {
           } else if (ev.type === 'error') failed = ev.message;
         }
         const final: ContextVectors = trainer.context;
-        // Evaluation: the learned prompts' text features against each split.
-        const textAll = await learnedTextFeatures(engine, l, runNames, final, settings.position);
-        const trainAcc = accuracy(predict(cleanF, textAll, dim), labels);
-        // Base-to-new: the learned unified context with the new classes' names, among the new classes.
-        const acc = baseToNew
-          ? baseToNewAccuracies(splits, classSplit, dim, byText(textAll), byText(await learnedTextFeatures(engine, l, newNames, final, settings.position)))
-          : { ...scoreText(textAll), ...(await scoreTargets((t) => learnedTextFeatures(engine, l, t.classNames, final, settings.position))) };
+        // Evaluation through the method's own scores (prompt-learner.ts), one class set at a time while it is the
+        // engine's prompts (CoCoOp builds its per-image prompts at every call).
+        const scorerFor = async (classNames: readonly string[], which: 'base' | 'new', handWritten: Float32Array | null) => {
+          engine.setPrompts(promptSpec(l, classNames, final.nCtx, final.cscClasses > 0, settings.position));
+          const sc = await learner.scorer(final, { which, nClasses: classNames.length, handWritten });
+          return async (f: Float32Array, n: number) => argmaxRows(await sc.logits(f), n, classNames.length);
+        };
+        const onBase = await scorerFor(runNames, 'base', hand);
+        const trainAcc = accuracy(await onBase(cleanF, labels.length), labels);
+        const acc: Record<string, number> = {};
+        if (baseToNew) {
+          // Base-to-new: each split's base images among the base classes, its new images among the new classes with
+          // the learned unified context (and a successor's tensors); TCP's class tokens from their hand-written prompts.
+          const parts = baseToNewParts(splits, classSplit, dim, true);
+          for (const pt of parts.filter((x) => x.part === 'base')) acc[pt.key] = accuracy(await onBase(pt.sub.features, pt.sub.labels.length), pt.sub.labels);
+          const onNew = await scorerFor(newNames, 'new', method === 'tcp' ? await zsNewText() : null);
+          for (const pt of parts.filter((x) => x.part === 'new')) acc[pt.key] = accuracy(await onNew(pt.sub.features, pt.sub.labels.length), pt.sub.labels);
+        } else {
+          for (const sp of splits) if (sp.labels.length) acc[sp.name] = accuracy(await onBase(sp.features, sp.labels.length), sp.labels);
+          // Another dataset's classes are new to the method (DePT scores them by similarity alone).
+          for (const { target, split } of targetSets) {
+            if (!split.labels.length) continue;
+            const on = await scorerFor(target.classNames, 'new', method === 'tcp' ? await handText(target.classNames, [target.template]) : null);
+            acc[target.name] = accuracy(await on(split.features, split.labels.length), split.labels);
+          }
+        }
         const secs = (performance.now() - tRun) / 1000;
         runTimes.push(secs);
         task.done(`${failed ? `FAILED: ${failed}; ` : ''}${method === 'prograd' ? `projected ${projected} of ${trainer.totalSteps} steps; ` : ''}loss ${lastLoss.toFixed(4)}, train ${pct(trainAcc)}%, ${Object.entries(acc).map(([s, a]) => `${s} ${pct(a)}%`).join(', ')}`);
@@ -552,6 +624,8 @@ export async function runTrain(p: Parsed): Promise<void> {
         const prompt: LearnedPrompt = {
           model: { id: promptModel.id, fingerprint: promptModel.fingerprint },
           context: final,
+          // A successor's file says which method made it and what its prediction needs (version 2).
+          ...(isSuccessor(method) ? { method: successorFileMethod(method, ms, { L: l.weights.config.L, template: source.zsTemplate, baseClasses: [...runNames] }) } : {}),
           position: settings.position,
           init: settings.init === 'words' ? { kind: 'words', words: settings.initWords } : { kind: 'random' },
           classNames: [...runNames],

@@ -227,6 +227,6 @@ describe('coop train --method', () => {
   it('names the known methods on a typo', async () => {
     const r = await coopIn(['train', '--model', MODEL, '--data', tinyData('typo'), '--method', 'coop,tipf', '--engine', 'cpu', '--out', path.join(tmp, 'o-typo'), '--cache', cache]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--method: unknown method 'tipf': use one or more of coop, kgcoop, prograd, tip, tip-f/);
+    expect(r.stderr).toMatch(/--method: unknown method 'tipf': use one or more of coop, kgcoop, prograd, cocoop, deep, tcp, dept-coop, dept-kgcoop, tip, tip-f/);
   });
 });

@@ -120,7 +120,7 @@ describe('a sweep on a CoOp dataset survives a kill and spreads over shards', ()
 describe('the protocols, one table across datasets', () => {
   it('base2new over two datasets: base, new, H per dataset and the average H of the averaged base and new', async () => {
     const out = path.join(tmp, 'b2n');
-    const r = await coopIn(['train', '--protocol', 'base2new', '--datasets', 'dtd,eurosat', '--model', MODEL, '--data', DATA, '--shots', '2', '--seeds', '1,2', '--epochs', '1', '--engine', 'cpu', '--cache', cache, '--out', out, '--quiet']);
+    const r = await coopIn(['train', '--protocol', 'base2new', '--datasets', 'dtd,eurosat', '--model', MODEL, '--data', DATA, '--shots', '2', '--seeds', '1,2', '--epochs', '1', '--method', 'coop,deep,tcp', '--engine', 'cpu', '--cache', cache, '--out', out, '--quiet']);
     expect(r.code, r.stderr).toBe(0);
     const json = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
     expect(json.table.columns).toEqual(['dtd base', 'dtd new', 'dtd H', 'eurosat base', 'eurosat new', 'eurosat H', 'average base', 'average new', 'average H']);
@@ -133,12 +133,19 @@ describe('the protocols, one table across datasets', () => {
     expect(c['average H'].mean).toBeCloseTo((2 * b * n) / (b + n), 9);
     const md = readFileSync(path.join(out, 'results.md'), 'utf8');
     expect(md).toContain('| CoOp (published, CoCoOp Table 1) | 79.4 | 41.2 | 54.2 | 92.2 | 54.7 | 68.7 | 82.7 | 63.2 | 71.7 |');
+    // The successors' rows beside CoOp's, each with its own recipe: TCP's random init, not base2new's CoOp init.
+    const methods = json.table.blocks[0].rows.map((x: { method: string }) => x.method);
+    expect(methods).toContain('Deep prompts unified end "a photo of a"');
+    expect(methods).toContain('TCP unified end M4 Adam');
+    const tcp = json.table.blocks[0].rows.find((x: { method: string }) => x.method === 'TCP unified end M4 Adam').cells;
+    expect(tcp['dtd new'].runs).toHaveLength(2);
+    expect(Number.isFinite(tcp['average H'].mean)).toBe(true);
     // dtd has 3 classes: Dassl's ceil(3 / 2) = 2 are base.
     expect(r.stderr).toMatch(/base classes disc, box; new classes kite/);
   }, 180_000);
 
   it('base2new in two shards merges into the unsharded protocol table', async () => {
-    const args = (out: string, shard: string) => ['train', '--protocol', 'base2new', '--datasets', 'dtd,eurosat', '--model', MODEL, '--data', DATA, '--shots', '2', '--seeds', '1,2', '--epochs', '1', '--engine', 'cpu', '--cache', cache, '--out', out, '--quiet', '--shard', shard];
+    const args = (out: string, shard: string) => ['train', '--protocol', 'base2new', '--datasets', 'dtd,eurosat', '--model', MODEL, '--data', DATA, '--shots', '2', '--seeds', '1,2', '--epochs', '1', '--method', 'coop,deep,tcp', '--engine', 'cpu', '--cache', cache, '--out', out, '--quiet', '--shard', shard];
     for (const i of [0, 1]) expect((await coopIn(args(path.join(tmp, `b2n-${i}`), `${i}/2`))).code).toBe(0);
     const m = await coopIn(['merge', path.join(tmp, 'b2n-0'), path.join(tmp, 'b2n-1'), '--out', path.join(tmp, 'b2n-merged')]);
     expect(m.code, m.stderr).toBe(0);
@@ -169,6 +176,18 @@ describe('the protocols, one table across datasets', () => {
     expect(json.table.blocks[0].rows.map((x: { method: string }) => x.method).slice(-4)).toEqual(['CLAP', 'LP++', 'TaskRes', 'CLIP-Adapter']);
     expect(readFileSync(path.join(out, 'results.md'), 'utf8')).toMatch(/^Training time per run \(mean over datasets and seeds, this machine\): CLAP [\d.]+ s; LP\+\+ [\d.]+ s; TaskRes [\d.]+ s; CLIP-Adapter [\d.]+ s\.$/m);
   }, 180_000);
+
+  it('--targets with the successors: each scored on the other dataset among its own classes (TCP from their template)', async () => {
+    const out = path.join(tmp, 'targets-succ');
+    const r = await coopIn(['train', '--dataset', 'dtd', '--targets', 'eurosat', '--model', MODEL, '--data', DATA, '--shots', '1', '--seeds', '1', '--epochs', '1', '--method', 'cocoop,tcp,dept-kgcoop', '--engine', 'cpu', '--cache', cache, '--out', out, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const records = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')).records as Array<{ method: string; accuracy: Record<string, number> }>;
+    for (const m of ['CoCoOp', 'TCP', 'DePT (KgCoOp)']) {
+      const rec = records.find((x) => x.method.startsWith(`${m} `));
+      expect(rec, m).toBeDefined();
+      expect(Object.keys(rec!.accuracy).sort(), m).toEqual(['eurosat', 'test']);
+    }
+  }, 120_000);
 
   it('a missing dataset is named before anything trains', async () => {
     const r = await coopIn(['train', '--protocol', 'xd', '--model', MODEL, '--data', DATA, '--engine', 'cpu', '--out', path.join(tmp, 'xd')]);
