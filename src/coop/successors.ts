@@ -31,7 +31,7 @@ export const SUCCESSOR_RECIPES: Readonly<Record<Successor, SuccessorRecipe>> = O
   },
   tcp: {
     settings: { nCtx: TCP_DEFAULTS.nCtx, init: 'random', csc: false, position: 'end', batchSize: TCP_DEFAULTS.batchSize, epochs: TCP_DEFAULTS.epochs, lr: TCP_DEFAULTS.lr, optimizer: 'adam' },
-    source: 'htyao89/Textual-based_Class-aware_prompt_tuning configs/trainers/TCP/vit_b16_ep100_ctxv1.yaml, scripts/base2new_train.sh',
+    source: 'htyao89/Textual-based_Class-aware_prompt_tuning configs/trainers/TCP/vit_b16_ep100_ctxv1.yaml (MAX_EPOCH 50 despite its name), scripts/base2new_train.sh',
   },
   'dept-coop': {
     settings: { nCtx: 16, init: 'random', csc: false, position: 'end', batchSize: DEPT_DEFAULTS.batchSize, epochs: DEPT_DEFAULTS.epochs, lr: DEPT_DEFAULTS.lr, optimizer: 'sgd' },

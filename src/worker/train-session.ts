@@ -10,9 +10,9 @@ import { cloneContext, randomContext, wordContext, type ContextVectors } from '.
 import { linearProbe, probePredict } from '../coop/linear-probe';
 import { nearestTokens } from '../coop/nearest-tokens';
 import { CoopTrainer, type EvalResult } from '../coop/trainer';
-import { promptMethodConfig } from '../coop/prompt-methods';
+import { methodLearnerConfig } from '../coop/method-learner';
 import { isSuccessor, promptLearner, type ClassScorer, type LearnerConfig, type PromptLearner } from '../coop/prompt-learner';
-import { successorConfig, withSuccessorExtras } from '../coop/successors';
+import { withSuccessorExtras } from '../coop/successors';
 import { METHOD_LABELS } from '../coop/method-settings';
 import { buildTipCache, searchTipParams, tipLogits, trainTipAdapterF, TIP_ADAPTER_DEFAULTS, type TipParams } from '../coop/tip-adapter';
 import type { PromptSpec } from '../engine/prompt';
@@ -243,11 +243,7 @@ export class TrainSession {
     const K = req.nClasses;
     const m = req.method;
     const logitScale = this.initReq?.logitScale ?? 100;
-    const cfg: LearnerConfig = !m
-      ? { method: 'coop' }
-      : isSuccessor(m.name)
-        ? successorConfig(m.name, m.settings, m.handWritten, logitScale, { D, E, L, K })
-        : promptMethodConfig(m.name, m.settings, m.handWritten, logitScale, K, E);
+    const cfg: LearnerConfig = m ? methodLearnerConfig(m.name, m.settings, m.handWritten, logitScale, { D, E, L, K }) : { method: 'coop' };
     if (isSuccessor(cfg.method) && ctx.cscClasses > 0) throw new Error(`${METHOD_LABELS[cfg.method]} learns one shared context: turn class-specific context off`);
     return promptLearner(cfg, {
       step: (c, features, labels, textGrad, secondGrad) => engine().step(c.data, features, labels, textGrad, secondGrad),
