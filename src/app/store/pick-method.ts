@@ -41,7 +41,8 @@ export function recipeSummary(m: Successor): string {
   if (s.epochs !== undefined) parts.push(`${s.epochs} epochs`);
   if (s.lr !== undefined) parts.push(`lr ${s.lr}`);
   parts.push(s.optimizer === 'adam' ? 'Adam' : 'SGD');
-  return `${METHOD_LABELS[m]}'s official settings: ${parts.join(', ')} (${source})`;
+  const label = METHOD_LABELS[m];
+  return `${label}${label.endsWith('s') ? "'" : "'s"} official settings: ${parts.join(', ')} (${source})`;
 }
 
 /** The recipe's keys, as the train store holds them (position lives beside the settings there). */

@@ -225,13 +225,12 @@ function carriedContext(s: Pick<TrainState, 'history' | 'snapshot' | 'settings' 
  * The context Train starts from: an imported prompt's (with its extras only while its own method is picked: another
  * method would ignore them, and they would export under its name), else the one kept from a failed run.
  */
-function startContext(s: Pick<TrainState, 'history' | 'snapshot' | 'settings' | 'cards' | 'imported'>, runtime: ModelRuntime): LearnedPrompt['context'] | null {
-  const imp = s.imported;
-  if (imp) {
-    const own = imp.method?.name === useMethodStore.getState().method;
-    return imp.context.extras?.length && !own ? { ...imp.context, extras: undefined } : imp.context;
-  }
-  return carriedContext(s, runtime);
+function startContext(s: Pick<TrainState, 'history' | 'snapshot' | 'settings' | 'cards' | 'imported' | 'runs' | 'activeRunId'>, runtime: ModelRuntime): LearnedPrompt['context'] | null {
+  const picked = useMethodStore.getState().method;
+  const own = (ctx: LearnedPrompt['context'], madeBy: string | undefined) => (ctx.extras?.length && madeBy !== picked ? { ...ctx, extras: undefined } : ctx);
+  if (s.imported) return own(s.imported.context, s.imported.method?.name);
+  const carried = carriedContext(s, runtime);
+  return carried && own(carried, s.runs.find((r) => r.id === s.activeRunId)?.method?.name);
 }
 
 let client: TrainWorkerClient | null = null;
