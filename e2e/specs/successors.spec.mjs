@@ -86,6 +86,25 @@ test('successors: CoCoOp and deep prompts train from the picker, nearest words p
   log(`exported ${download.suggestedFilename()}: version ${json.version}, method ${json.method.name}, extras ${json.extras.map((x) => `${x.name} [${x.shape}]`).join(', ')}`);
   await expect(page.locator('[data-testid="import-error"]')).toHaveCount(0);
 
+  // TCP base-to-new: two classes marked "new" are left out of training; its recipe (Adam) for one epoch, and the
+  // table gets base, new and H, the new classes through TCP's class-aware tokens from their hand-written prompts.
+  const newBoxes = page.locator('[data-testid="class-new"]');
+  const nCards = await newBoxes.count();
+  for (const i of [nCards - 2, nCards - 1]) await newBoxes.nth(i).check();
+  await panel.locator('input[name="method"][value="tcp"]').check();
+  await expect(panel.locator('[data-testid="method-recipe"]')).toContainText("TCP's official settings: 4 random context vectors, batch 32");
+  await expect(page.locator('[data-testid="setting-optimizer"]')).toHaveValue('adam');
+  await shortRun();
+  t0 = Date.now();
+  await page.click('[data-testid="train"]');
+  expect(await waitForStatus(page, ['done', 'failed'], 6 * 60_000)).toBe('done');
+  const tcp = page.locator('[data-testid="method-row-tcp"]');
+  await expect(tcp).toBeVisible();
+  const tcpCells = Object.fromEntries(await tcp.locator('td[data-col]').evaluateAll((tds) => tds.map((td) => [td.dataset.col, td.textContent])));
+  log(`TCP base-to-new, 1 epoch: ${JSON.stringify(tcpCells)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  for (const col of ['test/base', 'test/new', 'test/H']) expect(tcpCells[col]).toMatch(/^\d+(\.\d)?%$/);
+  for (const i of [nCards - 2, nCards - 1]) await newBoxes.nth(i).uncheck();
+
   // Re-import: made by deep prompts, and the same accuracies through the method on the same images.
   await panel.locator('input[name="method"][value="coop"]').check();
   await page.setInputFiles('[data-testid="import-input"]', exported);
