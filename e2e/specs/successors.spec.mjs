@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect } from '@playwright/test';
+import { AxeBuilder } from '@axe-core/playwright';
 import { test } from '../lib/fixtures.mjs';
 import { waitForModel, waitForStatus } from '../lib/app.mjs';
 
@@ -75,6 +76,11 @@ test('successors: CoCoOp and deep prompts train from the picker, nearest words p
   expect(perBlock[1]).not.toEqual(perBlock[2]);
   log(`nearest words, first vector per block: ${Object.entries(perBlock).map(([b, r]) => `${b}: ${r[0]}`).join(' | ')}`);
 
+  // The picker with a recipe and the per-block nearest words pass axe (WCAG 2.1 AA: no serious or critical violation).
+  const { violations } = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).include('[data-testid="methods-panel"]').include('[data-testid="nearest-tokens"]').analyze();
+  log(`axe (method panel, nearest words): ${violations.map((v) => `${v.impact} ${v.id}`).join(', ') || 'no violations'}`);
+  expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+
   // Export: a version-2 file with the method and its per-block tokens.
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export"]')]);
   const exported = test.info().outputPath(download.suggestedFilename());
@@ -104,6 +110,11 @@ test('successors: CoCoOp and deep prompts train from the picker, nearest words p
   log(`TCP base-to-new, 1 epoch: ${JSON.stringify(tcpCells)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   for (const col of ['test/base', 'test/new', 'test/H']) expect(tcpCells[col]).toMatch(/^\d+(\.\d)?%$/);
   for (const i of [nCards - 2, nCards - 1]) await newBoxes.nth(i).uncheck();
+  // Class-specific context with a successor: a clear message, and Train does not start.
+  await page.check('[data-testid="setting-csc"]');
+  await expect(panel.locator('[data-testid="method-csc"]')).toContainText('TCP learns one context shared by every class: turn class-specific context (CSC) off');
+  await page.uncheck('[data-testid="setting-csc"]');
+  await expect(panel.locator('[data-testid="method-csc"]')).toHaveCount(0);
 
   // Re-import: made by deep prompts, and the same accuracies through the method on the same images.
   await panel.locator('input[name="method"][value="coop"]').check();
