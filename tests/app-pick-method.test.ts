@@ -9,7 +9,9 @@ import { useMethodStore } from '../src/app/store/method-store';
 import { deptSplitOf, runMethodRecord, useTrainStore } from '../src/app/store/train-store';
 import { DEFAULT_METHOD_SETTINGS, METHODS } from '../src/coop/method-settings';
 import { withDefaults } from '../src/coop/settings';
-import { SUCCESSOR_RECIPES } from '../src/coop/successors';
+import { SUCCESSOR_RECIPES, successorExtras, successorFromFile } from '../src/coop/successors';
+import { SUCCESSORS } from '../src/coop/prompt-learner';
+import { parsePromptFile, serializePromptFile } from '../src/coop/prompt-file';
 import { nearestDeepTokens, nearestTokens } from '../src/coop/nearest-tokens';
 
 afterEach(() => {
@@ -65,6 +67,21 @@ describe('successor runs and files', () => {
     expect(runMethodRecord('cocoop', DEFAULT_METHOD_SETTINGS, 4, ['a'])).toEqual({ name: 'cocoop', settings: {} });
     expect(runMethodRecord('tcp', { ...DEFAULT_METHOD_SETTINGS, tcpWeight: 3 }, 12, ['a'])).toEqual({ name: 'tcp', settings: { block: 8, template: 'a photo of a {}.', weight: 3 } });
     expect(runMethodRecord('dept-coop', DEFAULT_METHOD_SETTINGS, 4, ['cat', 'dog'])?.settings).toMatchObject({ base_classes: ['cat', 'dog'], lp_weight: 0.7 });
+  });
+
+  it("an app-trained successor run's record exports as a version-2 file and reads back with the same method", () => {
+    const D = 8;
+    const classes = ['cat', 'dog'];
+    for (const m of SUCCESSORS) {
+      const method = runMethodRecord(m, DEFAULT_METHOD_SETTINGS, 4, classes)!;
+      const context = { data: new Float32Array(4 * D).fill(0.25), nCtx: 4, dim: D, cscClasses: 0, extras: successorExtras(m, { E: 32, D, L: 4, K: 2 }, 4, 1) };
+      const text = serializePromptFile({ model: { id: 'toy', fingerprint: 'ab'.repeat(32) }, context, method, position: 'end', init: { kind: 'random' }, classNames: classes, training: withDefaults(), metrics: {}, nearestTokens: null, created: '2026-12-02T00:00:00.000Z' });
+      const back = parsePromptFile(text, { id: 'toy', fingerprint: 'ab'.repeat(32), width: D });
+      if (!back.ok) throw new Error(`${m}: ${back.error}`);
+      expect(back.prompt.method).toEqual(method);
+      expect(successorFromFile(back.prompt.method!).method).toBe(m);
+      expect(back.prompt.context.extras?.map((x) => x.name)).toEqual(context.extras.map((x) => x.name));
+    }
   });
 
   it("splits an imported DePT file's classes into its head's base classes and new ones", () => {
