@@ -24,7 +24,7 @@ export const METHOD_HINTS: Readonly<Record<Method, string>> = Object.freeze({
   tip: 'a cache of the training images\' features beside zero-shot CLIP, no training',
   'tip-f': 'Tip-Adapter whose cache keys are fine-tuned for a few epochs',
   clap: 'a linear probe initialised from the zero-shot weights and held near them',
-  lpp: 'a linear probe blended with the zero-shot text features, closed-form step sizes',
+  lpp: 'a linear probe blended with the zero-shot text features (LP++)',
   taskres: 'a learned residual on the zero-shot classifier\'s weights',
   'clip-adapter': 'a small residual MLP on the image features',
 });
