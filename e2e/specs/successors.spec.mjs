@@ -31,6 +31,7 @@ test('successors: CoCoOp and deep prompts train from the picker, nearest words p
   await expect(page.locator('[data-testid="setting-batchSize"]')).toHaveValue('1');
   await expect(page.locator('[data-testid="setting-epochs"]')).toHaveValue('10');
   log(`recipe: ${await recipe.textContent()}`);
+  await panel.screenshot({ path: test.info().outputPath('picker-cocoop.png') });
   await shortRun();
   let t0 = Date.now();
   await page.click('[data-testid="train"]');
@@ -74,6 +75,7 @@ test('successors: CoCoOp and deep prompts train from the picker, nearest words p
     expect(perBlock[b][0]).toMatch(new RegExp(`^block ${b} \\[V\\]1\\D`));
   }
   expect(perBlock[1]).not.toEqual(perBlock[2]);
+  await page.locator('[data-testid="nearest-tokens"]').screenshot({ path: test.info().outputPath('nearest-block-3.png') });
   log(`nearest words, first vector per block: ${Object.entries(perBlock).map(([b, r]) => `${b}: ${r[0]}`).join(' | ')}`);
 
   // The picker with a recipe and the per-block nearest words pass axe (WCAG 2.1 AA: no serious or critical violation).
