@@ -84,6 +84,19 @@ describe('successor runs and files', () => {
     }
   });
 
+  it("a restored or shown successor run picks its method with the run's settings", () => {
+    const run = (id: string, method?: ReturnType<typeof runMethodRecord>) =>
+      ({ id, name: id, created: '', model: { folder: 'toy', id: 'toy', fingerprint: '' }, settings: withDefaults(), position: 'end', dataKey: '', status: 'done', error: null, loss: [], epochs: [], progress: null, view: null, checkpoint: null, ...(method ? { method } : {}) }) as never;
+    const tcp = runMethodRecord('tcp', { ...DEFAULT_METHOD_SETTINGS, tcpWeight: 2 }, 4, ['a'])!;
+    useTrainStore.getState().restore({ cards: [], extraSets: [], holdOut: 0.25, settings: withDefaults(), position: 'end', runs: [run('r1', tcp), run('r2')], activeRunId: 'r1', overlay: [] });
+    expect(useMethodStore.getState()).toMatchObject({ method: 'tcp', settings: { tcpWeight: 2 } });
+    useMethodStore.setState({ method: 'kgcoop' });
+    useTrainStore.getState().showRun('r2');
+    expect(useMethodStore.getState().method).toBe('kgcoop');
+    useTrainStore.getState().showRun('r1');
+    expect(useMethodStore.getState().method).toBe('tcp');
+  });
+
   it("splits an imported DePT file's classes into its head's base classes and new ones", () => {
     expect(deptSplitOf(['cat', 'dog'], ['cat', 'dog'])).toEqual({ isNew: [false, false] });
     expect(deptSplitOf(['cat', 'fox', 'dog'], ['cat', 'dog'])).toEqual({ isNew: [false, true, false] });

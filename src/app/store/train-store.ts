@@ -377,6 +377,16 @@ function viewOf(run: RunRecord): Pick<TrainState, 'history' | 'setup' | 'snapsho
   };
 }
 
+/**
+ * A shown or restored successor run picks its method (with the run's own settings from its record), so Predict,
+ * Resume and Train go through the method that learned its extras. Runs without a record leave the picker alone.
+ */
+function adoptRunMethod(run: RunRecord | undefined): void {
+  if (!run?.method) return;
+  const own = successorFromFile(run.method);
+  useMethodStore.setState({ method: own.method, settings: { ...useMethodStore.getState().settings, ...own.settings }, beforeRecipe: null });
+}
+
 /** Resolvers of Train calls waiting for loads to finish. */
 const idleWaiters: Array<() => void> = [];
 
@@ -712,6 +722,7 @@ export const useTrainStore = create<TrainState>()((set, get) => {
       if (['preparing', 'running', 'stopping'].includes(s.history.status)) return;
       const run = s.runs.find((r) => r.id === id);
       if (!run) return;
+      adoptRunMethod(run);
       set({ ...viewOf(run), activeRunId: id, overlay: s.overlay.filter((o) => o !== id), nearest: null, imported: null, importError: null, runError: null });
     },
     toggleOverlay(id) {
@@ -722,6 +733,7 @@ export const useTrainStore = create<TrainState>()((set, get) => {
       for (const c of get().cards) c.images.forEach((i) => i.url && URL.revokeObjectURL(i.url));
       client?.post({ type: 'reset' });
       const active = data.runs.find((r) => r.id === data.activeRunId);
+      adoptRunMethod(active);
       set({
         cards: data.cards,
         extraSets: data.extraSets,
