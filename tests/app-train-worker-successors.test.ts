@@ -70,6 +70,18 @@ describe('training session: the successors, base-to-new', () => {
       expect(Object.keys(snap.accuracies).sort()).toEqual(['test/base', 'test/new', 'train']);
       expect(snap.predictions['test/new']).toHaveLength(4);
       expect(snap.textFeatures).toHaveLength(2 * E);
+      // Nearest words: the input context's for every successor; deep prompts add each block's own tokens.
+      await session.handle({ type: 'nearest', k: 3 });
+      const near = [...replies].reverse().find((r) => r.type === 'nearest');
+      expect(near).toMatchObject({ sets: 1, nCtx: M, k: 3 });
+      if (near?.type !== 'nearest') throw new Error('no nearest reply');
+      const deepBlocks = snap.context.extras!.filter((p) => p.name.startsWith('deep_ctx.')).length;
+      expect(near.blocks?.length ?? 0).toBe(deepBlocks);
+      if (name === 'deep') {
+        expect(deepBlocks).toBeGreaterThan(0);
+        expect(near.blocks!.map((b) => b.block)).toEqual(near.blocks!.map((_b, i) => i + 1));
+        for (const b of near.blocks!) expect([b.nCtx, b.ids.length, b.distances.length]).toEqual([M, M * 3, M * 3]);
+      }
     }, 60_000);
   }
 });

@@ -65,3 +65,19 @@ export function nearestTokens(
   }
   return out;
 }
+
+/**
+ * Deep prompts' own tokens (deep-prompts.ts: "deep_ctx.{block}" [M, D] extras) read the same way, per block: they
+ * replace hidden states at a block's input, not embeddings, so a "nearest word" there is only a rough reading (the
+ * residual stream drifts from the embedding space with depth); the distances say how rough.
+ */
+export function nearestDeepTokens(ctx: ContextVectors, table: Float32Array, tokenString: (id: number) => string, k = 5): Array<{ block: number; lists: Neighbor[][] }> {
+  const out: Array<{ block: number; lists: Neighbor[][] }> = [];
+  for (const p of ctx.extras ?? []) {
+    const m = /^deep_ctx\.(\d+)$/.exec(p.name);
+    if (!m || p.shape.length !== 2 || p.shape[1] !== ctx.dim) continue;
+    const [lists] = nearestTokens({ data: p.data, nCtx: p.shape[0], dim: ctx.dim, cscClasses: 0 }, table, tokenString, k);
+    out.push({ block: Number(m[1]), lists });
+  }
+  return out.sort((a, b) => a.block - b.block);
+}

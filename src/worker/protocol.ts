@@ -136,7 +136,16 @@ export type WorkerReply =
   | { type: 'setup-done'; nCtx: number; csc: boolean; maxEpochs: number; stepsPerEpoch: number; note: string | null }
   | { type: 'event'; event: TrainEvent }
   | { type: 'snapshot'; snapshot: Snapshot }
-  | { type: 'nearest'; sets: number; nCtx: number; k: number; ids: Int32Array; distances: Float32Array }
+  | {
+      type: 'nearest';
+      sets: number;
+      nCtx: number;
+      k: number;
+      ids: Int32Array;
+      distances: Float32Array;
+      /** Deep prompts: each block's own tokens' neighbours, [M, k] per block (ids and distances as above). */
+      blocks?: Array<{ block: number; nCtx: number; ids: Int32Array; distances: Float32Array }>;
+    }
   | { type: 'linear-probe'; accuracies: Record<string, number>; lambda: number }
   | { type: 'adapter'; result: AdapterResult }
   /** `during` names the request that failed; `deviceLost` when the GPU went away (the context is kept). */

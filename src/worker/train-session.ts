@@ -8,7 +8,7 @@
 import { argmaxRows, accuracy } from '../coop/metrics';
 import { cloneContext, randomContext, wordContext, type ContextVectors } from '../coop/context-init';
 import { linearProbe, probePredict } from '../coop/linear-probe';
-import { nearestTokens } from '../coop/nearest-tokens';
+import { nearestDeepTokens, nearestTokens } from '../coop/nearest-tokens';
 import { CoopTrainer, type EvalResult } from '../coop/trainer';
 import { methodLearnerConfig } from '../coop/method-learner';
 import { isSuccessor, promptLearner, type ClassScorer, type LearnerConfig, type PromptLearner } from '../coop/prompt-learner';
@@ -352,8 +352,9 @@ export class TrainSession {
     const engine = this.requireEngine();
     const ctx = this.trainer?.context ?? this.fixed;
     if (!ctx) throw new Error('no learned context yet');
-    const table = engine.weights.tokenEmbedding;
-    const lists = nearestTokens(ctx, table instanceof Float32Array ? table : Float32Array.from(table), (id) => String(id), k);
+    const raw = engine.weights.tokenEmbedding;
+    const table = raw instanceof Float32Array ? raw : Float32Array.from(raw);
+    const lists = nearestTokens(ctx, table, (id) => String(id), k);
     const sets = lists.length;
     const kk = lists[0]?.[0]?.length ?? 0;
     const ids = new Int32Array(sets * ctx.nCtx * kk);
@@ -366,7 +367,13 @@ export class TrainSession {
         }),
       ),
     );
-    this.post({ type: 'nearest', sets, nCtx: ctx.nCtx, k: kk, ids, distances });
+    const blocks = nearestDeepTokens(ctx, table, (id) => String(id), k).map((b) => ({
+      block: b.block,
+      nCtx: b.lists.length,
+      ids: Int32Array.from(b.lists.flatMap((nbrs) => nbrs.map((n) => n.id))),
+      distances: Float32Array.from(b.lists.flatMap((nbrs) => nbrs.map((n) => n.distance))),
+    }));
+    this.post({ type: 'nearest', sets, nCtx: ctx.nCtx, k: kk, ids, distances, ...(blocks.length ? { blocks } : {}) });
   }
 
   /** Tip-Adapter(-F) on the set-up training views: image features only, seconds. */

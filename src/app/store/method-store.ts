@@ -7,6 +7,7 @@
 import { create } from 'zustand';
 import { DEFAULT_METHOD_SETTINGS, type Method, type MethodSettings } from '../../coop/method-settings';
 import type { AdapterResult } from '../../worker/protocol';
+import type { ClassTokenPosition, TrainSettings } from '../../coop/settings';
 
 export interface MethodOutcome {
   /** Final accuracy per split, in [0, 1]. */
@@ -25,6 +26,11 @@ interface MethodState {
   /** The data those outcomes belong to (the train store's setup key). */
   outcomesKey: string | null;
   comparing: string | null;
+  /**
+   * The training settings a successor's recipe replaced (pick-method.ts), put back when a method without a recipe is
+   * picked again; null while none is applied (or a prompt file's method was adopted with the file's own settings).
+   */
+  beforeRecipe: { settings: Partial<TrainSettings>; position: ClassTokenPosition } | null;
   setMethod(m: Method): void;
   setSettings(patch: Partial<MethodSettings>): void;
   record(m: Method, o: MethodOutcome, key: string): void;
@@ -37,6 +43,7 @@ export const useMethodStore = create<MethodState>((set, get) => ({
   outcomes: {},
   outcomesKey: null,
   comparing: null,
+  beforeRecipe: null,
   setMethod: (method) => set({ method }),
   setSettings: (patch) => set({ settings: { ...get().settings, ...patch } }),
   record: (m, o, key) => set({ outcomes: { ...(get().outcomesKey === key ? get().outcomes : {}), [m]: o }, outcomesKey: key }),

@@ -5,7 +5,13 @@
  */
 import { readableToken } from '../../tokenizer/readable-token';
 import { useMethodStore } from './method-store';
-import { learnsPrompt } from '../../coop/method-settings';
+import { learnsPrompt, METHOD_LABELS, type Method } from '../../coop/method-settings';
+import { isSuccessor } from '../../coop/prompt-learner';
+import { successorFileMethod, successorFromFile } from '../../coop/successors';
+import type { PromptFileMethod } from '../../coop/prompt-file-extras';
+import { classFeatures } from '../zero-shot/text-features';
+import { DEFAULT_TEMPLATE } from '../zero-shot/templates';
+import { promptName } from '../../coop/prompt-tokens';
 import type { AdapterResult, SetupRequest } from '../../worker/protocol';
 import { create } from 'zustand';
 import { withDefaults, type ClassTokenPosition, type TrainSettings } from '../../coop/settings';
@@ -63,6 +69,8 @@ export interface ExtraSet {
 export interface NearestView {
   /** [sets][M] → k tokens with distances; sets = K for class-specific context. */
   lists: Array<Array<Array<{ id: number; token: string; distance: number }>>>;
+  /** Deep prompts: each text block's own tokens, [M] → k tokens, by block (1, 2, …). */
+  blocks?: Array<{ block: number; lists: Array<Array<{ id: number; token: string; distance: number }>> }>;
 }
 
 export interface SetupInfo extends RunSetup {
@@ -213,6 +221,18 @@ function carriedContext(s: Pick<TrainState, 'history' | 'snapshot' | 'settings' 
   return ctx.nCtx === words && ctx.cscClasses === sets ? ctx : null;
 }
 
+/**
+ * The context Train starts from: an imported prompt's (with its extras only while its own method is picked: another
+ * method would ignore them, and they would export under its name), else the one kept from a failed run.
+ */
+function startContext(s: Pick<TrainState, 'history' | 'snapshot' | 'settings' | 'cards' | 'imported' | 'runs' | 'activeRunId'>, runtime: ModelRuntime): LearnedPrompt['context'] | null {
+  const picked = useMethodStore.getState().method;
+  const own = (ctx: LearnedPrompt['context'], madeBy: string | undefined) => (ctx.extras?.length && madeBy !== picked ? { ...ctx, extras: undefined } : ctx);
+  if (s.imported) return own(s.imported.context, s.imported.method?.name);
+  const carried = carriedContext(s, runtime);
+  return carried && own(carried, s.runs.find((r) => r.id === s.activeRunId)?.method?.name);
+}
+
 let client: TrainWorkerClient | null = null;
 let clientKey = '';
 let engineReady: Promise<unknown> | null = null;
@@ -236,11 +256,48 @@ function promptMethodKey(): unknown {
   return learnsPrompt(method) && method !== 'coop' ? [method, settings] : 'coop';
 }
 
-/** KgCoOp and ProGrad ride along in the setup with the hand-written prompts' features ("a photo of a {}."). */
-function methodForSetup(handWritten: Float32Array): Pick<SetupRequest, 'method'> {
+/**
+ * KgCoOp, ProGrad and the successors ride along in the setup with the hand-written prompts' features ("a photo of
+ * a {}.", or an imported file's template): KgCoOp's anchors, ProGrad's teacher, TCP's class-token input (base-to-new:
+ * `handWrittenNew`, the new classes'), DePT (KgCoOp)'s anchors.
+ */
+function methodForSetup(handWritten: Float32Array, handWrittenNew: Float32Array | null): Pick<SetupRequest, 'method'> {
   const { method, settings } = useMethodStore.getState();
   if (!learnsPrompt(method) || method === 'coop') return {};
-  return { method: { name: method, settings, handWritten: handWritten.slice() } };
+  return { method: { name: method, settings, handWritten: handWritten.slice(), ...(handWrittenNew ? { handWrittenNew } : {}) } };
+}
+
+/** The text blocks of the model's text tower (TCP's block is chosen from them). */
+function textLayers(runtime: ModelRuntime): number {
+  const cfg = runtime.model.config as { text_config?: { num_hidden_layers?: number } };
+  return cfg.text_config?.num_hidden_layers ?? 12;
+}
+
+/**
+ * The prompt-file method record of a run of the picked successor on these classes (what Export and a project save
+ * write beside its extras), or null for CoOp, KgCoOp and ProGrad.
+ */
+export function runMethodRecord(method: Method, settings: ReturnType<typeof useMethodStore.getState>['settings'], layers: number, baseClasses: readonly string[], template = DEFAULT_TEMPLATE): PromptFileMethod | null {
+  if (!isSuccessor(method)) return null;
+  return successorFileMethod(method, settings, { L: layers, template, baseClasses: [...baseClasses] });
+}
+
+/** The hand-written template of an imported successor's file (TCP, DePT (KgCoOp)), else CLIP's "a photo of a {}.". */
+function templateOf(m: PromptFileMethod | undefined): string {
+  return m ? (successorFromFile(m).template ?? DEFAULT_TEMPLATE) : DEFAULT_TEMPLATE;
+}
+
+/**
+ * DePT scores a file's classes through its linear head only where they are the head's classes (`base_classes`, in
+ * order); the file's other classes are new classes (CLIP logits with the learned context). Returns which of `names`
+ * are new, or a problem when the base classes are not all there in the head's order.
+ */
+export function deptSplitOf(names: readonly string[], baseClasses: readonly string[]): { isNew: boolean[] } | { problem: string } {
+  const base = names.filter((n) => baseClasses.includes(n));
+  if (base.length !== baseClasses.length || base.some((n, i) => n !== baseClasses[i])) {
+    return { problem: `its linear head scores ${baseClasses.length} base classes (${baseClasses.join(', ')}), which must all be among the file's classes in that order` };
+  }
+  return { isNew: names.map((n) => !baseClasses.includes(n)) };
 }
 
 /** Tip-Adapter(-F) in the worker, on the current setup's cached views and splits (src/coop/tip-adapter.ts). */
@@ -320,6 +377,16 @@ function viewOf(run: RunRecord): Pick<TrainState, 'history' | 'setup' | 'snapsho
   };
 }
 
+/**
+ * A shown or restored successor run picks its method (with the run's own settings from its record), so Predict,
+ * Resume and Train go through the method that learned its extras. Runs without a record leave the picker alone.
+ */
+function adoptRunMethod(run: RunRecord | undefined): void {
+  if (!run?.method) return;
+  const own = successorFromFile(run.method);
+  useMethodStore.setState({ method: own.method, settings: { ...useMethodStore.getState().settings, ...own.settings }, beforeRecipe: null });
+}
+
 /** Resolvers of Train calls waiting for loads to finish. */
 const idleWaiters: Array<() => void> = [];
 
@@ -371,7 +438,11 @@ export const useTrainStore = create<TrainState>()((set, get) => {
             }),
           ),
         );
-        set({ nearest: { lists } });
+        const blocks = r.blocks?.map((b) => ({
+          block: b.block,
+          lists: Array.from({ length: b.nCtx }, (_, m) => Array.from({ length: r.k }, (_, j) => ({ id: b.ids[m * r.k + j], token: tok(b.ids[m * r.k + j]), distance: b.distances[m * r.k + j] }))),
+        }));
+        set({ nearest: { lists, ...(blocks?.length ? { blocks } : {}) } });
         return;
       }
       case 'error':
@@ -443,6 +514,8 @@ export const useTrainStore = create<TrainState>()((set, get) => {
     const nCtx = context?.nCtx ?? resume?.context.nCtx ?? initIds?.length ?? settings.nCtx;
     const problems = classProblems(state.cards, { tokenizer, nCtx, contextLength, needImages: !evalOnly, csc: settings.csc });
     if (settings.init === 'words' && !context && initIds?.length === 0) problems.push('The init words give no tokens.');
+    const picked = useMethodStore.getState().method;
+    if (isSuccessor(picked) && settings.csc) problems.push(`${METHOD_LABELS[picked]} learns one context shared by every class: turn class-specific context (CSC) off in the settings to train it.`);
     if (problems.length) {
       set({ problems });
       throw new Error(problems[0]);
@@ -463,7 +536,9 @@ export const useTrainStore = create<TrainState>()((set, get) => {
     const dim = runtime.model.manifest.embed_dim;
     const featureOf = new Map(all.map((img, i) => [img.id, clean.features.subarray(i * dim, (i + 1) * dim)]));
     const split = cardSplit(cards);
-    const b2n = split.new.length > 0 && !evalOnly;
+    // An imported DePT file scores its non-base classes as new classes (importPrompt marks them), even evaluation-only.
+    const deptImport = evalOnly && !!state.imported?.method?.name.startsWith('dept');
+    const b2n = split.new.length > 0 && (!evalOnly || deptImport);
     const parts = splitImages(cards, state.holdOut);
     // Base-to-new: only base classes train, labelled by their position among the base classes.
     const basePos = new Map(split.base.map((c, i) => [c, i]));
@@ -513,6 +588,11 @@ export const useTrainStore = create<TrainState>()((set, get) => {
         : Promise.resolve(set({ baselines: { ...get().baselines, linearProbe: null } })),
     ]);
     set({ baselines: { ...get().baselines, hand } });
+    // The successors' hand-written features: an imported file's own template, or the baseline's "a photo of a {}.".
+    const template = context && state.imported?.context === context ? templateOf(state.imported.method) : DEFAULT_TEMPLATE;
+    const handText = async (classes: string[]) => classFeatures(runtime.encoders.text, tokenizer, classes.map(promptName), [template]);
+    const handWritten = template === DEFAULT_TEMPLATE ? hand.zeroShot.text : await handText(trainNames);
+    const handWrittenNew = b2n && useMethodStore.getState().method === 'tcp' ? await handText(split.new.map((c) => names[c])) : null;
 
     const prompts = promptTokens(tokenizer, trainNames, nCtx, contextLength);
     const done = await worker.request(
@@ -532,7 +612,7 @@ export const useTrainStore = create<TrainState>()((set, get) => {
         evalOnly: !!context && evalOnly,
         resume,
         ...(b2n ? { baseToNew: { split, newPrompts: promptTokens(tokenizer, split.new.map((c) => names[c]), nCtx, contextLength) } } : {}),
-        ...methodForSetup(hand.zeroShot.text),
+        ...methodForSetup(handWritten, handWrittenNew),
       },
       'setup-done',
     );
@@ -642,6 +722,7 @@ export const useTrainStore = create<TrainState>()((set, get) => {
       if (['preparing', 'running', 'stopping'].includes(s.history.status)) return;
       const run = s.runs.find((r) => r.id === id);
       if (!run) return;
+      adoptRunMethod(run);
       set({ ...viewOf(run), activeRunId: id, overlay: s.overlay.filter((o) => o !== id), nearest: null, imported: null, importError: null, runError: null });
     },
     toggleOverlay(id) {
@@ -652,6 +733,7 @@ export const useTrainStore = create<TrainState>()((set, get) => {
       for (const c of get().cards) c.images.forEach((i) => i.url && URL.revokeObjectURL(i.url));
       client?.post({ type: 'reset' });
       const active = data.runs.find((r) => r.id === data.activeRunId);
+      adoptRunMethod(active);
       set({
         cards: data.cards,
         extraSets: data.extraSets,
@@ -735,9 +817,15 @@ export const useTrainStore = create<TrainState>()((set, get) => {
             // The run shown so far stays on the charts beside the new one: comparing two settings is two clicks.
             overlay: previous && s.runs.some((r) => r.id === previous && r.loss.length) ? [...s.overlay.filter((o) => o !== previous), previous] : s.overlay,
             // Training on from an imported successor's prompt keeps its method with the extras it starts from.
-            runs: [...s.runs, { ...runFromState({ id, name: runName(s.settings, s.position, s.runs.length + 1), state: s, model: modelOf(runtime), dataKey: dataKey(s, runtime.folder) }), ...(s.imported?.method ? { method: s.imported.method } : {}) }],
+            runs: [...s.runs, runFromState({ id, name: runName(s.settings, s.position, s.runs.length + 1), state: s, model: modelOf(runtime), dataKey: dataKey(s, runtime.folder) })],
           });
-          await prepare(runtime, s.imported?.context ?? carriedContext(s, runtime));
+          await prepare(runtime, startContext(s, runtime));
+          // A successor's run carries its method record (the file's, when it trains on from an imported one), so its
+          // extras export and save with what made them.
+          const setupNow = get().setup;
+          const picked = useMethodStore.getState();
+          const record = setupNow ? runMethodRecord(picked.method, picked.settings, textLayers(runtime), setupNow.classNames, templateOf(s.imported?.method)) : null;
+          if (record) set({ runs: get().runs.map((r) => (r.id === id ? { ...r, method: record } : r)) });
         }
         set({ history: { ...get().history, status: 'running', error: null }, runError: null });
         client!.post({ type: 'train' });
@@ -774,10 +862,22 @@ export const useTrainStore = create<TrainState>()((set, get) => {
       });
       if (!parsed.ok) return set({ importError: parsed.error });
       const p = parsed.prompt;
+      // DePT: the file's classes outside its head's base classes are new classes (scored with CLIP's logits).
+      const deptBase = p.method?.name.startsWith('dept') ? successorFromFile(p.method).baseClasses : null;
+      const dept = deptBase ? deptSplitOf(p.classNames, deptBase) : null;
+      if (dept && 'problem' in dept) return set({ importError: `This ${METHOD_LABELS[p.method!.name]} prompt cannot be scored: ${dept.problem}.` });
       // Cards follow the file's classes; a card with a matching name keeps its images.
       const old = get().cards;
-      const cards = p.classNames.map((name) => old.find((c) => c.name.trim() === name) ?? { id: newId(), name, images: [] });
+      const cards = p.classNames.map((name, i) => {
+        const card = old.find((c) => c.name.trim() === name) ?? { id: newId(), name, images: [] };
+        return dept ? { ...card, isNew: dept.isNew[i] || undefined } : card;
+      });
       set({ importError: null, imported: p, cards, settings: { ...p.training }, position: p.position });
+      // The file's method predicts with its extras; it is picked with the file's settings (not its recipe's).
+      if (p.method) {
+        const own = successorFromFile(p.method);
+        useMethodStore.setState({ method: own.method, settings: { ...useMethodStore.getState().settings, ...own.settings }, beforeRecipe: null });
+      } else if (isSuccessor(useMethodStore.getState().method)) useMethodStore.setState({ method: 'coop', beforeRecipe: null });
       // An imported prompt is kept as a run of its own (no curves), so it can be shown, compared and exported again.
       const id = `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
       const s = get();

@@ -3,6 +3,7 @@ import { FEATURE_METHOD_NAMES, isAdapterFile } from '../../coop/adapter-file';
 import { promptFileName, promptFileSizeProblem, serializePromptFile, type LearnedPrompt } from '../../coop/prompt-file';
 import type { ModelRuntime } from '../store/model-store';
 import { useTrainStore } from '../store/train-store';
+import { METHOD_LABELS } from '../../coop/method-settings';
 
 /** The learned prompt in src/coop/prompt-file.ts's schema, from the last snapshot. */
 export function learnedPrompt(runtime: ModelRuntime): LearnedPrompt | null {
@@ -83,9 +84,11 @@ export function ExportImport({ runtime, busy }: { runtime: ModelRuntime; busy: b
         </p>
       )}
       {imported && !importError && (
-        <p className="hint" data-testid="imported">
-          Imported a prompt learned on {imported.created.slice(0, 10)} ({imported.classNames.length} classes, M={imported.context.nCtx},{' '}
-          {imported.context.cscClasses ? 'CSC' : 'unified'}). Predictions use it; Train continues from it.
+        <p className="hint" data-testid="imported" data-method={imported.method?.name ?? 'coop'}>
+          Imported a prompt {imported.method ? `made by ${METHOD_LABELS[imported.method.name]}, ` : ''}learned on {imported.created.slice(0, 10)} ({imported.classNames.length} classes, M=
+          {imported.context.nCtx}, {imported.context.cscClasses ? 'CSC' : 'unified'}
+          {imported.context.extras?.length ? `, ${imported.context.extras.length} tensors beside the context` : ''}). Predictions use it
+          {imported.method ? ` through ${METHOD_LABELS[imported.method.name]}` : ''}; Train continues from it.
         </p>
       )}
       {importedAdapter && importedAdapter.modelKey === runtime.key && <ImportedAdapterNote imported={importedAdapter} />}

@@ -8,6 +8,8 @@ import { fitAdapter, fitFeature, useTrainStore, type FeatureFit } from '../store
 import { adapterFileName, serializeAdapterFile } from '../../coop/adapter-file';
 import { adapterFileOf } from './adapter-files';
 import { download } from './download';
+import { isSuccessor, SUCCESSORS } from '../../coop/prompt-learner';
+import { cscProblem, METHOD_HINTS, pickMethod, recipeSummary } from '../store/pick-method';
 
 /** The fitted classifier as a coop-adapter file (the command line writes the same), handed to the browser. */
 function exportFit(fit: FeatureFit): void {
@@ -16,7 +18,23 @@ function exportFit(fit: FeatureFit): void {
   download(serializeAdapterFile(file, fit.dim), adapterFileName(file), 'application/json');
 }
 
-const METHOD_COLORS: Record<Method, string> = { coop: '#2563eb', kgcoop: '#16a34a', prograd: '#d97706', tip: '#9333ea', 'tip-f': '#dc2626', clap: '#0891b2', lpp: '#65a30d', taskres: '#be185d', 'clip-adapter': '#78716c' };
+const METHOD_COLORS: Record<Method, string> = {
+  coop: '#2563eb',
+  kgcoop: '#16a34a',
+  prograd: '#d97706',
+  cocoop: '#0f766e',
+  deep: '#4f46e5',
+  tcp: '#b45309',
+  'dept-coop': '#7c3aed',
+  'dept-kgcoop': '#db2777',
+  tip: '#9333ea',
+  'tip-f': '#dc2626',
+  clap: '#0891b2',
+  lpp: '#65a30d',
+  taskres: '#be185d',
+  'clip-adapter': '#78716c',
+};
+type FitMethod = 'tip' | 'tip-f' | 'clap' | 'lpp' | 'taskres' | 'clip-adapter';
 const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)}%`);
 
 /**
@@ -48,7 +66,8 @@ function runEnded(): { ended: Promise<string>; cancel: () => void; started: () =
  * their own (feature-adapters.ts).
  */
 export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; busy: boolean }) {
-  const { method, settings, outcomes, outcomesKey, comparing, setMethod, setSettings, record, setComparing } = useMethodStore();
+  const { method, settings, outcomes, outcomesKey, comparing, setSettings, record, setComparing } = useMethodStore();
+  const csc = useTrainStore((s) => s.settings.csc);
   const setup = useTrainStore((s) => s.setup);
   const status = useTrainStore((s) => s.history.status);
   const featureFits = useTrainStore((s) => s.featureFits);
@@ -63,10 +82,11 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
     const m = useMethodStore.getState().method;
     if (!learnsPrompt(m)) return;
     const curve = s.history.epochs.map((p) => Object.fromEntries(Object.entries(p).filter(([k]) => k !== 'epoch').map(([k, v]) => [k, v / 100])));
-    record(m, { accuracies: s.snapshot.accuracies, curve, ms: s.history.progress?.elapsedMs ?? 0, note: `${s.setup.maxEpochs} epochs` }, dataKeyOf(s.setup.key));
+    const batch = isSuccessor(m) ? `, batch ${s.setup.settings.batchSize}, lr ${s.setup.settings.lr}` : '';
+    record(m, { accuracies: s.snapshot.accuracies, curve, ms: s.history.progress?.elapsedMs ?? 0, note: `${s.setup.maxEpochs} epochs${batch}` }, dataKeyOf(s.setup.key));
   }, [status, record]);
 
-  const fit = async (m: Exclude<Method, 'coop' | 'kgcoop' | 'prograd'>) => {
+  const fit = async (m: FitMethod) => {
     setError(null);
     try {
       const key = dataKeyOf(useTrainStore.getState().setup?.key ?? '');
@@ -86,10 +106,14 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
     if (!runtime) return;
     setError(null);
     const keep = method;
+    const keptRecipe = useMethodStore.getState().beforeRecipe;
+    const { settings: keptSettings, position: keptPosition } = useTrainStore.getState();
     try {
-      for (const m of ['coop', 'kgcoop', 'prograd'] as const) {
+      // The successors each train with their own official recipe (pickMethod applies it; the last pick puts the
+      // person's settings back).
+      for (const m of ['coop', 'kgcoop', 'prograd', ...SUCCESSORS] as const) {
         setComparing(`training ${METHOD_LABELS[m]}`);
-        setMethod(m);
+        pickMethod(m);
         const run = runEnded();
         await useTrainStore.getState().train(runtime);
         const now = useTrainStore.getState();
@@ -108,7 +132,9 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
     } catch (e) {
       setError((e as Error).message);
     } finally {
-      setMethod(keep);
+      // The picked method and the person's settings as they were before the recipes came and went.
+      useMethodStore.setState({ method: keep, beforeRecipe: keptRecipe });
+      useTrainStore.setState({ settings: keptSettings, position: keptPosition });
       setComparing(null);
     }
   };
@@ -136,10 +162,44 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
       <div className="method-picker" role="radiogroup" aria-label="Method">
         {METHODS.map((m) => (
           <label key={m}>
-            <input type="radio" name="method" value={m} checked={method === m} disabled={busy || !!comparing} onChange={() => setMethod(m)} /> {METHOD_LABELS[m]}
+            <input type="radio" name="method" value={m} checked={method === m} disabled={busy || !!comparing} onChange={() => pickMethod(m)} /> {METHOD_LABELS[m]}
           </label>
         ))}
       </div>
+      <p className="hint" data-testid="method-hint">
+        {METHOD_LABELS[method]}: {METHOD_HINTS[method]}.
+      </p>
+      {isSuccessor(method) && (
+        <p className="hint" data-testid="method-recipe">
+          {recipeSummary(method)}. Picking it set these in the training settings; change them there.
+        </p>
+      )}
+      {cscProblem(method, csc) && (
+        <p className="banner error" role="alert" data-testid="method-csc">
+          {cscProblem(method, csc)}
+        </p>
+      )}
+      {method === 'tcp' && (
+        <label>
+          TCP weight{' '}
+          <input type="number" min={0} step={0.5} value={settings.tcpWeight} disabled={busy} data-testid="tcp-weight" onChange={(e) => setSettings({ tcpWeight: Number(e.target.value) })} />{' '}
+          <span className="hint">CE + weight·(1 − mean cos of the learned to the hand-written prompts' features), official 8</span>
+        </label>
+      )}
+      {(method === 'dept-coop' || method === 'dept-kgcoop') && (
+        <label>
+          DePT λ{' '}
+          <input type="number" min={0} max={1} step={0.1} value={settings.deptLpWeight} disabled={busy} data-testid="dept-lp-weight" onChange={(e) => setSettings({ deptLpWeight: Number(e.target.value) })} />{' '}
+          <span className="hint">the linear head's share of the loss and of the base classes' logits, official 0.7</span>
+        </label>
+      )}
+      {method === 'dept-kgcoop' && (
+        <label>
+          {' '}KgCoOp weight under DePT{' '}
+          <input type="number" min={0} step={0.5} value={settings.deptKgWeight} disabled={busy} data-testid="dept-kg-weight" onChange={(e) => setSettings({ deptKgWeight: Number(e.target.value) })} />{' '}
+          <span className="hint">DePT's config: 2</span>
+        </label>
+      )}
       {method === 'kgcoop' && (
         <label>
           KgCoOp weight w{' '}
@@ -155,10 +215,12 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
         </label>
       )}
       {learnsPrompt(method) ? (
-        <p className="hint">{METHOD_LABELS[method]} learns the prompt with the Train button (same trainer and settings as CoOp).</p>
+        <p className="hint">
+          {METHOD_LABELS[method]} learns the prompt with the Train button ({isSuccessor(method) ? 'the same trainer as CoOp, with its own tensors beside the context' : 'same trainer and settings as CoOp'}).
+        </p>
       ) : (
         <p>
-          <button type="button" disabled={busy || !setup || !!comparing} onClick={() => void fit(method as Exclude<Method, 'coop' | 'kgcoop' | 'prograd'>)} data-testid="fit-adapter">
+          <button type="button" disabled={busy || !setup || !!comparing} onClick={() => void fit(method as FitMethod)} data-testid="fit-adapter">
             Fit {METHOD_LABELS[method]}
           </button>{' '}
           <span className="hint">
@@ -191,7 +253,7 @@ export function MethodsPanel({ runtime, busy }: { runtime: ModelRuntime | null; 
         <button type="button" disabled={!runtime || busy || !!comparing} onClick={() => void compareAll()} data-testid="compare-all">
           Compare all
         </button>{' '}
-        <span className="hint">{comparing ?? 'trains CoOp, KgCoOp and ProGrad in turn, then fits Tip-Adapter(-F), CLAP, LP++, TaskRes and CLIP-Adapter, on the same data'}</span>
+        <span className="hint">{comparing ?? 'trains CoOp, KgCoOp, ProGrad, CoCoOp, deep prompts, TCP and DePT in turn (each successor with its official settings), then fits Tip-Adapter(-F), CLAP, LP++, TaskRes and CLIP-Adapter, on the same data'}</span>
       </p>
       {error && <p className="error">{error}</p>}
       {rows.length > 0 && (

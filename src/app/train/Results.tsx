@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'react';
 import { confusionMatrix, perClassAccuracy } from '../../coop/metrics';
 import { useTrainStore } from '../store/train-store';
+import { METHOD_LABELS } from '../../coop/method-settings';
 import type { ReferenceNumbers } from './demo';
 
 const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)}%`);
@@ -80,18 +81,20 @@ function referenceValue(ref: ReferenceNumbers | null, split: string, key: string
  * the caller found that it belongs to this model and these classes (reference-match.ts); otherwise null.
  */
 export function ComparisonTable({ reference }: { reference: ReferenceNumbers | null }) {
-  const { baselines, snapshot, setup } = useTrainStore();
+  const { baselines, snapshot, setup, runs, activeRunId } = useTrainStore();
   if (!setup || !baselines.hand) return null;
+  // A successor's run is named by its method (its row has no PyTorch CoOp number beside it).
+  const successor = runs.find((r) => r.id === activeRunId)?.method?.name;
   const splits = Object.keys(setup.labels);
   // PyTorch's reference numbers are for all classes trained: a base-to-new split has none to stand beside.
   const refSplits = splits.filter((s) => s !== 'train' && !s.includes('/'));
   const shots = Math.floor(setup.nTrain / Math.max(1, setup.classNames.length));
-  const coopKey = setup.csc ? 'coop_csc' : 'coop_unified';
+  const coopKey = successor ?? (setup.csc ? 'coop_csc' : 'coop_unified');
   const rows: Array<{ label: string; key: string; values: Record<string, number | undefined> }> = [
     { label: 'Zero-shot CLIP ("a photo of a {}.")', key: 'zero_shot', values: baselines.hand.zeroShot.accuracy },
     { label: 'Prompt ensemble', key: 'ensemble', values: baselines.hand.ensemble.accuracy },
     { label: `Linear probe${baselines.probeLambda ? ` (λ ${baselines.probeLambda})` : ''}`, key: 'linear_probe', values: baselines.linearProbe ?? {} },
-    { label: `CoOp (${setup.csc ? 'CSC' : 'unified'}, M=${setup.nCtx}, ${setup.position}), epoch ${snapshot?.epoch ?? 0}`, key: coopKey, values: snapshot?.accuracies ?? {} },
+    { label: `${successor ? METHOD_LABELS[successor] : 'CoOp'} (${setup.csc ? 'CSC' : 'unified'}, M=${setup.nCtx}, ${setup.position}), epoch ${snapshot?.epoch ?? 0}`, key: coopKey, values: snapshot?.accuracies ?? {} },
   ];
   return (
     <section className="results-panel results-wide">
