@@ -14,10 +14,9 @@
  * and it is known before the step (the engine adds it without reading anything back).
  */
 
-export const KGCOOP_DEFAULT_WEIGHT = 8.0;
+import { anchorPenalty, COS_EPS } from './feature-loss';
 
-/** torch.nn.CosineSimilarity(dim=1, eps=1e-07) as the official code builds it. */
-const COS_EPS = 1e-7;
+export const KGCOOP_DEFAULT_WEIGHT = 8.0;
 
 export interface KgcoopSettings {
   /** w, the weight of the knowledge term. */
@@ -35,21 +34,7 @@ function checkShapes(a: ArrayLike<number>, b: ArrayLike<number>, K: number, E: n
 /** w · (1 − mean_k cos(t_k, c_k)). */
 export function kgcoopPenalty(textFeatures: ArrayLike<number>, clipFeatures: ArrayLike<number>, K: number, E: number, weight: number): number {
   checkShapes(textFeatures, clipFeatures, K, E);
-  let sum = 0;
-  for (let k = 0; k < K; k++) {
-    let dot = 0;
-    let tt = 0;
-    let cc = 0;
-    for (let e = 0; e < E; e++) {
-      const t = textFeatures[k * E + e];
-      const c = clipFeatures[k * E + e];
-      dot += t * c;
-      tt += t * t;
-      cc += c * c;
-    }
-    sum += dot / Math.max(Math.sqrt(tt) * Math.sqrt(cc), COS_EPS);
-  }
-  return weight * (1 - sum / K);
+  return anchorPenalty(textFeatures, clipFeatures, K, E, weight).penalty;
 }
 
 /**
