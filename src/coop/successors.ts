@@ -39,7 +39,7 @@ export const SUCCESSOR_RECIPES: Readonly<Record<Successor, SuccessorRecipe>> = O
   },
   'dept-kgcoop': {
     settings: { nCtx: 4, init: 'words', initWords: 'a photo of a', csc: false, position: 'end', batchSize: DEPT_DEFAULTS.batchSize, epochs: DEPT_DEFAULTS.epochs, lr: DEPT_DEFAULTS.lr, optimizer: 'sgd' },
-    source: 'Koorye/DePT configs/trainers/ExtrasLinearProbeKgCoOp (the KgCoOp base with DePT\'s schedule)',
+    source: 'Koorye/DePT configs/trainers/KgCoOp/vit_b16_ep10_ctxv1_bs4_lr35.yaml',
   },
 });
 
