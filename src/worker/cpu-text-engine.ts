@@ -4,10 +4,10 @@
  * kernels are the WASM SIMD ones (src/engine/wasm/kernels.ts: fp32, threads over shared memory) or, where WebAssembly
  * SIMD is missing or the reference is asked for, the JavaScript twins (f64 accumulation, optional matmul workers).
  */
-import { coopStepCpu, encodeTokensCpu, headForwardCpu, transformerForwardCpu } from '../engine/cpu-text-encoder';
-import { assembleEmbeddings, promptLayout, usedLength, type PromptLayout, type PromptSpec } from '../engine/prompt';
+import { coopStepCpu, encodeTokensCpu } from '../engine/cpu-text-encoder';
+import { promptLayout, type PromptLayout, type PromptSpec } from '../engine/prompt';
 import type { TextWeights } from '../engine/model/text-weights';
-import { towerStepCpu } from '../engine/cpu-tower';
+import { makeCpuTowerStep } from '../engine/cpu-tower';
 import type { TowerStepInput, TowerStepResult } from '../engine/tower';
 import type { TextEngineLike, TextStepResult } from './text-engine';
 import type { SecondTextGrad, TextFeatureGrad } from '../engine/text-engine';
@@ -80,20 +80,13 @@ export class CpuTextEngine implements TextEngineLike {
     this.spec = spec;
   }
 
-  async towerStep(input: TowerStepInput): Promise<TowerStepResult> {
+  towerStep(input: TowerStepInput): Promise<TowerStepResult> {
     const spec = this.spec;
     if (!spec) throw new Error('the text engine has no prompts yet');
     const kern = this.opts.kernels;
-    // Copied out inside the kernels' run: their outputs are views of an arena the next run reuses.
-    const compute = () => {
-      const r = towerStepCpu(this.w, spec, input, kern ?? referenceKernels);
-      const textFeatures = Float32Array.from(r.textFeatures);
-      if (!r.gradCtx) return { loss: 0, textFeatures };
-      return { loss: r.loss, textFeatures, ...(r.logits ? { logits: r.logits } : {}), gradCtx: Float32Array.from(r.gradCtx), gradDeep: (r.gradDeep ?? []).map((g) => Float32Array.from(g)) };
-    };
-    if (kern) return kern.run(compute);
-    this.usePool();
-    return compute();
+    // Inside the kernels' run (their outputs are arena views, copied out there); the reference on its own pool.
+    const run = kern ? <T>(f: () => T) => kern.run(f) : <T>(f: () => T) => (this.usePool(), f());
+    return makeCpuTowerStep(this.w, spec, kern ?? referenceKernels, run)(input);
   }
 
   async step(ctx: Float32Array, imageFeatures: Float32Array, labels: Int32Array, textGrad?: TextFeatureGrad, secondGrad?: SecondTextGrad): Promise<TextStepResult> {
@@ -124,31 +117,10 @@ export class CpuTextEngine implements TextEngineLike {
     return encodeTokensCpu(this.w, ids, rows);
   }
 
-  /** Forward only (no shared prefix: evaluation runs once per epoch, a step several times). */
+  /** Forward only: the tower step without a loss (shared prefix and chunks as a step's). */
   async textFeatures(ctx: Float32Array): Promise<Float32Array> {
-    if (!this.layout) throw new Error('the text engine has no prompts yet');
-    const kern = this.opts.kernels ?? referenceKernels;
-    if (!this.opts.kernels) this.usePool();
-    const w = this.w;
-    const { D, E } = w.config;
-    const K = this.layout.K;
-    const S = usedLength(this.layout);
-    const layout = this.layout;
-    const compute = () => {
-      const x0 = assembleEmbeddings(layout, w.tokenEmbedding, ctx, D, S) as Float32Array;
-      for (let k = 0; k < K; k++) for (let i = 0; i < S * D; i++) x0[k * S * D + i] += w.positionEmbedding[i];
-      const { out } = transformerForwardCpu(w, x0, K, S, undefined, kern);
-      const feats = headForwardCpu(w, out, layout.eos, K, S, kern).feats;
-      const txt = new Float32Array(K * E);
-      for (let k = 0; k < K; k++) {
-        let ss = 0;
-        for (let e = 0; e < E; e++) ss += feats[k * E + e] ** 2;
-        const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
-        for (let e = 0; e < E; e++) txt[k * E + e] = feats[k * E + e] * inv;
-      }
-      return txt;
-    };
-    return this.opts.kernels ? this.opts.kernels.run(compute) : compute();
+    if (!this.spec) throw new Error('the text engine has no prompts yet');
+    return (await this.towerStep({ ctx, csc: this.spec.csc })).textFeatures;
   }
 
   dispose(): void {

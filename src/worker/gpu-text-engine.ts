@@ -11,7 +11,7 @@ import { cosine } from '../engine/load-proof';
 import type { PromptSpec } from '../engine/prompt';
 import type { TextWeights } from '../engine/model/text-weights';
 import { createTextEngine, type TextEngine, type SecondTextGrad, type TextFeatureGrad } from '../engine/text-engine';
-import { textFeaturesFromStep, type GpuMemory, type TextEngineLike, type TextStepResult } from './text-engine';
+import { type GpuMemory, type TextEngineLike, type TextStepResult } from './text-engine';
 import { towerStepGpu } from '../engine/gpu-tower';
 import type { TowerStepInput, TowerStepResult } from '../engine/tower';
 
@@ -112,8 +112,10 @@ export class GpuTextEngine implements TextEngineLike {
     return this.engine.encodeTokens(ids, rows);
   }
 
-  textFeatures(ctx: Float32Array): Promise<Float32Array> {
-    return textFeaturesFromStep(this, ctx);
+  /** Forward only (the tower step without a loss): no backward is run and discarded per evaluation. */
+  async textFeatures(ctx: Float32Array): Promise<Float32Array> {
+    if (!this.spec) throw new Error('the text engine has no prompts yet');
+    return (await this.towerStep({ ctx, csc: this.spec.csc })).textFeatures;
   }
 
   isLost(): Promise<boolean> {

@@ -65,24 +65,3 @@ export interface TextEngineLike {
   gpuMemory?(): GpuMemory;
   dispose(): void;
 }
-
-/**
- * The learned prompts' normalized text features through an engine that only offers `step`: with the E unit basis
- * vectors as the "images", logits[i, k] = scale · txt_k[i], so the logits are the features, transposed and scaled.
- * Costs one step (its backward is discarded) per evaluation, i.e. once per epoch.
- */
-export async function textFeaturesFromStep(engine: Pick<TextEngineLike, 'step' | 'weights'>, ctx: Float32Array): Promise<Float32Array> {
-  const E = engine.weights.config.E;
-  const basis = new Float32Array(E * E);
-  for (let i = 0; i < E; i++) basis[i * E + i] = 1;
-  const { logits } = await engine.step(ctx, basis, new Int32Array(E));
-  const K = logits.length / E;
-  const txt = new Float32Array(K * E);
-  for (let k = 0; k < K; k++) {
-    let ss = 0;
-    for (let i = 0; i < E; i++) ss += logits[i * K + k] ** 2;
-    const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
-    for (let i = 0; i < E; i++) txt[k * E + i] = logits[i * K + k] * inv;
-  }
-  return txt;
-}
