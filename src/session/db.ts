@@ -3,7 +3,7 @@
  * `images` (the original files as Blobs, by key), `runs` (one record per run, by id) and `meta` (the workspace).
  * Every save is one transaction, so a save that fails (over the quota) leaves everything saved before as it was.
  */
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import { checkImage, checkRun, checkWorkspace, type RunRecord, type StoredImage, type WorkspaceRecord } from './records';
 
 export const DB_NAME = 'coop-playground';
@@ -84,21 +84,18 @@ export async function loadSession(): Promise<LoadedSession> {
   return { workspace, images, runs, problems };
 }
 
-/** The workspace with the images it added and those it dropped, in one transaction. */
-export async function saveWorkspace(ws: WorkspaceRecord, added: StoredImage[], removed: string[]): Promise<void> {
-  const d = await db();
-  const tx = d.transaction(['meta', 'images'], 'readwrite');
+/**
+ * Runs `writes` in `tx` and waits for the commit; if any request fails (the quota), the transaction is aborted so
+ * none of it is kept: all of this save, or none of it.
+ */
+async function allOrNone<S extends StoreNames<SessionDB>[]>(tx: IDBPTransaction<SessionDB, S, 'readwrite'>, writes: (tx: IDBPTransaction<SessionDB, S, 'readwrite'>) => Promise<void>): Promise<void> {
   // Awaited below or after an abort; never an unhandled rejection.
   const done = tx.done.catch((e: unknown) => Promise.reject(e));
   done.catch(() => {});
   try {
-    const images = tx.objectStore('images');
-    for (const i of added) await images.put(i);
-    for (const k of removed) await images.delete(k);
-    await tx.objectStore('meta').put(ws, 'workspace');
+    await writes(tx);
     await done;
   } catch (e) {
-    // A request that failed (the quota) must not let the rest commit: all of this save, or none of it.
     try {
       tx.abort();
     } catch {
@@ -106,6 +103,17 @@ export async function saveWorkspace(ws: WorkspaceRecord, added: StoredImage[], r
     }
     throw e;
   }
+}
+
+/** The workspace with the images it added and those it dropped, in one transaction. */
+export async function saveWorkspace(ws: WorkspaceRecord, added: StoredImage[], removed: string[]): Promise<void> {
+  const d = await db();
+  await allOrNone(d.transaction(['meta', 'images'], 'readwrite'), async (tx) => {
+    const images = tx.objectStore('images');
+    for (const i of added) await images.put(i);
+    for (const k of removed) await images.delete(k);
+    await tx.objectStore('meta').put(ws, 'workspace');
+  });
 }
 
 export async function saveRun(run: RunRecord): Promise<void> {
@@ -131,21 +139,10 @@ export async function clearAll(): Promise<void> {
  */
 export async function replaceSession(ws: WorkspaceRecord, images: StoredImage[], runs: RunRecord[]): Promise<void> {
   const d = await db();
-  const tx = d.transaction(['meta', 'images', 'runs'], 'readwrite');
-  const done = tx.done.catch((e: unknown) => Promise.reject(e));
-  done.catch(() => {});
-  try {
+  await allOrNone(d.transaction(['meta', 'images', 'runs'], 'readwrite'), async (tx) => {
     await Promise.all([tx.objectStore('meta').clear(), tx.objectStore('images').clear(), tx.objectStore('runs').clear()]);
     for (const i of images) await tx.objectStore('images').put(i);
     for (const r of runs) await tx.objectStore('runs').put(r);
     await tx.objectStore('meta').put(ws, 'workspace');
-    await done;
-  } catch (e) {
-    try {
-      tx.abort();
-    } catch {
-      // already aborted by the browser
-    }
-    throw e;
-  }
+  });
 }
