@@ -20,6 +20,7 @@ import { featureCrossEntropy, featureLogits } from './feature-ce';
 import { createRng, deriveSeed, STREAM } from './random';
 import type { LossAndGrad } from './trainer';
 import type { TowerStepFn } from '../engine/tower';
+import { mlpBackward, mlpForward, type MlpForward, type MlpGrads } from './mlp';
 
 /** configs/trainers/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1.yaml (SGD, cosine, 1 constant warmup epoch at 1e-5). */
 export const COCOOP_DEFAULTS = Object.freeze({
@@ -111,60 +112,22 @@ export interface MetaNetForward {
   h: Float64Array;
   /** π, [B, D]. */
   pi: Float64Array;
+  /** The MLP's own record (mlp.ts) for the backward. */
+  mlp: MlpForward;
 }
 
 export function metaNetForward(net: MetaNet, x: ArrayLike<number>, B: number): MetaNetForward {
-  const { E, H, D, w1, b1, w2, b2 } = net;
+  const { E } = net;
   if (x.length !== B * E) throw new RangeError(`CoCoOp: ${x.length} image-feature values, expected B·E = ${B}·${E}`);
-  const h = new Float64Array(B * H);
-  const pi = new Float64Array(B * D);
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < H; j++) {
-      let s = b1[j];
-      for (let e = 0; e < E; e++) s += w1[j * E + e] * x[b * E + e];
-      h[b * H + j] = s;
-    }
-    for (let d = 0; d < D; d++) {
-      let s = b2[d];
-      for (let j = 0; j < H; j++) s += w2[d * H + j] * Math.max(h[b * H + j], 0);
-      pi[b * D + d] = s;
-    }
-  }
-  return { h, pi };
+  const mlp = mlpForward(net, x, B, 'relu');
+  return { h: mlp.pre, pi: mlp.out, mlp };
 }
 
-export interface MetaNetGrads {
-  w1: Float64Array;
-  b1: Float64Array;
-  w2: Float64Array;
-  b2: Float64Array;
-}
+export type MetaNetGrads = MlpGrads;
 
 /** d loss / d each Meta-Net tensor from d loss / d π [B, D], summed over the batch. ReLU's gradient at 0 is 0, as torch's. */
 export function metaNetBackward(net: MetaNet, x: ArrayLike<number>, fwd: MetaNetForward, dPi: ArrayLike<number>, B: number): MetaNetGrads {
-  const { E, H, D, w2 } = net;
-  const g: MetaNetGrads = { w1: new Float64Array(H * E), b1: new Float64Array(H), w2: new Float64Array(D * H), b2: new Float64Array(D) };
-  const dh = new Float64Array(H);
-  for (let b = 0; b < B; b++) {
-    dh.fill(0);
-    for (let d = 0; d < D; d++) {
-      const gd = dPi[b * D + d];
-      g.b2[d] += gd;
-      for (let j = 0; j < H; j++) {
-        const hj = fwd.h[b * H + j];
-        if (hj > 0) {
-          g.w2[d * H + j] += gd * hj;
-          dh[j] += gd * w2[d * H + j];
-        }
-      }
-    }
-    for (let j = 0; j < H; j++) {
-      if (dh[j] === 0) continue;
-      g.b1[j] += dh[j];
-      for (let e = 0; e < E; e++) g.w1[j * E + e] += dh[j] * x[b * E + e];
-    }
-  }
-  return g;
+  return mlpBackward(net, x, fwd.mlp, dPi, B, 'relu');
 }
 
 /** [B·K, M, D]: row b·K + k is ctx + π_b (the same for every class of image b). */

@@ -26,6 +26,7 @@ import { anchorPenalty, similarityCe } from './feature-loss';
 import { deriveSeed } from './random';
 import type { LossAndGrad } from './trainer';
 import type { FeatureLoss, TowerStepFn } from '../engine/tower';
+import { mlpBackward, mlpForward, type Mlp, type MlpForward } from './mlp';
 
 /** The official defaults (configs/trainers/TCP/vit_b16_ep100_ctxv1.yaml, scripts/base2new_train.sh, train.py). */
 export const TCP_DEFAULTS = {
@@ -102,28 +103,12 @@ export type MetaNetParams = readonly [ArrayLike<number>, ArrayLike<number>, Arra
 
 export interface MetaNetCache {
   input: ArrayLike<number>;
-  /** Pre-activation [K, H] and activation [K, H]. */
-  pre: Float64Array;
-  act: Float64Array;
   K: number;
-  E: number;
-  H: number;
-  O: number;
+  /** The MLP's own record (mlp.ts): pre-activation, activation and output. */
+  fwd: MlpForward;
 }
 
-const GELU_K = 1.702;
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-
-/** x · σ(1.702 x), CLIP's QuickGELU. */
-export function quickGelu(x: number): number {
-  return x * sigmoid(GELU_K * x);
-}
-
-/** d/dx of quickGelu: σ(kx) + k x σ(kx)(1 − σ(kx)). */
-export function quickGeluGrad(x: number): number {
-  const s = sigmoid(GELU_K * x);
-  return s + GELU_K * x * s * (1 - s);
-}
+const mlpOf = (p: MetaNetParams): Mlp => ({ w1: p[0], b1: p[1], w2: p[2], b2: p[3] });
 
 /** Linear → QuickGELU → Linear on rows c [K, E]: [K, O] with O = 4·D (row k is class k's tokens [4, D]). */
 export function metaNetForward(p: MetaNetParams, input: ArrayLike<number>, K: number, E: number): { out: Float64Array; cache: MetaNetCache } {
@@ -132,53 +117,16 @@ export function metaNetForward(p: MetaNetParams, input: ArrayLike<number>, K: nu
   const O = b2.length;
   if (w1.length !== H * E || w2.length !== O * H) throw new RangeError(`TCP MLP: weights of ${w1.length} and ${w2.length} values do not fit E = ${E}, hidden ${H}, out ${O}`);
   if (input.length !== K * E) throw new RangeError(`TCP MLP: input of ${input.length} values, expected K·E = ${K}·${E}`);
-  const pre = new Float64Array(K * H);
-  const act = new Float64Array(K * H);
-  const out = new Float64Array(K * O);
-  for (let k = 0; k < K; k++) {
-    for (let h = 0; h < H; h++) {
-      let s = b1[h];
-      for (let e = 0; e < E; e++) s += w1[h * E + e] * input[k * E + e];
-      pre[k * H + h] = s;
-      act[k * H + h] = quickGelu(s);
-    }
-    for (let o = 0; o < O; o++) {
-      let s = b2[o];
-      for (let h = 0; h < H; h++) s += w2[o * H + h] * act[k * H + h];
-      out[k * O + o] = s;
-    }
-  }
-  return { out, cache: { input, pre, act, K, E, H, O } };
+  const fwd = mlpForward(mlpOf(p), input, K, 'quickgelu');
+  return { out: fwd.out, cache: { input, K, fwd } };
 }
 
 /** The MLP's parameter gradients [dW₁, db₁, dW₂, db₂] from d loss / d out [K, O]; the input is frozen. */
 export function metaNetBackward(p: MetaNetParams, cache: MetaNetCache, dOut: ArrayLike<number>): Float64Array[] {
-  const { input, pre, act, K, E, H, O } = cache;
-  const w2 = p[2];
-  if (dOut.length !== K * O) throw new RangeError(`TCP MLP: output gradient of ${dOut.length} values, expected ${K}·${O}`);
-  const dw1 = new Float64Array(H * E);
-  const db1 = new Float64Array(H);
-  const dw2 = new Float64Array(O * H);
-  const db2 = new Float64Array(O);
-  const dPre = new Float64Array(H);
-  for (let k = 0; k < K; k++) {
-    dPre.fill(0);
-    for (let o = 0; o < O; o++) {
-      const g = dOut[k * O + o];
-      if (g === 0) continue;
-      db2[o] += g;
-      for (let h = 0; h < H; h++) {
-        dw2[o * H + h] += g * act[k * H + h];
-        dPre[h] += g * w2[o * H + h];
-      }
-    }
-    for (let h = 0; h < H; h++) {
-      const g = dPre[h] * quickGeluGrad(pre[k * H + h]);
-      db1[h] += g;
-      for (let e = 0; e < E; e++) dw1[h * E + e] += g * input[k * E + e];
-    }
-  }
-  return [dw1, db1, dw2, db2];
+  const O = p[3].length;
+  if (dOut.length !== cache.K * O) throw new RangeError(`TCP MLP: output gradient of ${dOut.length} values, expected ${cache.K}·${O}`);
+  const g = mlpBackward(mlpOf(p), cache.input, cache.fwd, dOut, cache.K, 'quickgelu');
+  return [g.w1, g.b1, g.w2, g.b2];
 }
 
 /** The MLP's tensors in a context's extras, checked against the config, and where each sits among the extras. */

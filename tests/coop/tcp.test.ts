@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { ContextVectors } from '../../src/coop/context-init';
 import { anchorPenalty, similarityCe } from '../../src/coop/feature-loss';
+import { quickGelu, quickGeluGrad } from '../../src/coop/mlp';
 import {
   initTcpMetaNet,
   metaNetBackward,
   metaNetForward,
-  quickGelu,
-  quickGeluGrad,
   tcpBlock,
   tcpLossAndGrad,
   tcpTextFeatures,
