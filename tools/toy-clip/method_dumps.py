@@ -20,8 +20,8 @@ import torch.nn.functional as F
 
 import coop
 import fixtures
-from common import ROOT, load_tokenizer
-from onnx_text import load_model_or_onnx
+from common import ROOT
+from onnx_text import frozen_model_and_tokenizer
 
 OUT = os.path.join(ROOT, "tests", "fixtures", "methods")
 CLASSNAMES = ["star", "red circle", "outline_drawing", "hexagon", "a large striped heart"]
@@ -198,11 +198,7 @@ def tip_dump(model, tok):
 
 
 def main():
-    torch.set_num_threads(2)
-    model, cfg = load_model_or_onnx()
-    tok = load_tokenizer()
-    for p in model.parameters():
-        p.requires_grad_(False)
+    model, cfg, tok = frozen_model_and_tokenizer()
     E = cfg["projection_dim"]
     g = torch.Generator().manual_seed(4321)
     n, k = 9, len(CLASSNAMES)

@@ -13,7 +13,7 @@ import onnx
 from onnx import numpy_helper
 import torch
 
-from common import MODEL_DIR, WORK, load_model
+from common import MODEL_DIR, WORK, load_model, load_tokenizer
 from model import CLIP
 
 
@@ -52,3 +52,13 @@ def load_model_or_onnx():
     if os.environ.get("TOY_CLIP_CKPT") or os.path.exists(os.path.join(WORK, "final.pt")):
         return load_model()
     return load_text_model_from_onnx()
+
+
+def frozen_model_and_tokenizer():
+    """What every reference dump starts from: the model (load_model_or_onnx) with its parameters frozen, its config,
+    and the tokenizer, on two threads."""
+    torch.set_num_threads(2)
+    model, cfg = load_model_or_onnx()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model, cfg, load_tokenizer()

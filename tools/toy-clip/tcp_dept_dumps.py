@@ -27,9 +27,8 @@ from torch import nn
 
 import coop
 import fixtures
-from common import load_tokenizer
 from method_dumps import CLASSNAMES, OUT, hand_written_features
-from onnx_text import load_model_or_onnx
+from onnx_text import frozen_model_and_tokenizer
 from tower import encode_with_deep
 
 NEW_CLASSNAMES = ["blue triangle", "cross"]
@@ -222,11 +221,7 @@ def dept_dump(model, tok, ctx0, feats, labels, scale, clip, base, lp_weight=0.7,
 
 
 def main():
-    torch.set_num_threads(2)
-    model, cfg = load_model_or_onnx()
-    tok = load_tokenizer()
-    for p in model.parameters():
-        p.requires_grad_(False)
+    model, cfg, tok = frozen_model_and_tokenizer()
     E = cfg["projection_dim"]
     L = len(model.text_model.encoder.layers)
     block = min(8, round(2 * L / 3))

@@ -27,9 +27,9 @@ import torch.nn.functional as F
 
 import coop
 import fixtures
-from common import ROOT, load_tokenizer
+from common import ROOT
 from method_dumps import CLASSNAMES
-from onnx_text import load_model_or_onnx
+from onnx_text import frozen_model_and_tokenizer
 from tower import encode_with_deep
 
 OUT = os.path.join(ROOT, "tests", "fixtures", "methods")
@@ -158,11 +158,7 @@ def deep_dump(model, tok, scale, E, D, L):
 
 
 def main():
-    torch.set_num_threads(2)
-    model, cfg = load_model_or_onnx()
-    tok = load_tokenizer()
-    for p in model.parameters():
-        p.requires_grad_(False)
+    model, cfg, tok = frozen_model_and_tokenizer()
     E = cfg["projection_dim"]
     D = cfg["text_config"]["hidden_size"]
     L = cfg["text_config"]["num_hidden_layers"]
